@@ -1,0 +1,91 @@
+/**
+ * Single-producer single-consumer ring of PCM16 samples in a SharedArrayBuffer.
+ *
+ * Producer: the main thread (agent audio). Consumer: whichever inference worker holds the
+ * session's one in-flight task. Positions are absolute sample counts (JS numbers on the
+ * producer side, so they never wrap); the header keeps them modulo 2^32 in Int32 slots, which
+ * is enough because the live span never exceeds the capacity.
+ *
+ * The consumer keeps `retain` samples behind its release point readable, so the next window can
+ * re-read them as model context: the producer only overwrites what has been released.
+ */
+const WRITE = 0;
+const RELEASED = 1;
+const SEQ = 2;
+const CAPACITY = 3;
+const HEADER_BYTES = 16;
+
+export class PcmRing {
+  readonly sab: SharedArrayBuffer;
+  readonly capacity: number;
+  private readonly header: Int32Array;
+  private readonly samples: Int16Array;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab;
+    this.header = new Int32Array(sab, 0, 4);
+    this.capacity = Atomics.load(this.header, CAPACITY);
+    this.samples = new Int16Array(sab, HEADER_BYTES, this.capacity);
+  }
+
+  static create(capacitySamples: number): PcmRing {
+    const sab = new SharedArrayBuffer(HEADER_BYTES + capacitySamples * 2);
+    Atomics.store(new Int32Array(sab, 0, 4), CAPACITY, capacitySamples);
+    return new PcmRing(sab);
+  }
+
+  /** Absolute write position, low 32 bits. */
+  get writePosition32(): number {
+    return Atomics.load(this.header, WRITE);
+  }
+
+  /** Samples the producer may write now without overwriting unreleased ones. */
+  freeSamples(writePos: number): number {
+    const used = (writePos - Atomics.load(this.header, RELEASED)) | 0;
+    return this.capacity - used;
+  }
+
+  /**
+   * Producer: copy `pcm` (little-endian PCM16 bytes) in at absolute position `writePos`. Writes as
+   * many whole samples as fit; returns how many were written.
+   */
+  write(writePos: number, pcm: Uint8Array, byteOffset = 0): number {
+    const available = (pcm.byteLength - byteOffset) >> 1;
+    const n = Math.min(available, this.freeSamples(writePos));
+    if (n <= 0) return 0;
+    const view = new DataView(pcm.buffer, pcm.byteOffset + byteOffset, n * 2);
+    let idx = writePos % this.capacity;
+    for (let i = 0; i < n; i++) {
+      this.samples[idx] = view.getInt16(i * 2, true);
+      if (++idx === this.capacity) idx = 0;
+    }
+    Atomics.store(this.header, WRITE, (writePos + n) | 0);
+    Atomics.add(this.header, SEQ, 1);
+    Atomics.notify(this.header, SEQ);
+    return n;
+  }
+
+  /** Consumer: samples [from, to) as float32 in −1..1 into `out` (copied out of shared memory). */
+  readFloat(from: number, to: number, out: Float32Array): void {
+    let idx = from % this.capacity;
+    for (let i = 0; i < to - from; i++) {
+      out[i] = this.samples[idx]! / 32768;
+      if (++idx === this.capacity) idx = 0;
+    }
+  }
+
+  /** Consumer: samples [from, to) as PCM16 into `out`. */
+  readPcm(from: number, to: number, out: Int16Array): void {
+    const n = to - from;
+    const idx = from % this.capacity;
+    const first = Math.min(n, this.capacity - idx);
+    out.set(this.samples.subarray(idx, idx + first), 0);
+    if (first < n) out.set(this.samples.subarray(0, n - first), first);
+  }
+
+  /** Consumer: everything before `position` may be overwritten. Never moves backwards. */
+  release(position: number): void {
+    const ahead = ((position | 0) - Atomics.load(this.header, RELEASED)) | 0;
+    if (ahead > 0) Atomics.store(this.header, RELEASED, position | 0);
+  }
+}

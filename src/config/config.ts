@@ -1,0 +1,127 @@
+import { availableParallelism } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+
+/**
+ * Configuration: read once at start from the environment (and `.env`), validated into a typed
+ * object. A bad value stops the server with a message naming the variable. Variable names follow
+ * the reference server where one exists.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  agentType: string;
+  onnxModelPath: string;
+  blendshapeFps: number;
+  /** Length of the later inference windows, seconds (reference: AUDIO_CHUNK_DURATION). */
+  audioChunkDurationS: number;
+  /** Length of a turn's first inference window, ms: short, for first-frame latency. */
+  firstWindowMs: number;
+  /** Audio before each window fed to the model so window edges do not show, ms. */
+  contextMs: number;
+  inferenceWorkers: number;
+  /** Frames sent ahead of the media clock at the start of a turn. */
+  pacingLeadFrames: number;
+  debug: boolean;
+  logLevel: string;
+  assistantInstructions: string;
+  knowledgeBaseSource: string;
+  ttsVoice: string;
+  maxMessageBytes: number;
+  idleTimeoutS: number;
+  /** Testing aid only: `crash:<k>` makes every inference worker exit on its k-th task once. */
+  inferenceFaultInjection: string;
+  /** Every variable the process saw, for agent-specific settings read by their own modules. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_MODEL_PATH = 'pretrained_models/envelope-arkit.onnx';
+
+type Env = Record<string, string | undefined>;
+
+/** `.env` values fill in what the real environment does not set. */
+export function readEnv(envFile = '.env', base: Env = process.env): Env {
+  if (!existsSync(envFile)) return { ...base };
+  const fromFile = parseEnv(readFileSync(envFile, 'utf8'));
+  return { ...fromFile, ...base };
+}
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? fallback : v.trim();
+}
+
+function num(env: Env, name: string, fallback: number, opts: { min: number; max: number; integer?: boolean }): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v)) throw new ConfigError(name, `expected a number, got "${raw}"`);
+  if (opts.integer && !Number.isInteger(v)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  if (v < opts.min || v > opts.max) throw new ConfigError(name, `must be between ${opts.min} and ${opts.max}, got ${v}`);
+  return v;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+export function loadConfig(env: Env = readEnv()): Config {
+  const debug = bool(env, 'DEBUG', false);
+  const cores = availableParallelism();
+  const blendshapeFps = num(env, 'BLENDSHAPE_FPS', 30, { min: 1, max: 120 });
+  if (blendshapeFps !== 30) {
+    throw new ConfigError('BLENDSHAPE_FPS', 'must be 30: the widget protocol carries 1/30 s of audio per sync_frame');
+  }
+  const onnxModelPath = resolve(str(env, 'ONNX_MODEL_PATH', DEFAULT_MODEL_PATH));
+  if (!existsSync(onnxModelPath)) throw new ConfigError('ONNX_MODEL_PATH', `no file at ${onnxModelPath}`);
+  const logLevel = debug ? 'debug' : str(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
+  }
+  const fault = str(env, 'INFERENCE_FAULT_INJECTION', '');
+  if (fault !== '' && !/^crash:\d+$/.test(fault)) {
+    throw new ConfigError('INFERENCE_FAULT_INJECTION', 'expected "crash:<k>" or nothing');
+  }
+  const audioChunkDurationS = num(env, 'AUDIO_CHUNK_DURATION', 0.5, { min: 0.1, max: 5 });
+  const firstWindowMs = num(env, 'INFERENCE_FIRST_WINDOW_MS', 200, { min: 100, max: 5000 });
+  for (const [name, ms] of [['AUDIO_CHUNK_DURATION', audioChunkDurationS * 1000], ['INFERENCE_FIRST_WINDOW_MS', firstWindowMs]] as const) {
+    // Windows hold whole 1/30 s frames so every frame gets exactly its own audio.
+    if (Math.abs(Math.round(ms * 3) - ms * 3) > 1e-6 || Math.round(ms * 3) % 100 !== 0) {
+      throw new ConfigError(name, 'must be a whole number of 1/30 s frames (e.g. 0.2, 0.5, 1.0 s)');
+    }
+  }
+  return {
+    host: str(env, 'SERVER_HOST', '0.0.0.0'),
+    port: num(env, 'SERVER_PORT', 8080, { min: 0, max: 65535, integer: true }),
+    agentType: str(env, 'AGENT_TYPE', 'offline'),
+    onnxModelPath,
+    blendshapeFps,
+    audioChunkDurationS,
+    firstWindowMs,
+    contextMs: num(env, 'INFERENCE_CONTEXT_MS', 500, { min: 0, max: 4000, integer: true }),
+    inferenceWorkers: num(env, 'INFERENCE_WORKERS', Math.max(1, cores - 1), { min: 1, max: 256, integer: true }),
+    pacingLeadFrames: num(env, 'PACING_LEAD_FRAMES', 2, { min: 0, max: 30, integer: true }),
+    debug,
+    logLevel,
+    assistantInstructions: str(env, 'ASSISTANT_INSTRUCTIONS', 'You are a friendly assistant. Keep answers short.'),
+    knowledgeBaseSource: str(env, 'KNOWLEDGE_BASE_SOURCE', ''),
+    ttsVoice: str(env, 'TTS_VOICE', 'slt'),
+    maxMessageBytes: num(env, 'MAX_MESSAGE_BYTES', 1 << 20, { min: 1024, max: 64 << 20, integer: true }),
+    idleTimeoutS: num(env, 'IDLE_TIMEOUT_S', 120, { min: 8, max: 960, integer: true }),
+    inferenceFaultInjection: fault,
+    env,
+  };
+}

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config/config.js';
+import { createLogger } from './logger.js';
+import { InferencePool } from './inference/pool.js';
+import { AvatarServer } from './server/server.js';
+import { uwsIsNative } from './server/uws.js';
+import { createAgentFactory } from './agents/factory.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  if (uwsIsNative) logger.info('uWebSockets.js: native binary loaded');
+  else logger.warn('uWebSockets.js: native binary NOT loaded, running the slow pure-JS fallback (use Node 20)');
+
+  const pool = new InferencePool({ modelPath: config.onnxModelPath, workers: config.inferenceWorkers, faultInjection: config.inferenceFaultInjection, logger });
+  await pool.start();
+  const agents = await createAgentFactory(config, logger);
+  const server = new AvatarServer({ config, logger, pool, createAgent: agents.create, version: pkg.version });
+  const port = await server.listen();
+  logger.info({ host: config.host, port, agentType: config.agentType, model: config.onnxModelPath, workers: config.inferenceWorkers }, 'listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await server.close();
+    await agents.close();
+    await pool.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exit(78);
+  }
+  process.stderr.write(`fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

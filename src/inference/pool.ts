@@ -1,0 +1,109 @@
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import type { InferenceWorkerData, PingResult, WindowResult, WindowTask } from './tasks.js';
+import { Histogram } from '../metrics/histogram.js';
+
+export interface InferencePoolOptions {
+  modelPath: string;
+  workers: number;
+  /** `crash:<k>` (testing aid): one worker exits on its k-th window task, once per process. */
+  faultInjection?: string;
+  logger: Logger;
+}
+
+/**
+ * The Piscina pool of inference workers, seen from the main thread. Turns a window task into
+ * finished frames; survives a worker crash (the task is retried once on a fresh worker, then
+ * served with neutral weights) so a turn always completes with all of its audio.
+ */
+export class InferencePool {
+  private readonly piscina: Piscina;
+  private readonly logger: Logger;
+  readonly size: number;
+  readonly rtf = new Histogram([0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
+  readonly windowMs = new Histogram([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+  windows = 0;
+  failures = 0;
+  neutralWindows = 0;
+  audioMsTotal = 0;
+  inferMsTotal = 0;
+  info: PingResult | null = null;
+
+  constructor(opts: InferencePoolOptions) {
+    this.logger = opts.logger;
+    this.size = opts.workers;
+    const crash = /^crash:(\d+)$/.exec(opts.faultInjection ?? '');
+    const workerData: InferenceWorkerData = {
+      modelPath: opts.modelPath,
+      faultFlag: new SharedArrayBuffer(4),
+      crashOnTask: crash ? Number(crash[1]) : 0,
+    };
+    this.piscina = new Piscina({
+      filename: new URL('../../workers/inference.js', import.meta.url).href,
+      minThreads: opts.workers,
+      maxThreads: opts.workers,
+      idleTimeout: 24 * 3600 * 1000,
+      // A window is ~30 ms of work; a deep queue means we are past capacity, not that we should buffer.
+      maxQueue: 'auto',
+      workerData,
+    });
+    this.piscina.on('error', (err: unknown) => this.logger.error({ err }, 'inference pool error'));
+  }
+
+  /** Load the model in every worker (each warms up before answering) and check that all answer. */
+  async start(): Promise<PingResult> {
+    const pings = await Promise.all(Array.from({ length: this.size }, () => this.ping()));
+    this.info = pings[0]!;
+    this.logger.info({ workers: this.size, input: this.info.inputName, output: this.info.outputName, warmupMs: Math.round(this.info.warmupMs) }, 'inference pool ready');
+    return this.info;
+  }
+
+  ping(): Promise<PingResult> {
+    return this.piscina.run({ kind: 'ping' }) as Promise<PingResult>;
+  }
+
+  get threads(): number {
+    return this.piscina.threads.length;
+  }
+
+  get queueSize(): number {
+    return this.piscina.queueSize;
+  }
+
+  get utilization(): number {
+    return this.piscina.utilization;
+  }
+
+  async runWindow(task: WindowTask): Promise<WindowResult> {
+    let result: WindowResult;
+    try {
+      result = await this.attempt(task);
+    } catch (first) {
+      this.failures++;
+      this.logger.error({ err: first, sessionId: task.sessionId, turnId: task.turnId }, 'inference task failed; retrying once');
+      try {
+        result = await this.attempt(task);
+      } catch (second) {
+        this.failures++;
+        this.neutralWindows++;
+        this.logger.error({ err: second, sessionId: task.sessionId, turnId: task.turnId }, 'inference failed twice; sending neutral weights for this window');
+        result = await this.attempt({ ...task, neutral: true });
+      }
+    }
+    this.windows++;
+    this.audioMsTotal += result.audioMs;
+    this.inferMsTotal += result.taskMs;
+    this.windowMs.observe(result.taskMs);
+    this.rtf.observe(result.taskMs / result.audioMs);
+    this.logger.debug({ sessionId: task.sessionId, frames: result.frameCount, inferMs: +result.inferMs.toFixed(2), rtf: +(result.taskMs / result.audioMs).toFixed(4), thread: result.threadId }, 'window inferred');
+    return result;
+  }
+
+  private attempt(task: WindowTask): Promise<WindowResult> {
+    return this.piscina.run(task) as Promise<WindowResult>;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The typed protocol between the main thread and the inference workers (workers/inference.ts).
+ * Positions are absolute sample indices of the session's 24 kHz PcmRing.
+ */
+export interface WindowTask {
+  kind: 'window';
+  ring: SharedArrayBuffer;
+  sessionId: string;
+  turnId: string;
+  /** First sample fed to the model (earlier audio of the same turn, as context). */
+  contextStart: number;
+  /** First sample whose frames this task produces; (start − contextStart) is a whole number of frames. */
+  start: number;
+  /** End of the window (exclusive). Whole frames unless `final`. */
+  end: number;
+  firstFrameIndex: number;
+  /** The turn's last window: a short last frame is zero-padded. */
+  final: boolean;
+  /** Everything before this position may be overwritten once the task has read the ring. */
+  releaseTo: number;
+  /** Skip the model and emit neutral weights (fallback after repeated failures). */
+  neutral?: boolean;
+}
+
+export interface WindowResult {
+  bytes: Uint8Array;
+  lengths: number[];
+  timestampOffsets: number[];
+  frameCount: number;
+  /** Wall time of the model call, ms. */
+  inferMs: number;
+  /** Wall time of the whole task in the worker (read, resample, infer, encode), ms. */
+  taskMs: number;
+  /** Audio length of the window, ms. */
+  audioMs: number;
+  threadId: number;
+}
+
+export interface PingTask {
+  kind: 'ping';
+}
+
+export interface PingResult {
+  threadId: number;
+  inputName: string;
+  outputName: string;
+  warmupMs: number;
+}
+
+export type InferenceTask = WindowTask | PingTask;
+
+export interface InferenceWorkerData {
+  modelPath: string;
+  /** Shared one-shot flag for fault injection (testing aid): 0 = not yet crashed. */
+  faultFlag: SharedArrayBuffer;
+  /** Crash on this task number of a worker (0 = never). */
+  crashOnTask: number;
+}

@@ -1,0 +1,31 @@
+import { FRAME_DURATION_MS } from '../audio/constants.js';
+
+/**
+ * The media clock of one turn: frame k is due at origin + (k − lead) · 1000/30 ms, absolute
+ * deadlines so errors never accumulate. The origin is the moment the first frame is ready; the
+ * first `lead` frames go out at once so the client's jitter buffer fills without adding latency.
+ * When a frame arrives after its deadline (the agent or inference fell behind real time), the
+ * clock is re-anchored on it rather than bursting to catch up, so spacing stays 33.3 ms.
+ */
+export class TurnClock {
+  private origin = Number.NaN;
+
+  constructor(private readonly leadFrames: number) {}
+
+  get started(): boolean {
+    return !Number.isNaN(this.origin);
+  }
+
+  start(nowMs: number): void {
+    this.origin = nowMs;
+  }
+
+  deadline(frameIndex: number): number {
+    return this.origin + (frameIndex - this.leadFrames) * FRAME_DURATION_MS;
+  }
+
+  /** Frame `frameIndex` goes out late at `nowMs`: later frames keep their spacing from it. */
+  reanchor(frameIndex: number, nowMs: number): void {
+    this.origin = nowMs - (frameIndex - this.leadFrames) * FRAME_DURATION_MS;
+  }
+}

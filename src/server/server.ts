@@ -1,0 +1,187 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { TemplatedApp, WebSocket, us_listen_socket, HttpResponse } from 'uWebSockets.js';
+import { uWS, uwsIsNative } from './uws.js';
+import type { Config } from '../config/config.js';
+import type { InferencePool } from '../inference/pool.js';
+import { Pacer } from '../pacing/pacer.js';
+import type { OutgoingFrame } from '../pacing/messages.js';
+import { Session } from '../session/session.js';
+import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
+import type { Agent } from '../agents/agent.js';
+
+export interface ServerDeps {
+  config: Config;
+  logger: Logger;
+  pool: InferencePool;
+  createAgent(): Agent;
+  version: string;
+}
+
+interface SocketData {
+  session: Session | null;
+  /** False from the moment uWS reports the close: sending after that would throw. */
+  open: boolean;
+}
+
+/** uWS frames beyond this are closed by uWS itself; below it we answer MESSAGE_TOO_LARGE. */
+const HARD_PAYLOAD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The main thread: socket I/O only. Routes, WebSocket upgrade, parse-and-dispatch to sessions,
+ * and sending the bytes the pacing worker hands back.
+ */
+export class AvatarServer {
+  private readonly app: TemplatedApp;
+  private listenSocket: us_listen_socket | null = null;
+  readonly pacer: Pacer;
+  readonly sessions = new Map<number, Session>();
+  private readonly sockets = new Map<number, WebSocket<SocketData>>();
+  private nextKey = 1;
+  readonly loopDelay: IntervalHistogram;
+  framesSent = 0;
+  port = 0;
+
+  constructor(private readonly deps: ServerDeps) {
+    this.loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    this.loopDelay.enable();
+    this.pacer = new Pacer(deps.config.pacingLeadFrames, {
+      onFrames: (frames) => this.sendFrames(frames),
+      onTurnDone: (key, turn) => this.sessions.get(key)?.onTurnDone(turn),
+    }, deps.logger);
+    this.app = uWS.App();
+    this.routes();
+  }
+
+  private sendFrames(frames: OutgoingFrame[]): void {
+    for (const f of frames) {
+      const ws = this.sockets.get(f.session);
+      if (!ws) continue;
+      ws.cork(() => this.sessions.get(f.session)?.deliverFrame(f.turn, f.bytes));
+    }
+  }
+
+  private routes(): void {
+    const { config, logger } = this.deps;
+    this.app.get('/health', (res) => {
+      const pool = this.deps.pool;
+      const healthy = pool.info !== null && pool.threads === pool.size;
+      json(res, healthy ? '200 OK' : '503 Service Unavailable', healthy
+        ? { status: 'healthy', model: { loaded: true, input: pool.info!.inputName, output: pool.info!.outputName }, workers: pool.threads, sessions: this.sessions.size }
+        : { status: 'unhealthy', details: { modelLoaded: pool.info !== null, workers: pool.threads, expectedWorkers: pool.size } });
+    });
+    this.app.get('/inf', (res) => {
+      const body: Record<string, unknown> = { name: 'avatar-stream-server', version: this.deps.version, status: 'running' };
+      if (config.debug) {
+        body.agentType = config.agentType;
+        body.wsUrl = `ws://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${this.port}/ws`;
+        body.uwsNative = uwsIsNative;
+      }
+      json(res, '200 OK', body);
+    });
+    this.app.ws<SocketData>('/ws', {
+      compression: uWS.DISABLED,
+      maxPayloadLength: Math.max(HARD_PAYLOAD_LIMIT, config.maxMessageBytes * 2),
+      // uWS wants a multiple of 4; the widget pings every 30 s, uWS pings idle sockets too.
+      idleTimeout: Math.max(8, Math.ceil(config.idleTimeoutS / 4) * 4),
+      sendPingsAutomatically: true,
+      maxBackpressure: 16 * 1024 * 1024,
+      upgrade: (res, req, context) => {
+        res.upgrade<SocketData>(
+          { session: null, open: true },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => this.openSession(ws),
+      message: (ws, message, isBinary) => {
+        const session = ws.getUserData().session;
+        if (!session) return;
+        try {
+          session.onMessage(message, isBinary);
+        } catch (err) {
+          logger.error({ err, sessionId: session.id }, 'message handling failed');
+          session.sendError('INTERNAL_ERROR', 'the server could not handle this message');
+        }
+      },
+      close: (ws, code) => {
+        const data = ws.getUserData();
+        data.open = false;
+        const session = data.session;
+        if (!session) return;
+        this.sessions.delete(session.key);
+        this.sockets.delete(session.key);
+        session.close();
+        logger.info({ sessionId: session.id, code }, 'session closed');
+      },
+    });
+    this.app.any('/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
+  }
+
+  private openSession(ws: WebSocket<SocketData>): void {
+    const { config, logger, pool } = this.deps;
+    const key = this.nextKey++;
+    const data = ws.getUserData();
+    const session = new Session({
+      key,
+      agent: this.deps.createAgent(),
+      pool,
+      pacer: this.pacer,
+      logger,
+      transport: {
+        sendText: (text) => {
+          if (data.open) ws.send(text, false);
+        },
+        sendFrame: (bytes) => {
+          if (!data.open) return;
+          ws.send(bytes, false);
+          this.framesSent++;
+        },
+        close: (code, reason) => {
+          if (data.open) ws.end(code, reason);
+        },
+      },
+      firstWindowSamples: Math.round((config.firstWindowMs / 1000) * OUTPUT_SAMPLE_RATE),
+      windowSamples: Math.round(config.audioChunkDurationS * OUTPUT_SAMPLE_RATE),
+      contextSamples: Math.round((config.contextMs / 1000) * 30) * SAMPLES_PER_FRAME,
+      maxMessageBytes: config.maxMessageBytes,
+    });
+    data.session = session;
+    this.sessions.set(key, session);
+    this.sockets.set(key, ws);
+    logger.info({ sessionId: session.id }, 'session opened');
+    void session.start();
+  }
+
+  listen(): Promise<number> {
+    const { host, port } = this.deps.config;
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${host}:${port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.port = uWS.us_socket_local_port(socket);
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stop accepting, close every session with 1001, stop the pacer. */
+  async close(): Promise<void> {
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    for (const ws of this.sockets.values()) ws.end(1001, 'server shutting down');
+    this.loopDelay.disable();
+    await this.pacer.stop();
+  }
+}
+
+function json(res: HttpResponse, status: string, body: unknown): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+  });
+}

@@ -1,0 +1,389 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Agent } from '../agents/agent.js';
+import { PcmRing } from '../audio/pcm-ring.js';
+import { FRAME_DURATION_MS, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
+import type { InferencePool } from '../inference/pool.js';
+import type { WindowResult } from '../inference/tasks.js';
+import type { Pacer } from '../pacing/pacer.js';
+import { ErrorCode, ProtocolError, parseClientMessage } from '../protocol/widget-client.js';
+import { serializeServerMessage, type ServerMessage } from '../protocol/widget-server.js';
+import { TurnTranscript } from './transcript.js';
+
+/** What a session needs from its socket: the server owns uWS, sessions only send. */
+export interface SessionTransport {
+  sendText(json: string): void;
+  sendFrame(bytes: ArrayBuffer): void;
+  close(code: number, reason: string): void;
+}
+
+export interface SessionOptions {
+  /** Numeric id for the pacing worker's tables. */
+  key: number;
+  transport: SessionTransport;
+  agent: Agent;
+  pool: InferencePool;
+  pacer: Pacer;
+  logger: Logger;
+  firstWindowSamples: number;
+  windowSamples: number;
+  contextSamples: number;
+  maxMessageBytes: number;
+  /** Ring capacity in samples at 24 kHz. */
+  ringSamples?: number;
+}
+
+/** One agent response as the client sees it: `audio_start` … frames … `audio_end`. */
+interface Turn {
+  seq: number;
+  turnId: string;
+  transcript: TurnTranscript;
+  /** Absolute ring position of the turn's first sample (set when it becomes the playing turn). */
+  ringStart: number;
+  /** Samples of this turn in the ring / handed to inference. */
+  written: number;
+  dispatched: number;
+  /** Audio waiting for ring space or for the turn before it to finish. Never dropped. */
+  pending: Buffer[];
+  pendingSamples: number;
+  /** An odd trailing byte of agent audio, kept until its partner arrives. */
+  carry: Buffer | null;
+  inflight: boolean;
+  agentDone: boolean;
+  /** `avatar_state Responding` sent (the turn is the playing one). */
+  announced: boolean;
+  /** `audio_start` sent (its first audio arrived). */
+  started: boolean;
+  framesSent: number;
+  finalText: string | null;
+}
+
+const MAX_TURN_AUDIO_SAMPLES = OUTPUT_SAMPLE_RATE * 600; // 10 minutes per response
+
+/**
+ * The turn state machine of one widget-dialect connection (PROTOCOL.md §1.4–1.5). Runs on the
+ * main thread and does bookkeeping only: PCM goes into the session's ring, windows go to the
+ * inference pool, finished frames come back from the pacing worker and are sent as they are.
+ */
+export class Session {
+  readonly id = randomUUID();
+  readonly key: number;
+  private readonly o: SessionOptions;
+  private readonly ring: PcmRing;
+  private readonly log: Logger;
+  /** turns[0] plays; later ones are agent responses that started before it finished. */
+  private turns: Turn[] = [];
+  /** The turn agent audio/text currently goes to (the newest response), if any. */
+  private receiving: Turn | null = null;
+  private writePos = 0;
+  private turnSeq = 0;
+  private closed = false;
+
+  constructor(opts: SessionOptions) {
+    this.o = opts;
+    this.key = opts.key;
+    this.ring = PcmRing.create(opts.ringSamples ?? OUTPUT_SAMPLE_RATE * 10);
+    this.log = opts.logger.child({ sessionId: this.id });
+    this.bindAgent(opts.agent);
+  }
+
+  private send(msg: ServerMessage): void {
+    if (!this.closed) this.o.transport.sendText(serializeServerMessage(msg));
+  }
+
+  sendError(code: string, message: string): void {
+    this.send({ type: 'error', code, message, timestamp: Date.now() });
+  }
+
+  /** Called right after the socket opens. */
+  async start(): Promise<void> {
+    const agent = this.o.agent;
+    this.send({ type: 'config', audio: { inputSampleRate: agent.inputSampleRate, outputSampleRate: OUTPUT_SAMPLE_RATE } });
+    try {
+      await agent.connect();
+    } catch (err) {
+      this.log.error({ err }, 'agent failed to connect');
+      this.sendError(ErrorCode.AGENT_UNAVAILABLE, 'the conversational agent is not available');
+      this.o.transport.close(1011, 'agent unavailable');
+    }
+  }
+
+  // ---- client → server -------------------------------------------------------------------
+
+  onMessage(raw: ArrayBuffer, isBinary: boolean): void {
+    let msg;
+    try {
+      msg = parseClientMessage(raw, isBinary, this.o.maxMessageBytes);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.sendError(err.code, err.message);
+        return;
+      }
+      throw err;
+    }
+    switch (msg.type) {
+      case 'text':
+        this.interrupt('text');
+        this.o.agent.sendText(msg.data);
+        break;
+      case 'audio':
+        this.o.agent.appendAudio(msg.pcm);
+        break;
+      case 'audio_stream_start':
+        break;
+      case 'audio_stream_end':
+        this.o.agent.commitAudio();
+        break;
+      case 'interrupt':
+        this.interrupt('client');
+        break;
+      case 'ping':
+        this.send({ type: 'pong', timestamp: Date.now() });
+        break;
+    }
+  }
+
+  // ---- agent → server --------------------------------------------------------------------
+
+  private bindAgent(agent: Agent): void {
+    agent.on('responseStart', () => {
+      const turn = this.newTurn();
+      this.receiving = turn;
+      this.turns.push(turn);
+      if (this.turns.length === 1) this.promote(turn);
+    });
+    agent.on('audio', (pcm) => {
+      // Audio with no open response is what an agent still had in flight after a cancel.
+      if (this.receiving) this.appendAudio(this.receiving, pcm);
+      else this.log.debug({ bytes: pcm.length }, 'agent audio outside a response dropped');
+    });
+    agent.on('transcriptDelta', (text) => {
+      const turn = this.receiving;
+      if (!turn) return;
+      for (const w of turn.transcript.push(text)) this.sendWord(turn, w.text, w.startMs, w.endMs);
+    });
+    agent.on('responseEnd', ({ transcript }) => {
+      const turn = this.receiving;
+      if (!turn) return;
+      this.receiving = null;
+      for (const w of turn.transcript.flush()) this.sendWord(turn, w.text, w.startMs, w.endMs);
+      turn.finalText = transcript || turn.transcript.text;
+      turn.agentDone = true;
+      if (turn.carry) {
+        this.log.warn('agent audio ended on an odd byte; last byte dropped');
+        turn.carry = null;
+      }
+      if (this.turns[0] === turn) this.announceEnd(turn);
+      this.schedule();
+    });
+    agent.on('userTranscript', (text) => {
+      const now = Date.now();
+      this.send({ type: 'transcript_done', text, role: 'user', turnId: `user_${now}`, timestamp: now });
+    });
+    agent.on('interrupted', () => this.interrupt('agent'));
+    agent.on('toolCall', (call) => {
+      this.send({ type: 'trigger_action', function_name: call.name, arguments: call.arguments, timestamp: Date.now() });
+    });
+    agent.on('error', (err) => {
+      this.log.warn({ code: err.code, fatal: err.fatal }, `agent error: ${err.message}`);
+      this.sendError(err.code || ErrorCode.AGENT_ERROR, err.message);
+      if (err.fatal) this.o.transport.close(1011, 'agent failed');
+    });
+  }
+
+  private newTurn(): Turn {
+    const seq = ++this.turnSeq;
+    return {
+      seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`, transcript: new TurnTranscript(),
+      ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
+      inflight: false, agentDone: false, announced: false, started: false, framesSent: 0, finalText: null,
+    };
+  }
+
+  private sendWord(turn: Turn, text: string, startMs: number, endMs: number): void {
+    this.send({
+      type: 'transcript_delta', text, role: 'assistant', turnId: turn.turnId, sessionId: this.id,
+      timestamp: Date.now(), startOffset: Math.round(startMs), endOffset: Math.round(endMs),
+    });
+  }
+
+  private appendAudio(turn: Turn, chunk: Buffer): void {
+    let pcm = chunk;
+    if (turn.carry) {
+      pcm = Buffer.concat([turn.carry, chunk]);
+      turn.carry = null;
+    }
+    if (pcm.length % 2 === 1) {
+      turn.carry = Buffer.from(pcm.subarray(pcm.length - 1));
+      pcm = pcm.subarray(0, pcm.length - 1);
+    }
+    if (pcm.length === 0) return;
+    if (turn.written + turn.pendingSamples + pcm.length / 2 > MAX_TURN_AUDIO_SAMPLES) {
+      this.log.error('agent response exceeds 10 minutes of audio; rest ignored');
+      return;
+    }
+    // Copy: agents may reuse their buffers, and pending audio must outlive the event.
+    turn.pending.push(Buffer.from(pcm));
+    turn.pendingSamples += pcm.length / 2;
+    if (this.turns[0] === turn) {
+      this.startAudio(turn);
+      this.fillRing(turn);
+      this.schedule();
+    }
+  }
+
+  /** `audio_start`, once, when the playing turn has its first audio. */
+  private startAudio(turn: Turn): void {
+    if (turn.started) return;
+    turn.started = true;
+    const now = Date.now();
+    this.send({ type: 'audio_start', sessionId: this.id, turnId: turn.turnId, sampleRate: OUTPUT_SAMPLE_RATE, format: 'audio/pcm16', timestamp: now });
+  }
+
+  /** Move pending audio of the playing turn into the ring as far as space allows. */
+  private fillRing(turn: Turn): void {
+    while (turn.pending.length > 0) {
+      const head = turn.pending[0]!;
+      const n = this.ring.write(this.writePos, head);
+      this.writePos += n;
+      turn.written += n;
+      turn.pendingSamples -= n;
+      if (n * 2 < head.length) {
+        turn.pending[0] = head.subarray(n * 2);
+        return; // ring full: the rest waits for the next released window
+      }
+      turn.pending.shift();
+    }
+  }
+
+  private promote(turn: Turn): void {
+    turn.ringStart = this.writePos;
+    turn.announced = true;
+    this.send({ type: 'avatar_state', state: 'Responding' });
+    if (turn.pendingSamples > 0) {
+      this.startAudio(turn);
+      this.fillRing(turn);
+    }
+    if (turn.agentDone) this.announceEnd(turn);
+    this.schedule();
+  }
+
+  /** Tell the pacer how many frames the playing turn has, once the agent has finished it. */
+  private announceEnd(turn: Turn): void {
+    const total = turn.written + turn.pendingSamples;
+    if (total === 0) {
+      this.finishTurn(turn);
+      return;
+    }
+    this.o.pacer.endTurn(this.key, turn.seq, Math.ceil(total / SAMPLES_PER_FRAME));
+  }
+
+  /** Hand the playing turn's next window to the pool if one is ready and none is in flight. */
+  private schedule(): void {
+    const turn = this.turns[0];
+    if (!turn || turn.inflight || this.closed) return;
+    const available = turn.written - turn.dispatched;
+    const windowSamples = turn.dispatched === 0 ? this.o.firstWindowSamples : this.o.windowSamples;
+    const lastAudio = turn.agentDone && turn.pendingSamples === 0;
+    let n: number;
+    if (available >= windowSamples) n = windowSamples;
+    else if (lastAudio && available > 0) n = available;
+    else return;
+    const start = turn.ringStart + turn.dispatched;
+    const end = start + n;
+    const contextStart = Math.max(turn.ringStart, start - this.o.contextSamples);
+    const nextContextStart = Math.max(turn.ringStart, end - this.o.contextSamples);
+    const firstFrameIndex = turn.dispatched / SAMPLES_PER_FRAME;
+    turn.dispatched += n;
+    turn.inflight = true;
+    this.o.pool
+      .runWindow({
+        kind: 'window', ring: this.ring.sab, sessionId: this.id, turnId: turn.turnId, contextStart, start, end,
+        firstFrameIndex, final: lastAudio && turn.dispatched === turn.written, releaseTo: nextContextStart,
+      })
+      .then(
+        (result) => this.onWindow(turn, firstFrameIndex, result),
+        (err) => {
+          // The pool already retried and fell back to neutral weights; this is a broken pool.
+          this.log.error({ err }, 'window could not be produced');
+          turn.inflight = false;
+          this.sendError(ErrorCode.INTERNAL_ERROR, 'lip-sync failed for part of this response');
+        },
+      );
+  }
+
+  private onWindow(turn: Turn, firstFrameIndex: number, result: WindowResult): void {
+    turn.inflight = false;
+    if (this.closed || this.turns[0] !== turn) return; // interrupted meanwhile: frames dropped
+    this.o.pacer.pushFrames(this.key, turn.seq, firstFrameIndex, result);
+    this.fillRing(turn);
+    this.schedule();
+  }
+
+  // ---- pacing worker → client ------------------------------------------------------------
+
+  /** A paced frame is due: send it as it is, unless its turn was interrupted meanwhile. */
+  deliverFrame(turnSeq: number, bytes: ArrayBuffer): void {
+    const turn = this.turns[0];
+    if (!turn || turn.seq !== turnSeq || this.closed) return;
+    this.o.transport.sendFrame(bytes);
+    turn.framesSent++;
+  }
+
+  /** The pacer handed over the turn's last frame. */
+  onTurnDone(turnSeq: number): void {
+    const turn = this.turns[0];
+    if (turn && turn.seq === turnSeq) this.finishTurn(turn);
+  }
+
+  private finishTurn(turn: Turn): void {
+    const now = Date.now();
+    if (turn.started) this.send({ type: 'audio_end', sessionId: this.id, turnId: turn.turnId, timestamp: now });
+    this.send({ type: 'transcript_done', text: turn.finalText ?? turn.transcript.text, role: 'assistant', turnId: turn.turnId, timestamp: now });
+    this.send({ type: 'avatar_state', state: 'Listening' });
+    this.turns.shift();
+    const next = this.turns[0];
+    if (next) this.promote(next);
+  }
+
+  // ---- interrupts ------------------------------------------------------------------------
+
+  /**
+   * PROTOCOL §1.5, synchronously: interrupt, avatar_state Listening, transcript_done
+   * (interrupted) for the playing turn; its queued frames and inference are dropped; the agent
+   * is told how much audio the client got. Nothing is sent when nothing plays.
+   */
+  interrupt(reason: 'client' | 'text' | 'agent'): void {
+    const playing = this.turns[0];
+    if (!playing) return;
+    const offsetMs = Math.round(playing.framesSent * FRAME_DURATION_MS);
+    if (playing.announced) {
+      const now = Date.now();
+      this.send({ type: 'interrupt', turnId: playing.turnId, offsetMs, timestamp: now });
+      this.send({ type: 'avatar_state', state: 'Listening' });
+      this.send({ type: 'transcript_done', text: playing.transcript.spokenBy(offsetMs), role: 'assistant', turnId: playing.turnId, timestamp: now, interrupted: true });
+      this.o.pacer.drop(this.key, playing.seq);
+    }
+    this.log.debug({ reason, turnId: playing.turnId, offsetMs }, 'turn interrupted');
+    const responseOpen = this.receiving !== null;
+    this.turns = [];
+    this.receiving = null;
+    // The agent's barge-in already stopped its response; still tell it what was heard.
+    if (responseOpen || reason === 'agent' || playing.announced) this.o.agent.cancelResponse(offsetMs);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  get isSpeaking(): boolean {
+    return this.turns.length > 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.turns = [];
+    this.receiving = null;
+    this.o.pacer.closeSession(this.key);
+    this.o.agent.disconnect().catch((err) => this.log.warn({ err }, 'agent disconnect failed'));
+  }
+}

@@ -1,0 +1,112 @@
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+
+export interface Upstream {
+  ws: WebSocket;
+  received: Array<Record<string, unknown>>;
+  send(msg: unknown): void;
+}
+
+export interface SpeakOptions {
+  /** Bytes per audio_delta (default 100 ms at 24 kHz). */
+  chunkBytes?: number;
+  /** Delay between chunks, ms (0 = as fast as possible, like a cloud agent). */
+  chunkIntervalMs?: number;
+  words?: string[];
+  /** Stop before response_end (for interrupt tests). */
+  noEnd?: boolean;
+}
+
+/** A local agent server speaking our remote-agent protocol, scripted by the test. */
+export class FakeRemoteAgent {
+  readonly wss: WebSocketServer;
+  readonly sessions: Upstream[] = [];
+  private waiters: Array<() => void> = [];
+  onText: ((up: Upstream, text: string) => void) | null = null;
+
+  private constructor(wss: WebSocketServer) {
+    this.wss = wss;
+    wss.on('connection', (ws) => {
+      const up: Upstream = { ws, received: [], send: (m) => ws.send(JSON.stringify(m)) };
+      this.sessions.push(up);
+      ws.on('message', (d) => {
+        const msg = JSON.parse(d.toString()) as Record<string, unknown>;
+        up.received.push(msg);
+        if (msg.type === 'text' && this.onText) this.onText(up, msg.text as string);
+        this.wake();
+      });
+      this.wake();
+    });
+  }
+
+  static start(): Promise<FakeRemoteAgent> {
+    return new Promise((resolve) => {
+      const wss: WebSocketServer = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => resolve(new FakeRemoteAgent(wss)));
+    });
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const v = probe();
+      if (v) return v;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error('fake agent: timed out');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 50));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Stream one response: response_start, words, audio chunks, response_end. */
+  async speak(up: Upstream, pcm: Buffer, opts: SpeakOptions = {}): Promise<void> {
+    const chunk = opts.chunkBytes ?? 4800;
+    up.send({ type: 'response_start' });
+    for (const w of opts.words ?? []) up.send({ type: 'transcript_delta', text: ` ${w}` });
+    for (let at = 0; at < pcm.length; at += chunk) {
+      if (up.ws.readyState !== up.ws.OPEN) return;
+      up.send({ type: 'audio_delta', data: pcm.subarray(at, Math.min(at + chunk, pcm.length)).toString('base64') });
+      await new Promise((r) => (opts.chunkIntervalMs ? setTimeout(r, opts.chunkIntervalMs) : setImmediate(r)));
+    }
+    if (!opts.noEnd) up.send({ type: 'response_end' });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sessions) s.ws.terminate();
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+/** Speech-like test audio at 24 kHz: voiced syllables (harmonics, 4 Hz envelope) and a pause. */
+export function syntheticSpeech(seconds: number, opts: { f0?: number; seed?: number; pauseAt?: [number, number] } = {}): Buffer {
+  const rate = 24_000;
+  const n = Math.round(seconds * rate);
+  const buf = Buffer.alloc(n * 2);
+  const f0 = opts.f0 ?? 140;
+  let seed = opts.seed ?? 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1;
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    const inPause = opts.pauseAt && t >= opts.pauseAt[0] && t < opts.pauseAt[1];
+    const env = inPause ? 0 : 0.5 - 0.5 * Math.cos(2 * Math.PI * 4 * t);
+    let v = 0;
+    for (let h = 1; h <= 8; h++) v += Math.sin(2 * Math.PI * f0 * h * t) / h;
+    v = 0.25 * env * v + 0.002 * rand() * env;
+    buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * 32767))), i * 2);
+  }
+  return buf;
+}

@@ -1,0 +1,161 @@
+/**
+ * The pacing worker: the media clock of every session. One thread, a blocking loop: take new
+ * work from the main thread synchronously (receiveMessageOnPort), hand every due frame back in
+ * one batch, then sleep with Atomics.wait until the next deadline or until the main thread
+ * notifies the control word. Never setInterval: deadlines are absolute per turn.
+ */
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { patchTimestamp } from '../src/inference/frame-encoder.js';
+import { TurnClock } from '../src/pacing/turn-clock.js';
+import { Histogram } from '../src/metrics/histogram.js';
+import type { FromPacer, OutgoingFrame, PacingWorkerData, ToPacer } from '../src/pacing/messages.js';
+
+const { control, leadFrames, port } = workerData as PacingWorkerData;
+const ctrl = new Int32Array(control);
+
+interface QueuedFrame {
+  frameIndex: number;
+  bytes: Uint8Array;
+  timestampOffset: number;
+  arrivedAt: number;
+}
+
+interface TurnQueue {
+  turn: number;
+  clock: TurnClock;
+  frames: QueuedFrame[];
+  head: number;
+  sent: number;
+  totalFrames: number; // −1 until known
+}
+
+const sessions = new Map<number, TurnQueue>();
+const lateness = new Histogram([0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50]);
+let framesSinceReport = 0;
+let underruns = 0;
+let lastReport = performance.now();
+const REPORT_EVERY_MS = 1000;
+
+function post(msg: FromPacer, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+function queueFor(session: number, turn: number): TurnQueue {
+  let q = sessions.get(session);
+  if (!q || q.turn !== turn) {
+    q = { turn, clock: new TurnClock(leadFrames), frames: [], head: 0, sent: 0, totalFrames: -1 };
+    sessions.set(session, q);
+  }
+  return q;
+}
+
+function handle(msg: ToPacer, now: number): boolean {
+  switch (msg.op) {
+    case 'frames': {
+      const q = queueFor(msg.session, msg.turn);
+      let at = 0;
+      for (let i = 0; i < msg.lengths.length; i++) {
+        const len = msg.lengths[i]!;
+        q.frames.push({ frameIndex: msg.firstFrameIndex + i, bytes: msg.bytes.subarray(at, at + len), timestampOffset: msg.timestampOffsets[i]!, arrivedAt: now });
+        at += len;
+      }
+      if (!q.clock.started) q.clock.start(now);
+      return true;
+    }
+    case 'end':
+      queueFor(msg.session, msg.turn).totalFrames = msg.totalFrames;
+      return true;
+    case 'drop': {
+      const q = sessions.get(msg.session);
+      if (q && q.turn === msg.turn) sessions.delete(msg.session);
+      return true;
+    }
+    case 'close':
+      sessions.delete(msg.session);
+      return true;
+    case 'stop':
+      return false;
+  }
+}
+
+function drainInbox(now: number): boolean {
+  for (;;) {
+    const m = receiveMessageOnPort(port);
+    if (!m) return true;
+    if (!handle(m.message as ToPacer, now)) return false;
+  }
+}
+
+/** Send every due frame; return the next deadline (or Infinity). */
+function sendDue(now: number): number {
+  let next = Number.POSITIVE_INFINITY;
+  const out: OutgoingFrame[] = [];
+  const transfer: ArrayBuffer[] = [];
+  const finished: Array<{ session: number; turn: number }> = [];
+  const wall = Date.now();
+  for (const [session, q] of sessions) {
+    while (q.head < q.frames.length) {
+      const f = q.frames[q.head]!;
+      const due = q.clock.deadline(f.frameIndex);
+      if (due > now) {
+        next = Math.min(next, due);
+        break;
+      }
+      if (f.arrivedAt > due + 1) {
+        underruns++;
+        q.clock.reanchor(f.frameIndex, now);
+      } else {
+        lateness.observe(now - Math.max(due, f.arrivedAt));
+      }
+      const bytes = f.bytes.slice(); // own buffer, so it can be transferred without the window's others
+      patchTimestamp(bytes, f.timestampOffset, wall);
+      out.push({ session, turn: q.turn, frameIndex: f.frameIndex, bytes: bytes.buffer });
+      transfer.push(bytes.buffer);
+      q.frames[q.head] = undefined as unknown as QueuedFrame;
+      q.head++;
+      q.sent++;
+    }
+    if (q.head === q.frames.length && q.head > 0) {
+      q.frames = [];
+      q.head = 0;
+    }
+    if (q.totalFrames >= 0 && q.sent >= q.totalFrames) finished.push({ session, turn: q.turn });
+  }
+  if (out.length > 0) {
+    framesSinceReport += out.length;
+    post({ op: 'send', frames: out }, transfer);
+  }
+  for (const f of finished) {
+    sessions.delete(f.session);
+    post({ op: 'turnDone', session: f.session, turn: f.turn });
+  }
+  return next;
+}
+
+function report(now: number): void {
+  let queued = 0;
+  for (const q of sessions.values()) queued += q.frames.length - q.head;
+  post({
+    op: 'stats',
+    stats: {
+      latenessP50: lateness.quantile(0.5), latenessP99: lateness.quantile(0.99), latenessMax: lateness.max,
+      frames: framesSinceReport, underruns, queuedFrames: queued,
+      latenessBuckets: lateness.counts.slice(), latenessBounds: lateness.bounds, latenessSum: lateness.sum, latenessCount: lateness.count,
+    },
+  });
+  framesSinceReport = 0;
+  lastReport = now;
+}
+
+for (;;) {
+  const seq = Atomics.load(ctrl, 0);
+  let now = performance.now();
+  if (!drainInbox(now)) break;
+  now = performance.now();
+  const next = sendDue(now);
+  if (now - lastReport >= REPORT_EVERY_MS) report(now);
+  const wakeAt = Math.min(next, lastReport + REPORT_EVERY_MS);
+  const timeout = wakeAt - performance.now();
+  if (timeout > 0) Atomics.wait(ctrl, 0, seq, timeout);
+}
+port.close();
