@@ -70,7 +70,7 @@ export function parseClientMessage(raw: ArrayBuffer, isBinary: boolean, maxBytes
     throw new ProtocolError(ErrorCode.INVALID_MESSAGE, 'message must be a JSON object');
   }
   const obj = msg as Record<string, unknown>;
-  if (obj.type === undefined) throw new ProtocolError(ErrorCode.MISSING_FIELD, 'message needs field "type"');
+  if (obj.type === undefined || obj.type === null) throw new ProtocolError(ErrorCode.MISSING_FIELD, 'message needs field "type"');
   if (typeof obj.type !== 'string') throw new ProtocolError(ErrorCode.INVALID_FIELD, '"type" must be a string');
   switch (obj.type) {
     case 'text': {

@@ -9,6 +9,7 @@ import type { OutgoingFrame } from '../pacing/messages.js';
 import { Session } from '../session/session.js';
 import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { Agent } from '../agents/agent.js';
+import { registerDemoPage } from './demo-page.js';
 
 export interface ServerDeps {
   config: Config;
@@ -79,6 +80,8 @@ export class AvatarServer {
       }
       json(res, '200 OK', body);
     });
+    this.app.get('/stats', (res) => json(res, '200 OK', this.stats()));
+    registerDemoPage(this.app, logger);
     this.app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
       maxPayloadLength: Math.max(HARD_PAYLOAD_LIMIT, config.maxMessageBytes * 2),
@@ -118,6 +121,31 @@ export class AvatarServer {
       },
     });
     this.app.any('/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
+  }
+
+  /** Live numbers for engineers (demo page, bench): JSON, cheap to compute. */
+  stats(): Record<string, unknown> {
+    const pool = this.deps.pool;
+    const pacing = this.pacer.stats;
+    const ms = (ns: number) => +(ns / 1e6).toFixed(3);
+    return {
+      sessions: this.sessions.size,
+      speakingSessions: [...this.sessions.values()].filter((s) => s.isSpeaking).length,
+      framesSent: this.framesSent,
+      pacing: pacing && {
+        latenessP50Ms: +pacing.latenessP50.toFixed(3), latenessP99Ms: +pacing.latenessP99.toFixed(3), latenessMaxMs: +pacing.latenessMax.toFixed(3),
+        framesLastSecond: pacing.frames, underruns: pacing.underruns, queuedFrames: pacing.queuedFrames,
+      },
+      inference: {
+        workers: pool.threads, windows: pool.windows, failures: pool.failures, neutralWindows: pool.neutralWindows,
+        rtfMean: pool.audioMsTotal > 0 ? +(pool.inferMsTotal / pool.audioMsTotal).toFixed(5) : null,
+        rtfP50: +pool.rtf.quantile(0.5).toFixed(5), rtfP95: +pool.rtf.quantile(0.95).toFixed(5),
+        windowMsP50: +pool.windowMs.quantile(0.5).toFixed(3), windowMsP95: +pool.windowMs.quantile(0.95).toFixed(3),
+        queue: pool.queueSize, utilization: +pool.utilization.toFixed(4),
+      },
+      eventLoop: { delayP50Ms: ms(this.loopDelay.percentile(50)), delayP99Ms: ms(this.loopDelay.percentile(99)), delayMaxMs: ms(this.loopDelay.max) },
+      memory: { rssBytes: process.memoryUsage.rss() },
+    };
   }
 
   private openSession(ws: WebSocket<SocketData>): void {

@@ -1,0 +1,47 @@
+import t from 'tap';
+import { PolyphaseResampler } from './resampler.js';
+
+function sine(freq: number, rate: number, n: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * freq * i) / rate));
+}
+
+function rms(x: Float32Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += x[i]! ** 2;
+  return Math.sqrt(s / (to - from));
+}
+
+t.test('24 kHz → 16 kHz keeps the pass band and removes what would alias', async (t) => {
+  const r = new PolyphaseResampler(24_000, 16_000);
+  t.equal(r.outputLength(24_000), 16_000);
+  const out = new Float32Array(16_000);
+  for (const f of [200, 1000, 3000, 6000]) {
+    r.process(sine(f, 24_000, 24_000), 24_000, out);
+    const gain = rms(out, 1000, 15_000) / Math.SQRT1_2;
+    t.ok(Math.abs(gain - 1) < 0.03, `${f} Hz passes (gain ${gain.toFixed(3)})`);
+  }
+  // 10 kHz is above the new Nyquist (8 kHz): it would alias to 6 kHz if not filtered.
+  r.process(sine(10_000, 24_000, 24_000), 24_000, out);
+  const leak = rms(out, 1000, 15_000) / Math.SQRT1_2;
+  t.ok(leak < 0.01, `10 kHz is attenuated by > 40 dB (${(20 * Math.log10(leak)).toFixed(1)} dB)`);
+});
+
+t.test('output is time-aligned with the input (no filter delay)', async (t) => {
+  const r = new PolyphaseResampler(24_000, 16_000);
+  const x = sine(300, 24_000, 4800);
+  const out = new Float32Array(r.outputLength(4800));
+  r.process(x, 4800, out);
+  const expected = sine(300, 16_000, out.length);
+  let err = 0;
+  for (let i = 100; i < out.length - 100; i++) err = Math.max(err, Math.abs(out[i]! - expected[i]!));
+  t.ok(err < 0.02, `max error vs an ideal 16 kHz sine: ${err.toFixed(4)}`);
+});
+
+t.test('16 kHz → 24 kHz upsampling works too', async (t) => {
+  const r = new PolyphaseResampler(16_000, 24_000);
+  const out = new Float32Array(r.outputLength(16_000));
+  t.equal(out.length, 24_000);
+  r.process(sine(1000, 16_000, 16_000), 16_000, out);
+  const gain = rms(out, 1000, 23_000) / Math.SQRT1_2;
+  t.ok(Math.abs(gain - 1) < 0.03, `gain ${gain.toFixed(3)}`);
+});
