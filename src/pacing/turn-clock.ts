@@ -20,6 +20,11 @@ export class TurnClock {
     this.origin = nowMs;
   }
 
+  /** Lead frames are due at or before the origin: they go out at once and are never "late". */
+  isLead(frameIndex: number): boolean {
+    return frameIndex <= this.leadFrames;
+  }
+
   deadline(frameIndex: number): number {
     return this.origin + (frameIndex - this.leadFrames) * FRAME_DURATION_MS;
   }

@@ -10,6 +10,8 @@ import { Session } from '../session/session.js';
 import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { Agent } from '../agents/agent.js';
 import { registerDemoPage } from './demo-page.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
+import { PrometheusText } from '../metrics/prometheus.js';
 
 export interface ServerDeps {
   config: Config;
@@ -40,6 +42,7 @@ export class AvatarServer {
   private readonly sockets = new Map<number, WebSocket<SocketData>>();
   private nextKey = 1;
   readonly loopDelay: IntervalHistogram;
+  readonly metrics = new ServerMetrics();
   framesSent = 0;
   port = 0;
 
@@ -81,6 +84,10 @@ export class AvatarServer {
       json(res, '200 OK', body);
     });
     this.app.get('/stats', (res) => json(res, '200 OK', this.stats()));
+    this.app.get('/metrics', (res) => {
+      const body = this.prometheus();
+      res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body));
+    });
     registerDemoPage(this.app, logger);
     this.app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
@@ -148,6 +155,40 @@ export class AvatarServer {
     };
   }
 
+  /** `/metrics`: the same numbers as /stats, plus full histograms, in Prometheus text format. */
+  prometheus(): string {
+    const pool = this.deps.pool;
+    const pacing = this.pacer.stats;
+    const m = this.metrics;
+    const p = new PrometheusText()
+      .gauge('avatar_sessions', 'Open WebSocket sessions', this.sessions.size)
+      .gauge('avatar_sessions_speaking', 'Sessions with a turn playing', [...this.sessions.values()].filter((s) => s.isSpeaking).length)
+      .counter('avatar_sessions_opened_total', 'Sessions opened since start', m.sessionsOpened)
+      .counter('avatar_turns_started_total', 'Turns started', m.turnsStarted)
+      .counter('avatar_turns_completed_total', 'Turns played to the end', m.turnsCompleted)
+      .counter('avatar_turns_interrupted_total', 'Turns interrupted', m.turnsInterrupted)
+      .counter('avatar_frames_sent_total', 'sync_frame messages sent', this.framesSent)
+      .counterFamily('avatar_errors_total', 'error messages sent to clients, by code', [...m.errorsByCode].map(([code, n]) => [{ code }, n]))
+      .histogram('avatar_inference_rtf', 'Real-time factor per inference window (task time / audio time)', pool.rtf)
+      .histogram('avatar_inference_window_seconds', 'Wall time per inference window', pool.windowMs, 0.001)
+      .counter('avatar_inference_windows_total', 'Inference windows run', pool.windows)
+      .counter('avatar_inference_failures_total', 'Inference tasks that failed (crash or error)', pool.failures)
+      .gauge('avatar_inference_queue_depth', 'Windows waiting for a worker', pool.queueSize)
+      .gauge('avatar_inference_workers', 'Live inference worker threads', pool.threads)
+      .gauge('avatar_inference_pool_utilization', 'Pool utilisation (0..1, Piscina)', pool.utilization)
+      .gauge('avatar_pacing_queued_frames', 'Frames waiting for their deadline in the pacer', pacing?.queuedFrames ?? 0)
+      .counter('avatar_pacing_underruns_total', 'Frames that reached the pacer after their deadline', pacing?.underruns ?? 0)
+      .gauge('avatar_event_loop_delay_p99_seconds', 'Main-thread event-loop delay, 99th percentile', this.loopDelay.percentile(99) / 1e9)
+      .gauge('avatar_event_loop_delay_max_seconds', 'Main-thread event-loop delay, maximum', this.loopDelay.max / 1e9)
+      .gauge('process_resident_memory_bytes', 'Resident set size', process.memoryUsage.rss());
+    if (pacing) {
+      p.histogram('avatar_pacing_lateness_seconds', 'Frame send time minus its deadline (frames queued before it)', {
+        bounds: pacing.latenessBounds, counts: pacing.latenessBuckets, sum: pacing.latenessSum, count: pacing.latenessCount,
+      }, 0.001);
+    }
+    return p.toString();
+  }
+
   private openSession(ws: WebSocket<SocketData>): void {
     const { config, logger, pool } = this.deps;
     const key = this.nextKey++;
@@ -158,6 +199,7 @@ export class AvatarServer {
       pool,
       pacer: this.pacer,
       logger,
+      metrics: this.metrics,
       transport: {
         sendText: (text) => {
           if (data.open) ws.send(text, false);
@@ -179,6 +221,7 @@ export class AvatarServer {
     data.session = session;
     this.sessions.set(key, session);
     this.sockets.set(key, ws);
+    this.metrics.sessionsOpened++;
     logger.info({ sessionId: session.id }, 'session opened');
     void session.start();
   }

@@ -9,6 +9,7 @@ import type { Pacer } from '../pacing/pacer.js';
 import { ErrorCode, ProtocolError, parseClientMessage } from '../protocol/widget-client.js';
 import { serializeServerMessage, type ServerMessage } from '../protocol/widget-server.js';
 import { TurnTranscript } from './transcript.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 
 /** What a session needs from its socket: the server owns uWS, sessions only send. */
 export interface SessionTransport {
@@ -25,6 +26,7 @@ export interface SessionOptions {
   pool: InferencePool;
   pacer: Pacer;
   logger: Logger;
+  metrics: ServerMetrics;
   firstWindowSamples: number;
   windowSamples: number;
   contextSamples: number;
@@ -92,6 +94,7 @@ export class Session {
   }
 
   sendError(code: string, message: string): void {
+    this.o.metrics.error(code);
     this.send({ type: 'error', code, message, timestamp: Date.now() });
   }
 
@@ -259,6 +262,7 @@ export class Session {
   private promote(turn: Turn): void {
     turn.ringStart = this.writePos;
     turn.announced = true;
+    this.o.metrics.turnsStarted++;
     this.send({ type: 'avatar_state', state: 'Responding' });
     if (turn.pendingSamples > 0) {
       this.startAudio(turn);
@@ -341,6 +345,7 @@ export class Session {
     if (turn.started) this.send({ type: 'audio_end', sessionId: this.id, turnId: turn.turnId, timestamp: now });
     this.send({ type: 'transcript_done', text: turn.finalText ?? turn.transcript.text, role: 'assistant', turnId: turn.turnId, timestamp: now });
     this.send({ type: 'avatar_state', state: 'Listening' });
+    this.o.metrics.turnsCompleted++;
     this.turns.shift();
     const next = this.turns[0];
     if (next) this.promote(next);
@@ -363,6 +368,7 @@ export class Session {
       this.send({ type: 'avatar_state', state: 'Listening' });
       this.send({ type: 'transcript_done', text: playing.transcript.spokenBy(offsetMs), role: 'assistant', turnId: playing.turnId, timestamp: now, interrupted: true });
       this.o.pacer.drop(this.key, playing.seq);
+      this.o.metrics.turnsInterrupted++;
     }
     this.log.debug({ reason, turnId: playing.turnId, offsetMs }, 'turn interrupted');
     const responseOpen = this.receiving !== null;

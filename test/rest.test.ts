@@ -1,0 +1,66 @@
+import t from 'tap';
+import { startServer } from './helpers/server-process.js';
+import { WidgetClient } from './helpers/widget-client.js';
+import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
+import { parsePrometheus } from './helpers/prometheus-parse.js';
+
+const agent = await FakeRemoteAgent.start();
+const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url });
+t.teardown(async () => {
+  await server.stop();
+  await agent.close();
+});
+const http = (path: string) => fetch(`http://127.0.0.1:${server.port}${path}`);
+
+t.test('GET /health: healthy with the model loaded and the pool at size', async (t) => {
+  const res = await http('/health');
+  t.equal(res.status, 200);
+  const body = (await res.json()) as Record<string, unknown>;
+  t.match(body, { status: 'healthy', model: { loaded: true, input: 'audio', output: 'blendshapes' }, workers: 1 });
+});
+
+t.test('GET /inf: name, version, status; no internals without DEBUG', async (t) => {
+  const body = (await (await http('/inf')).json()) as Record<string, unknown>;
+  t.match(body, { name: 'avatar-stream-server', status: 'running' });
+  t.match(body.version, /^\d+\.\d+\.\d+/);
+  t.notOk('agentType' in body);
+});
+
+t.test('unknown routes are 404 JSON', async (t) => {
+  const res = await http('/nope');
+  t.equal(res.status, 404);
+});
+
+t.test('GET /metrics is valid Prometheus text and counts a turn', async (t) => {
+  const client = await WidgetClient.connect(server.url());
+  await client.waitType('config');
+  agent.onText = (up) => void agent.speak(up, syntheticSpeech(0.5));
+  client.send({ type: 'text', data: 'hi' });
+  client.send({ type: 'bogus' });
+  await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 10_000);
+  agent.onText = null;
+  await new Promise((r) => setTimeout(r, 1100)); // one pacing stats report
+  const res = await http('/metrics');
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  const { samples, types } = parsePrometheus(await res.text());
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  t.equal(value('avatar_turns_completed_total'), 1);
+  t.equal(value('avatar_frames_sent_total'), 15);
+  t.equal(value('avatar_errors_total', { code: 'UNKNOWN_TYPE' }), 1);
+  t.equal(value('avatar_sessions'), 1);
+  t.equal(types.get('avatar_pacing_lateness_seconds'), 'histogram');
+  t.equal(value('avatar_pacing_lateness_seconds_count'), 15 - 3, 'lateness observed per frame after the 3 lead frames');
+  t.equal(value('avatar_pacing_underruns_total'), 0, 'no frame reached the pacer late');
+  t.ok(value('avatar_inference_rtf_count')! >= 2, 'RTF observed per window');
+  t.ok(value('avatar_event_loop_delay_p99_seconds')! >= 0);
+  await client.close();
+});
+
+t.test('GET /stats has the engineers\' numbers', async (t) => {
+  const body = (await (await http('/stats')).json()) as { inference: { rtfP50: number; windows: number }; pacing: { latenessP99Ms: number } };
+  t.ok(body.inference.windows >= 2);
+  t.ok(body.inference.rtfP50 > 0 && body.inference.rtfP50 < 1, `RTF ${body.inference.rtfP50}`);
+  t.type(body.pacing.latenessP99Ms, 'number');
+});
