@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await server.close();
+    await server.close(config.shutdownGraceMs);
     await agents.close();
     await pool.close();
     logger.info('stopped');

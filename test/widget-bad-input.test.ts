@@ -73,13 +73,28 @@ t.test('accepted mic audio reaches the agent byte for byte, including after erro
   await client.close();
 });
 
-t.test('a message flood is answered without losing the session', async (t) => {
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  for (let i = 0; i < 500; i++) client.send({ type: 'ping', timestamp: i });
-  await client.waitFor(() => client.received.filter((r) => r.msg.type === 'pong').length === 500, 10_000);
-  t.pass('500 pongs');
-  await client.close();
+t.test('a message flood is rate-limited: error, close 1008; another session keeps its pace', async (t) => {
+  const speaker = await WidgetClient.connect(server.url());
+  await speaker.waitType('config');
+  agent.onText = (up) => void agent.speak(up, syntheticSpeech(1.5));
+  speaker.send({ type: 'text', data: 'keep talking' });
+  await speaker.waitType('sync_frame', 10_000);
+  agent.onText = null;
+  const flooder = await WidgetClient.connect(server.url());
+  await flooder.waitType('config');
+  for (let i = 0; i < 500; i++) flooder.send({ type: 'ping', timestamp: i });
+  const e = await flooder.waitFor((m) => m.type === 'error' && m.code === 'RATE_LIMITED', 5000);
+  t.ok(e > 0, 'RATE_LIMITED error');
+  await flooder.waitFor(() => flooder.closed !== null, 5000).catch(() => undefined);
+  t.equal(flooder.closed?.code, 1008, 'closed with 1008');
+  const pongs = flooder.received.filter((r) => r.msg.type === 'pong').length;
+  t.ok(pongs >= 50 && pongs < 500, `the burst was served (${pongs} pongs) before the limit`);
+  const end = await speaker.waitType('audio_end', 10_000);
+  const frames = speaker.received.slice(0, end).filter((r) => r.msg.type === 'sync_frame');
+  t.equal(frames.length, 45, 'the other session got its whole turn');
+  const gaps = frames.slice(4).map((f, i) => f.at - frames[i + 3]!.at);
+  t.ok(Math.max(...gaps) < 120, `and kept its pace (max gap ${Math.max(...gaps).toFixed(1)} ms)`);
+  await speaker.close();
 });
 
 t.test('the server survives garbage from many sockets at once', async (t) => {

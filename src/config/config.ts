@@ -30,6 +30,15 @@ export interface Config {
   ttsVoice: string;
   maxMessageBytes: number;
   idleTimeoutS: number;
+  auth: { enabled: boolean; secretKey: string | null; tokenTtlS: number; allowedOrigins: string[] };
+  rateLimit: { connectionsBurst: number; connectionsPerS: number; messagesBurst: number; messagesPerS: number };
+  maxSessions: number;
+  /** A client whose unsent bytes exceed this is too slow to follow the stream: its session is closed. */
+  maxBufferedBytes: number;
+  tls: { certFile: string; keyFile: string } | null;
+  /** On SIGTERM/SIGINT, how long playing turns may finish before sessions are closed. */
+  shutdownGraceMs: number;
+  debugAudioCaptureDir: string | null;
   /** Testing aid only: `crash:<k>` makes every inference worker exit on its k-th task once. */
   inferenceFaultInjection: string;
   /** Every variable the process saw, for agent-specific settings read by their own modules. */
@@ -78,6 +87,15 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got "${raw}"`);
 }
 
+function tlsConfig(env: Env): Config['tls'] {
+  if (!bool(env, 'USE_SSL', false)) return null;
+  const certFile = str(env, 'SSL_CERT_FILE', '');
+  const keyFile = str(env, 'SSL_KEY_FILE', '');
+  if (!certFile || !existsSync(certFile)) throw new ConfigError('SSL_CERT_FILE', `USE_SSL=true needs a certificate file (got "${certFile}")`);
+  if (!keyFile || !existsSync(keyFile)) throw new ConfigError('SSL_KEY_FILE', `USE_SSL=true needs a key file (got "${keyFile}")`);
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
+}
+
 export function loadConfig(env: Env = readEnv()): Config {
   const debug = bool(env, 'DEBUG', false);
   const cores = availableParallelism();
@@ -122,6 +140,23 @@ export function loadConfig(env: Env = readEnv()): Config {
     maxMessageBytes: num(env, 'MAX_MESSAGE_BYTES', 1 << 20, { min: 1024, max: 64 << 20, integer: true }),
     idleTimeoutS: num(env, 'IDLE_TIMEOUT_S', 120, { min: 8, max: 960, integer: true }),
     inferenceFaultInjection: fault,
+    auth: {
+      enabled: bool(env, 'AUTH_ENABLED', false),
+      secretKey: str(env, 'AUTH_SECRET_KEY', '') || null,
+      tokenTtlS: num(env, 'AUTH_TOKEN_TTL', 3600, { min: 10, max: 7 * 24 * 3600, integer: true }),
+      allowedOrigins: str(env, 'AUTH_ALLOWED_ORIGINS', '').split(',').map((o) => o.trim()).filter(Boolean),
+    },
+    rateLimit: {
+      connectionsBurst: num(env, 'RATE_LIMIT_CONNECTIONS_BURST', 100, { min: 1, max: 1e6, integer: true }),
+      connectionsPerS: num(env, 'RATE_LIMIT_CONNECTIONS_PER_S', 10, { min: 0.01, max: 1e6 }),
+      messagesBurst: num(env, 'RATE_LIMIT_MESSAGES_BURST', 60, { min: 1, max: 1e6, integer: true }),
+      messagesPerS: num(env, 'RATE_LIMIT_MESSAGES_PER_S', 25, { min: 0.01, max: 1e6 }),
+    },
+    maxSessions: num(env, 'MAX_SESSIONS', 500, { min: 1, max: 1e6, integer: true }),
+    maxBufferedBytes: num(env, 'MAX_BUFFERED_BYTES', 4 << 20, { min: 64 << 10, max: 1 << 30, integer: true }),
+    tls: tlsConfig(env),
+    shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000, integer: true }),
+    debugAudioCaptureDir: bool(env, 'DEBUG_AUDIO_CAPTURE', false) ? resolve(str(env, 'DEBUG_AUDIO_CAPTURE_DIR', 'captures')) : null,
     env,
   };
 }

@@ -1,28 +1,43 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TemplatedApp } from 'uWebSockets.js';
 
 const PUBLIC_DIR = new URL('../../../public/', import.meta.url);
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml' };
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  ico: 'image/x-icon',
+};
 
 /**
- * `GET /` and its assets: the self-contained demo page in public/ (no CDN). Files are read once
- * at start and served from memory.
+ * `GET /` and its assets: the self-contained demo page in public/ (no CDN, no build step).
+ * Every file of a known type directly in public/ is read once at start and served from memory,
+ * so adding a module to the page needs no change here. Subfolders are not served: the page is
+ * flat on purpose, and nothing outside public/ can be reached by a crafted path.
  */
 export function registerDemoPage(app: TemplatedApp, logger: Logger): void {
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const name of ['index.html', 'app.js', 'face.js', 'style.css']) {
-    const url = new URL(name, PUBLIC_DIR);
-    if (!existsSync(url)) continue;
-    files.set(name, { body: readFileSync(url), type: TYPES[name.split('.').pop()!] ?? 'application/octet-stream' });
+  const names = existsSync(PUBLIC_DIR) ? readdirSync(PUBLIC_DIR, { withFileTypes: true }) : [];
+  for (const entry of names) {
+    const type = CONTENT_TYPES[entry.name.split('.').pop() ?? ''];
+    if (!entry.isFile() || !type || !/^[\w.-]+$/.test(entry.name)) continue;
+    files.set(entry.name, { body: readFileSync(new URL(entry.name, PUBLIC_DIR)), type });
   }
   if (!files.has('index.html')) {
     logger.warn('public/index.html missing: no demo page at GET /');
     return;
   }
-  const serve = (name: string) => app.get(name === 'index.html' ? '/' : `/${name}`, (res) => {
-    const f = files.get(name)!;
-    res.cork(() => res.writeHeader('content-type', f.type).writeHeader('cache-control', 'no-cache').end(f.body));
-  });
-  for (const name of files.keys()) serve(name);
+  for (const [name, file] of files) {
+    app.get(name === 'index.html' ? '/' : `/${name}`, (res) => {
+      res.cork(() => {
+        res.writeHeader('content-type', file.type)
+          .writeHeader('cache-control', 'no-cache')
+          .writeHeader('x-content-type-options', 'nosniff')
+          .end(file.body);
+      });
+    });
+  }
 }

@@ -12,6 +12,8 @@ import type { Agent } from '../agents/agent.js';
 import { registerDemoPage } from './demo-page.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { PrometheusText } from '../metrics/prometheus.js';
+import { TokenAuthority, generatedSecret } from './auth.js';
+import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 
 export interface ServerDeps {
   config: Config;
@@ -23,6 +25,9 @@ export interface ServerDeps {
 
 interface SocketData {
   session: Session | null;
+  /** Set at upgrade when the connection must be refused: closed right after it opens. */
+  reject: { code: number; reason: string; errorCode?: string } | null;
+  messages: TokenBucket;
   /** False from the moment uWS reports the close: sending after that would throw. */
   open: boolean;
 }
@@ -45,6 +50,9 @@ export class AvatarServer {
   readonly metrics = new ServerMetrics();
   framesSent = 0;
   port = 0;
+  private readonly auth: TokenAuthority | null = null;
+  private readonly connectionLimiter: KeyedRateLimiter;
+  private accepting = true;
 
   constructor(private readonly deps: ServerDeps) {
     this.loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -53,7 +61,13 @@ export class AvatarServer {
       onFrames: (frames) => this.sendFrames(frames),
       onTurnDone: (key, turn) => this.sessions.get(key)?.onTurnDone(turn),
     }, deps.logger);
-    this.app = uWS.App();
+    const { config, logger } = deps;
+    if (config.auth.enabled) {
+      if (!config.auth.secretKey) logger.warn('AUTH_ENABLED=true but AUTH_SECRET_KEY is not set: using a random key for this process only; tokens will not survive a restart or verify on other hosts. Set AUTH_SECRET_KEY.');
+      this.auth = new TokenAuthority({ secret: config.auth.secretKey ?? generatedSecret(), ttlS: config.auth.tokenTtlS, allowedOrigins: config.auth.allowedOrigins });
+    }
+    this.connectionLimiter = new KeyedRateLimiter(config.rateLimit.connectionsBurst, config.rateLimit.connectionsPerS);
+    this.app = config.tls ? uWS.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile }) : uWS.App();
     this.routes();
   }
 
@@ -83,6 +97,30 @@ export class AvatarServer {
       }
       json(res, '200 OK', body);
     });
+    this.app.options('/api/auth/token', (res, req) => {
+      const origin = req.getHeader('origin');
+      res.cork(() => {
+        if (origin && this.auth?.isOriginAllowed(origin)) {
+          res.writeStatus('204 No Content')
+            .writeHeader('access-control-allow-origin', origin)
+            .writeHeader('vary', 'Origin')
+            .writeHeader('access-control-allow-methods', 'POST, OPTIONS')
+            .writeHeader('access-control-allow-headers', 'content-type')
+            .writeHeader('access-control-max-age', '600')
+            .end();
+        } else {
+          res.writeStatus('403 Forbidden').end();
+        }
+      });
+    });
+    this.app.post('/api/auth/token', (res, req) => {
+      const origin = req.getHeader('origin');
+      res.onAborted(() => {});
+      if (!this.auth) return json(res, '403 Forbidden', { error: 'authentication is disabled' });
+      if (!origin) return json(res, '400 Bad Request', { error: 'missing Origin header' });
+      if (!this.auth.isOriginAllowed(origin)) return json(res, '403 Forbidden', { error: 'origin not allowed' }, origin);
+      json(res, '200 OK', this.auth.issue(origin), origin);
+    });
     this.app.get('/stats', (res) => json(res, '200 OK', this.stats()));
     this.app.get('/metrics', (res) => {
       const body = this.prometheus();
@@ -97,8 +135,13 @@ export class AvatarServer {
       sendPingsAutomatically: true,
       maxBackpressure: 16 * 1024 * 1024,
       upgrade: (res, req, context) => {
+        const origin = req.getHeader('origin');
+        const token = new URLSearchParams(req.getQuery() ?? '').get('token');
         res.upgrade<SocketData>(
-          { session: null, open: true },
+          {
+            session: null, open: true, reject: this.admit(origin, token),
+            messages: new TokenBucket(config.rateLimit.messagesBurst, config.rateLimit.messagesPerS),
+          },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -107,8 +150,14 @@ export class AvatarServer {
       },
       open: (ws) => this.openSession(ws),
       message: (ws, message, isBinary) => {
-        const session = ws.getUserData().session;
+        const data = ws.getUserData();
+        const session = data.session;
         if (!session) return;
+        if (!data.messages.take()) {
+          session.sendError('RATE_LIMITED', 'too many messages; closing this connection');
+          ws.end(1008, 'rate limit exceeded');
+          return;
+        }
         try {
           session.onMessage(message, isBinary);
         } catch (err) {
@@ -189,10 +238,31 @@ export class AvatarServer {
     return p.toString();
   }
 
+  /** Who may open a session: null to accept, or the close code and reason (PROTOCOL §1.6). */
+  private admit(origin: string, token: string | null): SocketData['reject'] {
+    const { config } = this.deps;
+    if (!this.accepting) return { code: 1001, reason: 'server shutting down' };
+    if (!this.connectionLimiter.take(origin || 'no-origin')) return { code: 1008, reason: 'too many connection attempts', errorCode: 'RATE_LIMITED' };
+    if (this.auth) {
+      const failure = this.auth.verify(token, origin);
+      if (failure) return { code: 1008, reason: failure };
+    }
+    if (this.sessions.size >= config.maxSessions) return { code: 1013, reason: 'server at capacity, try again later', errorCode: 'SERVER_BUSY' };
+    return null;
+  }
+
   private openSession(ws: WebSocket<SocketData>): void {
     const { config, logger, pool } = this.deps;
-    const key = this.nextKey++;
     const data = ws.getUserData();
+    if (data.reject) {
+      const { code, reason, errorCode } = data.reject;
+      if (errorCode) ws.send(JSON.stringify({ type: 'error', code: errorCode, message: reason, timestamp: Date.now() }), false);
+      this.metrics.error(errorCode ?? 'AUTH_FAILED');
+      logger.info({ code, reason }, 'connection refused');
+      ws.end(code, reason);
+      return;
+    }
+    const key = this.nextKey++;
     const session = new Session({
       key,
       agent: this.deps.createAgent(),
@@ -206,6 +276,13 @@ export class AvatarServer {
         },
         sendFrame: (bytes) => {
           if (!data.open) return;
+          if (ws.getBufferedAmount() > config.maxBufferedBytes) {
+            // The client cannot keep up with real time: end it rather than buffer without bound.
+            logger.warn({ sessionId: session.id, buffered: ws.getBufferedAmount() }, 'client too slow; closing session');
+            data.open = false;
+            ws.end(1008, 'client too slow');
+            return;
+          }
           ws.send(bytes, false);
           this.framesSent++;
         },
@@ -241,18 +318,29 @@ export class AvatarServer {
     });
   }
 
-  /** Stop accepting, close every session with 1001, stop the pacer. */
-  async close(): Promise<void> {
+  /**
+   * Graceful stop: refuse new sessions, let playing turns finish for up to `graceMs`, then close
+   * every session with 1001 and stop the pacer.
+   */
+  async close(graceMs = 0): Promise<void> {
+    this.accepting = false;
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
+    const deadline = performance.now() + graceMs;
+    while (performance.now() < deadline && [...this.sessions.values()].some((s) => s.isSpeaking)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     for (const ws of this.sockets.values()) ws.end(1001, 'server shutting down');
+    this.connectionLimiter.close();
     this.loopDelay.disable();
     await this.pacer.stop();
   }
 }
 
-function json(res: HttpResponse, status: string, body: unknown): void {
+function json(res: HttpResponse, status: string, body: unknown, corsOrigin?: string): void {
   res.cork(() => {
-    res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+    res.writeStatus(status).writeHeader('content-type', 'application/json');
+    if (corsOrigin) res.writeHeader('access-control-allow-origin', corsOrigin).writeHeader('vary', 'Origin');
+    res.end(JSON.stringify(body));
   });
 }
