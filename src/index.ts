@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logger.js';
 import { InferencePool } from './inference/pool.js';
@@ -20,6 +20,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  if (config.debugAudioCaptureDir) {
+    mkdirSync(config.debugAudioCaptureDir, { recursive: true });
+    logger.warn({ dir: config.debugAudioCaptureDir }, 'DEBUG_AUDIO_CAPTURE is on: every session\'s audio is written to disk');
+  }
   if (uwsIsNative) logger.info('uWebSockets.js: native binary loaded');
   else logger.warn('uWebSockets.js: native binary NOT loaded, running the slow pure-JS fallback (use Node 20)');
 

@@ -138,3 +138,34 @@ t.test('graceful shutdown finishes an in-flight turn, closes with 1001, exits 0'
   await client.waitFor(() => client.closed !== null, 2000).catch(() => undefined);
   t.equal(client.closed?.code, 1001);
 });
+
+t.test('DEBUG_AUDIO_CAPTURE writes each session\'s input and agent audio as WAV', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'capture-'));
+  const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, DEBUG_AUDIO_CAPTURE: 'true', DEBUG_AUDIO_CAPTURE_DIR: dir });
+  t.teardown(() => server.stop());
+  const client = await WidgetClient.connect(server.url());
+  await client.waitType('config');
+  const mic = syntheticSpeech(0.3, { f0: 220 });
+  const speech = syntheticSpeech(0.4, { f0: 120 });
+  client.send({ type: 'audio_stream_start' });
+  client.send({ type: 'audio', data: mic.toString('base64') });
+  agent.onText = (up) => void agent.speak(up, speech);
+  client.send({ type: 'text', data: 'record me' });
+  await client.waitType('audio_end', 10_000);
+  agent.onText = null;
+  const sessionId = client.received.find((r) => r.msg.type === 'audio_start')!.msg.sessionId as string;
+  await client.close();
+  await server.logs.length; // let the close be logged
+  const read = async (name: string) => {
+    const path = join(dir, `${sessionId}-${name}.wav`);
+    for (let i = 0; i < 50 && !server.logs.some((l) => l.msg === 'debug audio capture written'); i++) await new Promise((r) => setTimeout(r, 50));
+    return readFileSync(path);
+  };
+  const input = await read('input');
+  const agentWav = await read('agent');
+  t.equal(input.toString('ascii', 0, 4), 'RIFF');
+  t.equal(input.readUInt32LE(24), 24000, 'input sample rate');
+  t.equal(input.readUInt32LE(40), mic.length, 'data size patched');
+  t.ok(input.subarray(44).equals(mic), 'input audio as received');
+  t.ok(agentWav.subarray(44).equals(speech), 'agent audio as received');
+});

@@ -294,6 +294,7 @@ export class AvatarServer {
       windowSamples: Math.round(config.audioChunkDurationS * OUTPUT_SAMPLE_RATE),
       contextSamples: Math.round((config.contextMs / 1000) * 30) * SAMPLES_PER_FRAME,
       maxMessageBytes: config.maxMessageBytes,
+      captureDir: config.debugAudioCaptureDir,
     });
     data.session = session;
     this.sessions.set(key, session);
@@ -313,6 +314,8 @@ export class AvatarServer {
         }
         this.listenSocket = socket;
         this.port = uWS.us_socket_local_port(socket);
+        // Start-up (model loads, compiles) is not serving: measure the event loop from here.
+        this.loopDelay.reset();
         resolve(this.port);
       });
     });

@@ -10,6 +10,8 @@ import { ErrorCode, ProtocolError, parseClientMessage } from '../protocol/widget
 import { serializeServerMessage, type ServerMessage } from '../protocol/widget-server.js';
 import { TurnTranscript } from './transcript.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { WavFileWriter } from '../audio/wav-file-writer.js';
+import { join } from 'node:path';
 
 /** What a session needs from its socket: the server owns uWS, sessions only send. */
 export interface SessionTransport {
@@ -33,6 +35,8 @@ export interface SessionOptions {
   maxMessageBytes: number;
   /** Ring capacity in samples at 24 kHz. */
   ringSamples?: number;
+  /** DEBUG_AUDIO_CAPTURE: folder for `<sessionId>-input.wav` and `<sessionId>-agent.wav`. */
+  captureDir?: string | null;
 }
 
 /** One agent response as the client sees it: `audio_start` … frames … `audio_end`. */
@@ -80,12 +84,19 @@ export class Session {
   private writePos = 0;
   private turnSeq = 0;
   private closed = false;
+  private readonly capture: { input: WavFileWriter; agent: WavFileWriter } | null;
 
   constructor(opts: SessionOptions) {
     this.o = opts;
     this.key = opts.key;
     this.ring = PcmRing.create(opts.ringSamples ?? OUTPUT_SAMPLE_RATE * 10);
     this.log = opts.logger.child({ sessionId: this.id });
+    this.capture = opts.captureDir
+      ? {
+          input: new WavFileWriter(join(opts.captureDir, `${this.id}-input.wav`), opts.agent.inputSampleRate),
+          agent: new WavFileWriter(join(opts.captureDir, `${this.id}-agent.wav`), opts.agent.outputSampleRate),
+        }
+      : null;
     this.bindAgent(opts.agent);
   }
 
@@ -130,6 +141,7 @@ export class Session {
         this.o.agent.sendText(msg.data);
         break;
       case 'audio':
+        this.capture?.input.write(msg.pcm);
         this.o.agent.appendAudio(msg.pcm);
         break;
       case 'audio_stream_start':
@@ -156,6 +168,7 @@ export class Session {
       if (this.turns.length === 1) this.promote(turn);
     });
     agent.on('audio', (pcm) => {
+      this.capture?.agent.write(pcm);
       // Audio with no open response is what an agent still had in flight after a cancel.
       if (this.receiving) this.appendAudio(this.receiving, pcm);
       else this.log.debug({ bytes: pcm.length }, 'agent audio outside a response dropped');
@@ -390,6 +403,11 @@ export class Session {
     this.turns = [];
     this.receiving = null;
     this.o.pacer.closeSession(this.key);
+    if (this.capture) {
+      Promise.all([this.capture.input.close(), this.capture.agent.close()])
+        .then(() => this.log.info({ dir: this.o.captureDir }, 'debug audio capture written'))
+        .catch((err) => this.log.warn({ err }, 'debug audio capture failed'));
+    }
     this.o.agent.disconnect().catch((err) => this.log.warn({ err }, 'agent disconnect failed'));
   }
 }
