@@ -4,7 +4,7 @@ import { createLogger } from './logger.js';
 import { InferencePool } from './inference/pool.js';
 import { AvatarServer } from './server/server.js';
 import { uwsIsNative } from './server/uws.js';
-import { createAgentFactory } from './agents/factory.js';
+import { createAgentFactory } from './agents/registry.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -1,0 +1,250 @@
+import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { FliteTts, type TextToSpeech } from './flite-tts.js';
+import { OfflineAgent, type OfflineAgentOptions } from './offline-agent.js';
+
+// The real TTS in its worker thread, shared like the server shares it.
+const tts = new FliteTts();
+t.teardown(() => tts.close());
+const logger = pino({ level: 'silent' });
+
+const KB = `# Opening hours
+
+We are open Monday to Friday from 9 am to 6 pm. On Saturdays we open at 10 am.
+
+# Parking
+
+Free parking is available behind the building.`;
+
+function newAgent(opts: Partial<OfflineAgentOptions> = {}): OfflineAgent {
+  return new OfflineAgent({ instructions: '', knowledgeBase: '', logger, tts, ...opts });
+}
+
+type Event =
+  | { type: 'responseStart'; responseId: string }
+  | { type: 'transcriptDelta'; text: string }
+  | { type: 'audio'; pcm: Buffer; atMs: number }
+  | { type: 'responseEnd'; responseId: string; transcript: string }
+  | { type: 'error'; code: string; fatal: boolean; message: string };
+
+function record(agent: OfflineAgent): Event[] {
+  const events: Event[] = [];
+  agent.on('responseStart', ({ responseId }) => events.push({ type: 'responseStart', responseId }));
+  agent.on('transcriptDelta', (text) => events.push({ type: 'transcriptDelta', text }));
+  agent.on('audio', (pcm) => events.push({ type: 'audio', pcm, atMs: performance.now() }));
+  agent.on('responseEnd', ({ responseId, transcript }) => events.push({ type: 'responseEnd', responseId, transcript }));
+  agent.on('error', ({ code, fatal, message }) => events.push({ type: 'error', code, fatal, message }));
+  return events;
+}
+
+function audioOf(events: Event[]): Buffer {
+  return Buffer.concat(events.flatMap((e) => (e.type === 'audio' ? [e.pcm] : [])));
+}
+
+/** Resolves on the next responseEnd (events.once would reject on the agent's `error` events). */
+function nextEnd(agent: OfflineAgent): Promise<{ responseId: string; transcript: string }> {
+  return new Promise((resolve) => agent.once('responseEnd', resolve));
+}
+
+/** What one reply sounds like when nothing else is going on. */
+async function soloAudio(text: string): Promise<Buffer> {
+  const agent = newAgent();
+  const events = record(agent);
+  agent.sendText(text);
+  await nextEnd(agent);
+  return audioOf(events);
+}
+
+t.before(() => tts.warm());
+
+t.test('one response: events in order, 100 ms chunks, transcript = deltas', async (t) => {
+  const agent = newAgent();
+  await agent.connect();
+  const events = record(agent);
+  const sentMs = performance.now();
+  agent.sendText('Hello, what can you do?');
+  t.same(events, [], 'nothing is emitted inside sendText');
+  await nextEnd(agent);
+  const firstAudio = events.find((e) => e.type === 'audio') as Extract<Event, { type: 'audio' }>;
+  t.comment(`first audio ${Math.round(firstAudio.atMs - sentMs)} ms after sendText`);
+  t.ok(firstAudio.atMs - sentMs < 2000, 'first audio comes early');
+
+  const start = events[0];
+  const end = events.at(-1);
+  t.equal(start?.type, 'responseStart');
+  t.equal(end?.type, 'responseEnd');
+  t.equal(events.filter((e) => e.type === 'responseStart' || e.type === 'responseEnd').length, 2);
+  if (start?.type !== 'responseStart' || end?.type !== 'responseEnd') return;
+  t.equal(end.responseId, start.responseId);
+  t.equal(events[1]?.type, 'transcriptDelta', 'the first sentence is transcribed before its audio');
+
+  const deltas = events.flatMap((e) => (e.type === 'transcriptDelta' ? [e.text] : []));
+  t.ok(deltas.every((w) => w !== '' && !/\s/.test(w)), 'whole words, no spaces');
+  t.equal(end.transcript, deltas.join(' '));
+  t.match(end.transcript, /^Hello! I'm the built-in offline assistant\./);
+
+  const chunks = events.flatMap((e) => (e.type === 'audio' ? [e.pcm] : []));
+  const last = chunks.at(-1)!;
+  t.ok(chunks.slice(0, -1).every((c) => c.length === 4800), 'every chunk but the last is 100 ms at 24 kHz');
+  t.ok(last.length > 0 && last.length <= 4800 && last.length % 2 === 0, `last chunk ${last.length} bytes`);
+  const seconds = audioOf(events).length / 2 / 24000;
+  t.ok(seconds > 3 && seconds < 30, `${seconds.toFixed(2)} s of speech for ${end.transcript.length} characters`);
+
+  // Each sentence's words come before its audio: the deltas are not all at the start.
+  const firstAudioIndex = events.findIndex((e) => e.type === 'audio');
+  const lastDeltaIndex = events.findLastIndex((e) => e.type === 'transcriptDelta');
+  t.ok(lastDeltaIndex > firstAudioIndex, 'sentence by sentence');
+});
+
+t.test('answers from the knowledge base', async (t) => {
+  const agent = newAgent({ knowledgeBase: KB });
+  const events = record(agent);
+  agent.sendText('Where can I park?');
+  const end = await nextEnd(agent);
+  t.equal(end.transcript, 'Free parking is available behind the building.');
+  t.ok(audioOf(events).length > 24000, 'and says it');
+});
+
+t.test('cancelResponse stops the response at once', async (t) => {
+  const agent = newAgent();
+  const events = record(agent);
+  let cancelledAt = -1;
+  agent.on('audio', () => {
+    if (cancelledAt < 0) {
+      agent.cancelResponse(100);
+      cancelledAt = events.length;
+    }
+  });
+  agent.sendText('Please repeat this. It has several sentences. Each one takes a while to say. So cancelling must stop it.');
+  await sleep(1500);
+  t.ok(cancelledAt > 0, 'audio started');
+  t.equal(events.length, cancelledAt, 'no event after the cancel');
+  t.notOk(events.some((e) => e.type === 'responseEnd'), 'no responseEnd for a cancelled response');
+
+  // The agent still works afterwards, and a cancel with nothing running is harmless.
+  agent.cancelResponse(0);
+  agent.sendText('hi');
+  const end = await nextEnd(agent);
+  t.equal(end.transcript, 'Hello! How can I help you today?');
+});
+
+t.test('cancel right after sendText: no events at all', async (t) => {
+  const agent = newAgent();
+  const events = record(agent);
+  agent.sendText('hello');
+  agent.cancelResponse(0);
+  await sleep(500);
+  t.same(events, []);
+});
+
+t.test('a new sendText replaces the running response, never interleaving', async (t) => {
+  const first = 'This is the first reply. It is long enough to still be playing. When the second one arrives.';
+  const second = 'Second reply here.';
+  const expected = await soloAudio(second);
+
+  const agent = newAgent();
+  const events = record(agent);
+  let interrupted = false;
+  agent.on('audio', () => {
+    if (!interrupted) {
+      interrupted = true;
+      agent.sendText(second);
+    }
+  });
+  agent.sendText(first);
+  await nextEnd(agent);
+  await sleep(300);
+  const starts = events.flatMap((e, i) => (e.type === 'responseStart' ? [i] : []));
+  const ends = events.filter((e) => e.type === 'responseEnd');
+  t.equal(starts.length, 2, 'two responses started');
+  t.equal(ends.length, 1, 'only the second one ended');
+  const afterSecondStart = events.slice(starts[1]);
+  t.ok(audioOf(afterSecondStart).equals(expected), 'everything after the second start is exactly the second reply');
+  t.equal((ends[0] as Extract<Event, { type: 'responseEnd' }>).transcript, `You said: ${second}`);
+
+  // Back to back, before either starts: only the last one is answered.
+  const agent2 = newAgent();
+  const events2 = record(agent2);
+  agent2.sendText('hello');
+  agent2.sendText(second);
+  await nextEnd(agent2);
+  await sleep(200);
+  t.equal(events2.filter((e) => e.type === 'responseStart').length, 1);
+  t.ok(audioOf(events2).equals(expected));
+});
+
+t.test('two sessions share the TTS pool without mixing audio', async (t) => {
+  const textA = 'Session A is talking about apples and oranges.';
+  const textB = 'Session B prefers to talk about trains. And about boats too.';
+  const [soloA, soloB] = [await soloAudio(textA), await soloAudio(textB)];
+  const a = newAgent();
+  const b = newAgent();
+  const eventsA = record(a);
+  const eventsB = record(b);
+  a.sendText(textA);
+  b.sendText(textB);
+  await Promise.all([nextEnd(a), nextEnd(b)]);
+  t.ok(audioOf(eventsA).equals(soloA), 'A got exactly its own audio');
+  t.ok(audioOf(eventsB).equals(soloB), 'B got exactly its own audio');
+});
+
+t.test('TTS failure: error event, and the response still ends', async (t) => {
+  const closedTts = new FliteTts();
+  await closedTts.close();
+  const agent = newAgent({ tts: closedTts });
+  const events = record(agent);
+  agent.sendText('hello');
+  await nextEnd(agent);
+  t.same(
+    events.map((e) => e.type),
+    ['responseStart', 'error', 'responseEnd'],
+  );
+  t.match(events[1], { code: 'TTS_FAILED', fatal: false, message: /speech synthesis failed/ });
+  t.match(events[2], { transcript: '' });
+
+  // Failing on the second sentence: the first is spoken, and the transcript says only that.
+  let calls = 0;
+  const flaky: TextToSpeech = {
+    sampleRate: tts.sampleRate,
+    warm: () => tts.warm(),
+    synthesize: (text) => (calls++ === 1 ? Promise.reject(new Error('worker died')) : tts.synthesize(text)),
+  };
+  const agent2 = newAgent({ tts: flaky });
+  const events2 = record(agent2);
+  agent2.sendText('First sentence. Second sentence. Third sentence.');
+  const end = await nextEnd(agent2);
+  t.equal(end.transcript, 'You said: First sentence.');
+  t.ok(audioOf(events2).length > 0, 'the first sentence was spoken');
+  t.equal(events2.filter((e) => e.type === 'error').length, 1, 'one error, not one per sentence');
+  t.equal(calls, 2, 'nothing more is synthesized after the failure');
+
+  // Nobody listening for `error`: logged, not thrown.
+  const quiet = newAgent({ tts: closedTts });
+  quiet.sendText('hello');
+  await nextEnd(quiet);
+});
+
+t.test('microphone audio is accepted and ignored', async (t) => {
+  const agent = newAgent();
+  const events = record(agent);
+  for (let i = 0; i < 50; i++) agent.appendAudio(Buffer.alloc(4800));
+  agent.commitAudio();
+  agent.commitAudio();
+  await sleep(300);
+  t.same(events, [], 'no response to speech');
+  t.equal(agent.inputSampleRate, 24000);
+  t.equal(agent.outputSampleRate, 24000);
+});
+
+t.test('disconnect stops everything and is idempotent', async (t) => {
+  const agent = newAgent();
+  const events = record(agent);
+  agent.sendText('hello there, how are you?');
+  await agent.disconnect();
+  await agent.disconnect();
+  agent.sendText('hello');
+  await sleep(500);
+  t.same(events, []);
+  await t.rejects(agent.connect(), /disconnected/);
+});
