@@ -64,3 +64,24 @@ t.test('GET /stats has the engineers\' numbers', async (t) => {
   t.ok(body.inference.rtfP50 > 0 && body.inference.rtfP50 < 1, `RTF ${body.inference.rtfP50}`);
   t.type(body.pacing.latenessP99Ms, 'number');
 });
+
+t.test('GET /openapi.json is a valid OpenAPI 3.1 document built from the code\'s schemas', async (t) => {
+  const { Validator } = await import('@seriousme/openapi-schema-validator');
+  const spec = (await (await http('/openapi.json')).json()) as { components: { schemas: Record<string, unknown> }; paths: Record<string, unknown> };
+  const result = await new Validator().validate(spec as never);
+  t.ok(result.valid, JSON.stringify(result.errors));
+  const { serverMessageSchemas } = await import('../src/protocol/widget-schemas.js');
+  t.same(spec.components.schemas.WidgetServer_sync_frame, JSON.parse(JSON.stringify(serverMessageSchemas.sync_frame)), 'same schema as the serializer');
+  for (const p of ['/health', '/inf', '/metrics', '/api/auth/token', '/ws']) t.ok(p in spec.paths, p);
+});
+
+t.test('GET /docs and /redoc are served from npm packages, with no CDN', async (t) => {
+  for (const [page, asset] of [['/docs', '/docs/swagger-ui-bundle.js'], ['/redoc', '/redoc/redoc.standalone.js']] as const) {
+    const html = await (await http(page)).text();
+    t.notMatch(html, /https?:\/\//, `${page} references no external host`);
+    t.ok(html.includes(asset));
+    const js = await http(asset);
+    t.equal(js.status, 200);
+    t.ok((await js.arrayBuffer()).byteLength > 100_000, `${asset} is the real bundle`);
+  }
+});

@@ -10,6 +10,8 @@ import { Session } from '../session/session.js';
 import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { Agent } from '../agents/agent.js';
 import { registerDemoPage } from './demo-page.js';
+import { registerApiDocs } from './api-docs.js';
+import { buildOpenApi } from '../protocol/openapi.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { PrometheusText } from '../metrics/prometheus.js';
 import { TokenAuthority, generatedSecret } from './auth.js';
@@ -127,6 +129,7 @@ export class AvatarServer {
       res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body));
     });
     registerDemoPage(this.app, logger);
+    registerApiDocs(this.app, buildOpenApi(this.deps.version));
     this.app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
       maxPayloadLength: Math.max(HARD_PAYLOAD_LIMIT, config.maxMessageBytes * 2),
