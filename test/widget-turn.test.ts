@@ -118,3 +118,22 @@ t.test('two turns get distinct turnIds and frameIndex restarts at 0', async (t) 
   t.not(ids[0], ids[1]);
   await client.close();
 });
+
+t.test('an agent streaming in real time: the first frame does not wait for a full first window', async (t) => {
+  const client = await connect();
+  let firstAudioAt = 0;
+  agent.onText = (up) => {
+    firstAudioAt = performance.now();
+    void agent.speak(up, syntheticSpeech(1.0), { chunkBytes: 2400, chunkIntervalMs: 50 }); // 50 ms of audio every 50 ms
+  };
+  client.send({ type: 'text', data: 'slowly' });
+  const i = await client.waitType('sync_frame', 10_000);
+  agent.onText = null;
+  const latencyMs = client.received[i]!.at - firstAudioAt;
+  t.ok(latencyMs < 180, `first frame ${latencyMs.toFixed(0)} ms after the agent's first audio (a full 200 ms window would need > 200 ms)`);
+  const end = await client.waitType('audio_end', 10_000);
+  const frames = client.received.slice(i, end).filter((r) => r.msg.type === 'sync_frame');
+  t.equal(frames.length, 30, 'all frames, none lost by the early window');
+  t.ok(frames.every((r, k) => r.msg.frameIndex === k));
+  await client.close();
+});

@@ -62,9 +62,17 @@ interface Turn {
   started: boolean;
   framesSent: number;
   finalText: string | null;
+  /** Timer that releases a partial first window (FIRST_WINDOW_MAX_WAIT_MS). */
+  firstWindowTimer: NodeJS.Timeout | null;
+  firstWindowDue: boolean;
 }
 
 const MAX_TURN_AUDIO_SAMPLES = OUTPUT_SAMPLE_RATE * 600; // 10 minutes per response
+/**
+ * The first window of a turn goes out when it is full or this long after the turn's first audio,
+ * whichever is first: an agent that streams in real time must not hold the first frame back.
+ */
+const FIRST_WINDOW_MAX_WAIT_MS = 60;
 
 /**
  * The turn state machine of one widget-dialect connection (PROTOCOL.md §1.4–1.5). Runs on the
@@ -89,7 +97,8 @@ export class Session {
   constructor(opts: SessionOptions) {
     this.o = opts;
     this.key = opts.key;
-    this.ring = PcmRing.create(opts.ringSamples ?? OUTPUT_SAMPLE_RATE * 10);
+    // 4 s holds context + window + in-flight audio; bursts beyond wait in the turn's pending queue.
+    this.ring = PcmRing.create(opts.ringSamples ?? OUTPUT_SAMPLE_RATE * 4);
     this.log = opts.logger.child({ sessionId: this.id });
     this.capture = opts.captureDir
       ? {
@@ -213,6 +222,7 @@ export class Session {
       seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`, transcript: new TurnTranscript(),
       ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
       inflight: false, agentDone: false, announced: false, started: false, framesSent: 0, finalText: null,
+      firstWindowTimer: null, firstWindowDue: false,
     };
   }
 
@@ -252,6 +262,11 @@ export class Session {
   private startAudio(turn: Turn): void {
     if (turn.started) return;
     turn.started = true;
+    turn.firstWindowTimer = setTimeout(() => {
+      turn.firstWindowTimer = null;
+      turn.firstWindowDue = true;
+      this.schedule();
+    }, FIRST_WINDOW_MAX_WAIT_MS);
     const now = Date.now();
     this.send({ type: 'audio_start', sessionId: this.id, turnId: turn.turnId, sampleRate: OUTPUT_SAMPLE_RATE, format: 'audio/pcm16', timestamp: now });
   }
@@ -305,7 +320,13 @@ export class Session {
     let n: number;
     if (available >= windowSamples) n = windowSamples;
     else if (lastAudio && available > 0) n = available;
-    else return;
+    else if (turn.dispatched === 0 && turn.firstWindowDue && available >= SAMPLES_PER_FRAME) {
+      n = available - (available % SAMPLES_PER_FRAME); // whole frames only: more audio follows
+    } else return;
+    if (turn.firstWindowTimer) {
+      clearTimeout(turn.firstWindowTimer);
+      turn.firstWindowTimer = null;
+    }
     const start = turn.ringStart + turn.dispatched;
     const end = start + n;
     const contextStart = Math.max(turn.ringStart, start - this.o.contextSamples);
@@ -385,6 +406,7 @@ export class Session {
     }
     this.log.debug({ reason, turnId: playing.turnId, offsetMs }, 'turn interrupted');
     const responseOpen = this.receiving !== null;
+    this.clearTimers();
     this.turns = [];
     this.receiving = null;
     // The agent's barge-in already stopped its response; still tell it what was heard.
@@ -393,6 +415,13 @@ export class Session {
 
   // ---- lifecycle -------------------------------------------------------------------------
 
+  private clearTimers(): void {
+    for (const turn of this.turns) {
+      if (turn.firstWindowTimer) clearTimeout(turn.firstWindowTimer);
+      turn.firstWindowTimer = null;
+    }
+  }
+
   get isSpeaking(): boolean {
     return this.turns.length > 0;
   }
@@ -400,6 +429,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearTimers();
     this.turns = [];
     this.receiving = null;
     this.o.pacer.closeSession(this.key);
