@@ -95,6 +95,10 @@ export class Session {
   private readonly capture: { input: WavFileWriter; agent: WavFileWriter } | null;
 
   constructor(opts: SessionOptions) {
+    if (opts.agent.outputSampleRate !== OUTPUT_SAMPLE_RATE) {
+      // Frames carry 800 samples of 24 kHz audio; resampling agent audio here would be main-thread DSP.
+      throw new Error(`agent emits ${opts.agent.outputSampleRate} Hz audio; the widget dialect needs ${OUTPUT_SAMPLE_RATE} Hz`);
+    }
     this.o = opts;
     this.key = opts.key;
     // 4 s holds context + window + in-flight audio; bursts beyond wait in the turn's pending queue.
