@@ -37,3 +37,25 @@ t.test('a worker crash is survived: the turn completes with all its audio', asyn
   t.ok(again.subarray(0, pcm.length).equals(pcm), 'the next turn works too');
   await client.close();
 });
+
+t.test('a stuck worker: /health says 503 while it hangs, the task times out, the turn completes', async (t) => {
+  const hung = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, INFERENCE_FAULT_INJECTION: 'hang:2', INFERENCE_TASK_TIMEOUT_MS: '2000' });
+  t.teardown(() => hung.stop());
+  const client = await WidgetClient.connect(hung.url());
+  await client.waitType('config');
+  const pcm = syntheticSpeech(1.2);
+  agent.onText = (up) => void agent.speak(up, pcm);
+  client.send({ type: 'text', data: 'go' });
+  await client.waitType('sync_frame', 10_000); // window 1 done; window 2 is now spinning
+  agent.onText = null;
+  await new Promise((r) => setTimeout(r, 200));
+  const during = await fetch(`http://127.0.0.1:${hung.port}/health`);
+  t.equal(during.status, 503, 'unhealthy while a worker does not answer');
+  t.match(await during.json(), { status: 'unhealthy', details: { workersAnswering: 0, expectedWorkers: 1 } });
+  const end = await client.waitType('audio_end', 15_000);
+  const frames = client.received.slice(0, end).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
+  const got = Buffer.concat(frames.map((f) => Buffer.from(f.audio as string, 'base64')));
+  t.ok(got.subarray(0, pcm.length).equals(pcm), 'the turn completed with all its audio');
+  t.equal((await fetch(`http://127.0.0.1:${hung.port}/health`)).status, 200, 'healthy again with a fresh worker');
+  await client.close();
+});

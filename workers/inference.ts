@@ -67,7 +67,9 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
   const t0 = performance.now();
   tasksRun++;
   if (data.crashOnTask > 0 && tasksRun === data.crashOnTask && Atomics.compareExchange(new Int32Array(data.faultFlag), 0, 0, 1) === 0) {
-    process.exit(70); // fault injection (testing aid): ends this worker thread only
+    // Fault injection (testing aid), once per process.
+    if (data.faultKind === 'hang') for (;;); // a stuck worker: only the pool's task timeout ends it
+    process.exit(70); // a crash: ends this worker thread only
   }
   const ring = ringFor(task.ring);
   const frameCount = Math.ceil((task.end - task.start) / SAMPLES_PER_FRAME);
@@ -95,6 +97,8 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
     }
   }
   ring.release(task.releaseTo);
+  const timing = { inferMs, taskMs: performance.now() - t0, audioMs: ((task.end - task.start) / OUTPUT_SAMPLE_RATE) * 1000, threadId };
+  if (task.output === 'weights') return { bytes: new Uint8Array(0), lengths: [], timestampOffsets: [], frameCount, weights, ...timing };
   const encoded = encoder.encode(task, task.firstFrameIndex, weights, pcm, frameCount);
   return {
     ...encoded,

@@ -39,8 +39,10 @@ export interface Config {
   /** On SIGTERM/SIGINT, how long playing turns may finish before sessions are closed. */
   shutdownGraceMs: number;
   debugAudioCaptureDir: string | null;
-  /** Testing aid only: `crash:<k>` makes every inference worker exit on its k-th task once. */
+  /** Testing aid only: `crash:<k>` / `hang:<k>`: one inference worker exits / spins on its k-th task, once. */
   inferenceFaultInjection: string;
+  /** A window taking longer is aborted and its worker replaced. */
+  inferenceTaskTimeoutMs: number;
   /** Every variable the process saw, for agent-specific settings read by their own modules. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -110,8 +112,8 @@ export function loadConfig(env: Env = readEnv()): Config {
     throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
   }
   const fault = str(env, 'INFERENCE_FAULT_INJECTION', '');
-  if (fault !== '' && !/^crash:\d+$/.test(fault)) {
-    throw new ConfigError('INFERENCE_FAULT_INJECTION', 'expected "crash:<k>" or nothing');
+  if (fault !== '' && !/^(crash|hang):\d+$/.test(fault)) {
+    throw new ConfigError('INFERENCE_FAULT_INJECTION', 'expected "crash:<k>", "hang:<k>" or nothing');
   }
   const audioChunkDurationS = num(env, 'AUDIO_CHUNK_DURATION', 0.5, { min: 0.1, max: 5 });
   const firstWindowMs = num(env, 'INFERENCE_FIRST_WINDOW_MS', 200, { min: 100, max: 5000 });
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     maxMessageBytes: num(env, 'MAX_MESSAGE_BYTES', 1 << 20, { min: 1024, max: 64 << 20, integer: true }),
     idleTimeoutS: num(env, 'IDLE_TIMEOUT_S', 120, { min: 8, max: 960, integer: true }),
     inferenceFaultInjection: fault,
+    inferenceTaskTimeoutMs: num(env, 'INFERENCE_TASK_TIMEOUT_MS', 5000, { min: 100, max: 600_000, integer: true }),
     auth: {
       enabled: bool(env, 'AUTH_ENABLED', false),
       secretKey: str(env, 'AUTH_SECRET_KEY', '') || null,

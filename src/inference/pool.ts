@@ -6,8 +6,10 @@ import { Histogram } from '../metrics/histogram.js';
 export interface InferencePoolOptions {
   modelPath: string;
   workers: number;
-  /** `crash:<k>` (testing aid): one worker exits on its k-th window task, once per process. */
+  /** `crash:<k>` / `hang:<k>` (testing aid): one worker exits / spins on its k-th window task, once per process. */
   faultInjection?: string;
+  /** A window task running longer than this is aborted: Piscina ends that worker and starts another. */
+  taskTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -28,16 +30,19 @@ export class InferencePool {
   audioMsTotal = 0;
   inferMsTotal = 0;
   info: PingResult | null = null;
+  private readonly taskTimeoutMs: number;
 
   constructor(opts: InferencePoolOptions) {
     this.logger = opts.logger;
     this.size = opts.workers;
-    const crash = /^crash:(\d+)$/.exec(opts.faultInjection ?? '');
+    const fault = /^(crash|hang):(\d+)$/.exec(opts.faultInjection ?? '');
     const workerData: InferenceWorkerData = {
       modelPath: opts.modelPath,
       faultFlag: new SharedArrayBuffer(4),
-      crashOnTask: crash ? Number(crash[1]) : 0,
+      crashOnTask: fault ? Number(fault[2]) : 0,
+      faultKind: fault?.[1] === 'hang' ? 'hang' : 'crash',
     };
+    this.taskTimeoutMs = opts.taskTimeoutMs ?? 5000;
     this.piscina = new Piscina({
       filename: new URL('../../workers/inference.js', import.meta.url).href,
       minThreads: opts.workers,
@@ -58,8 +63,19 @@ export class InferencePool {
     return this.info;
   }
 
-  ping(): Promise<PingResult> {
-    return this.piscina.run({ kind: 'ping' }) as Promise<PingResult>;
+  ping(timeoutMs?: number): Promise<PingResult> {
+    return this.piscina.run({ kind: 'ping' }, timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) as Promise<PingResult>;
+  }
+
+  /**
+   * Every worker answers: one ping per worker, concurrently, each within `timeoutMs` (a busy
+   * worker answers after its current window, a stuck one does not).
+   */
+  async health(timeoutMs = 1000): Promise<{ healthy: boolean; workers: number; answered: number; expected: number }> {
+    const results = await Promise.allSettled(Array.from({ length: this.size }, () => this.ping(timeoutMs)));
+    const answered = results.filter((r) => r.status === 'fulfilled').length;
+    const workers = this.threads;
+    return { healthy: this.info !== null && answered === this.size && workers === this.size, workers, answered, expected: this.size };
   }
 
   get threads(): number {
@@ -100,7 +116,7 @@ export class InferencePool {
   }
 
   private attempt(task: WindowTask): Promise<WindowResult> {
-    return this.piscina.run(task) as Promise<WindowResult>;
+    return this.piscina.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) }) as Promise<WindowResult>;
   }
 
   async close(): Promise<void> {

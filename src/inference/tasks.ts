@@ -20,6 +20,11 @@ export interface WindowTask {
   releaseTo: number;
   /** Skip the model and emit neutral weights (fallback after repeated failures). */
   neutral?: boolean;
+  /**
+   * What the task returns: finished widget `sync_frame` bytes (default), or only the 30 FPS
+   * weights (video dialects render their own frames; `bytes` is then empty).
+   */
+  output?: 'sync_frames' | 'weights';
 }
 
 export interface WindowResult {
@@ -27,6 +32,8 @@ export interface WindowResult {
   lengths: number[];
   timestampOffsets: number[];
   frameCount: number;
+  /** With `output: 'weights'`: frameCount × 52 values at 30 FPS, canonical order. */
+  weights?: Float32Array;
   /** Wall time of the model call, ms. */
   inferMs: number;
   /** Wall time of the whole task in the worker (read, resample, infer, encode), ms. */
@@ -53,6 +60,8 @@ export interface InferenceWorkerData {
   modelPath: string;
   /** Shared one-shot flag for fault injection (testing aid): 0 = not yet crashed. */
   faultFlag: SharedArrayBuffer;
-  /** Crash on this task number of a worker (0 = never). */
+  /** Fail on this task number of a worker (0 = never). */
   crashOnTask: number;
+  /** How: exit the thread, or spin forever. */
+  faultKind: 'crash' | 'hang';
 }

@@ -84,11 +84,17 @@ export class AvatarServer {
   private routes(): void {
     const { config, logger } = this.deps;
     this.app.get('/health', (res) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
       const pool = this.deps.pool;
-      const healthy = pool.info !== null && pool.threads === pool.size;
-      json(res, healthy ? '200 OK' : '503 Service Unavailable', healthy
-        ? { status: 'healthy', model: { loaded: true, input: pool.info!.inputName, output: pool.info!.outputName }, workers: pool.threads, sessions: this.sessions.size }
-        : { status: 'unhealthy', details: { modelLoaded: pool.info !== null, workers: pool.threads, expectedWorkers: pool.size } });
+      void pool.health().then((h) => {
+        if (aborted) return;
+        json(res, h.healthy ? '200 OK' : '503 Service Unavailable', h.healthy
+          ? { status: 'healthy', model: { loaded: true, input: pool.info!.inputName, output: pool.info!.outputName }, workers: h.workers, sessions: this.sessions.size }
+          : { status: 'unhealthy', details: { modelLoaded: pool.info !== null, workers: h.workers, workersAnswering: h.answered, expectedWorkers: h.expected } });
+      });
     });
     this.app.get('/inf', (res) => {
       const body: Record<string, unknown> = { name: 'avatar-stream-server', version: this.deps.version, status: 'running' };
