@@ -149,3 +149,9 @@ export function htmlToText(html: string): string {
     .replace(/ *\n */g, '\n')
     .replace(/\n{3,}/g, '\n\n');
 }
+
+/** The system prompt of an LLM agent: the instructions, then the knowledge base to answer from. */
+export function instructionsWithKnowledgeBase(instructions: string, knowledgeBase: string): string {
+  if (!knowledgeBase) return instructions;
+  return `${instructions}\n\nAnswer from the following knowledge base when it is relevant. If it does not cover a question, say so briefly.\n\n<knowledge_base>\n${knowledgeBase}\n</knowledge_base>`;
+}

@@ -3,6 +3,9 @@ import { ConfigError, type Config } from '../config/config.js';
 import type { Agent } from './agent.js';
 import { prepareOfflineAgent } from './offline/prepare.js';
 import { prepareRemoteAgent } from './remote/prepare.js';
+import { prepareLocalAgent } from './local/prepare.js';
+import { prepareOpenAIAgent } from './openai/prepare.js';
+import { prepareGeminiAgent } from './gemini/prepare.js';
 
 /** What the server gets from an agent type: a per-session constructor and a clean-up. */
 export interface AgentFactory {
@@ -22,6 +25,9 @@ export type AgentPreparer = (config: Config, logger: Logger) => Promise<AgentFac
 const AGENT_TYPES: Readonly<Record<string, AgentPreparer>> = {
   offline: prepareOfflineAgent,
   remote: prepareRemoteAgent,
+  local: prepareLocalAgent,
+  sample_openai: prepareOpenAIAgent,
+  sample_gemini: prepareGeminiAgent,
 };
 
 export const KNOWN_AGENT_TYPES: readonly string[] = Object.keys(AGENT_TYPES);
