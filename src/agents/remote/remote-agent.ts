@@ -50,7 +50,9 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.o.url, { handshakeTimeout: 5000, maxPayload: 16 * 1024 * 1024 });
       this.ws = ws;
+      let opened = false;
       ws.once('open', () => {
+        opened = true;
         this.reconnects = 0;
         ws.send(JSON.stringify({ type: 'session.start', sessionId: this.sessionId, inputSampleRate: this.inputSampleRate, outputSampleRate: this.outputSampleRate, instructions: this.o.instructions } satisfies ToRemoteAgent));
         for (const m of this.outbox) ws.send(m);
@@ -62,7 +64,10 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
         if (ws.readyState !== WebSocket.OPEN) reject(new Error(`remote agent unreachable: ${err.message}`));
       });
       ws.on('message', (data, isBinary) => this.onUpstream(data as Buffer, isBinary));
-      ws.on('close', () => this.onClose(ws));
+      // A connection that never opened was reported by the rejection above, not as a drop.
+      ws.on('close', () => {
+        if (opened) this.onClose(ws);
+      });
     });
   }
 
