@@ -3,6 +3,7 @@ import { ConfigError, type Config } from '../config/config.js';
 import type { Agent } from './agent.js';
 import { prepareOfflineAgent } from './offline/prepare.js';
 import { prepareRemoteAgent } from './remote/prepare.js';
+import { prepareLocalAgent } from './local/prepare.js';
 import { prepareOpenAIAgent } from './openai/prepare.js';
 import { prepareGeminiAgent } from './gemini/prepare.js';
 
@@ -24,6 +25,7 @@ export type AgentPreparer = (config: Config, logger: Logger) => Promise<AgentFac
 const AGENT_TYPES: Readonly<Record<string, AgentPreparer>> = {
   offline: prepareOfflineAgent,
   remote: prepareRemoteAgent,
+  local: prepareLocalAgent,
   sample_openai: prepareOpenAIAgent,
   sample_gemini: prepareGeminiAgent,
 };

@@ -1,0 +1,174 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local stand-in for an OpenAI-compatible server (Ollama, llama.cpp, whisper.cpp, …) on
+ * 127.0.0.1, speaking the real wire formats:
+ * - `POST /v1/chat/completions` with `stream: true` → `text/event-stream` of
+ *   `data: {chat.completion.chunk}\n\n` … `data: [DONE]\n\n`, paced by a script;
+ * - `POST /v1/audio/transcriptions` (multipart/form-data) → `{"text": …}`.
+ * Records every request, including whether the client hung up before the stream ended.
+ */
+
+export interface ChatScript {
+  /** Text pieces sent one per SSE event. */
+  deltas: string[];
+  /** Wait before the first piece and between pieces, ms. */
+  firstDelayMs?: number;
+  delayMs?: number;
+  /** Answer with this HTTP status and body instead of a stream. */
+  status?: number;
+  body?: string;
+}
+
+export interface ChatRequest {
+  body: { model?: string; stream?: boolean; messages?: Array<{ role: string; content: string }>; [k: string]: unknown };
+  authorization: string | undefined;
+  /** The client closed the connection before `[DONE]`. */
+  aborted: boolean;
+  /** `[DONE]` was written. */
+  completed: boolean;
+  /** Pieces written before the end or the abort. */
+  sent: number;
+}
+
+export interface Transcription {
+  fields: Record<string, string>;
+  file: Buffer;
+  filename: string;
+  contentType: string;
+  authorization: string | undefined;
+}
+
+export interface TranscriptionAnswer {
+  text?: string;
+  status?: number;
+  delayMs?: number;
+}
+
+export class FakeOpenAiCompatible {
+  readonly chatRequests: ChatRequest[] = [];
+  readonly transcriptions: Transcription[] = [];
+  /** What the next chat request gets; set by tests. */
+  chat: (req: ChatRequest) => ChatScript = () => ({ deltas: ['Hello', ' from', ' the', ' fake.'] });
+  transcribe: (t: Transcription) => TranscriptionAnswer = () => ({ text: 'hello' });
+  private waiters: Array<() => void> = [];
+
+  private constructor(private readonly server: Server, readonly port: number) {}
+
+  /** Base URL, as `LOCAL_LLM_URL` / `LOCAL_STT_URL` take it. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  static async start(port = 0): Promise<FakeOpenAiCompatible> {
+    let fake: FakeOpenAiCompatible | null = null;
+    const server = createServer((req, res) => {
+      fake!.handle(req, res).catch((err: unknown) => {
+        res.destroy(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    fake = new FakeOpenAiCompatible(server, (server.address() as AddressInfo).port);
+    return fake;
+  }
+
+  /** Resolves when `pred` holds (checked after every recorded event). */
+  async waitFor(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('fake OpenAI-compatible server: timed out waiting');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 100));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private changed(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    if (req.method === 'POST' && req.url === '/v1/chat/completions') return this.handleChat(req, body, res);
+    if (req.method === 'POST' && req.url === '/v1/audio/transcriptions') return this.handleTranscription(req, body, res);
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+  }
+
+  private async handleChat(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    const record: ChatRequest = { body: JSON.parse(body.toString('utf8')) as ChatRequest['body'], authorization: req.headers.authorization, aborted: false, completed: false, sent: 0 };
+    this.chatRequests.push(record);
+    this.changed();
+    const script = this.chat(record);
+    if (script.status !== undefined) {
+      res.writeHead(script.status, { 'content-type': 'application/json' }).end(script.body ?? '');
+      return;
+    }
+    res.on('close', () => {
+      if (!record.completed) {
+        record.aborted = true;
+        this.changed();
+      }
+    });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const id = `chatcmpl-${Date.now()}`;
+    const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: record.body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    res.write(': keep-alive comment, ignored by SSE clients\n\n');
+    res.write(chunk({ role: 'assistant', content: '' }, null));
+    for (let i = 0; i < script.deltas.length; i++) {
+      const wait = i === 0 ? script.firstDelayMs ?? 0 : script.delayMs ?? 0;
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (res.destroyed || record.aborted) return;
+      res.write(chunk({ content: script.deltas[i] }, null));
+      record.sent++;
+      this.changed();
+    }
+    res.write(chunk({}, 'stop'));
+    record.completed = true;
+    res.end('data: [DONE]\n\n');
+    this.changed();
+  }
+
+  private async handleTranscription(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    // The platform's own multipart parser (undici), so the upload is checked by a real one.
+    const form = await new Response(body, { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData();
+    const fields: Record<string, string> = {};
+    let file: File | null = null;
+    for (const [k, v] of form.entries()) {
+      if (typeof v === 'string') fields[k] = v;
+      else if (k === 'file') file = v;
+    }
+    if (!file) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'no file' } }));
+      return;
+    }
+    const record: Transcription = { fields, file: Buffer.from(await file.arrayBuffer()), filename: file.name, contentType: file.type, authorization: req.headers.authorization };
+    this.transcriptions.push(record);
+    this.changed();
+    const answer = this.transcribe(record);
+    if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+    if (answer.status !== undefined && answer.status !== 200) {
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'transcription failed' } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: answer.text ?? '' }));
+  }
+}
