@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Live, LiveServerMessage, Session } from '@google/genai';
 import type { Logger } from 'pino';
 import { OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
+import { Reconnector } from '../reconnect.js';
 import type { Agent, AgentEvents } from '../agent.js';
 import { redactSecrets } from '../redact-secrets.js';
 import { TOOL_RESULT, isRecord, toolArguments, type ToolDefinition } from '../tools.js';
@@ -43,7 +44,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
   private session: Session | null = null;
   private ready = false;
   private closing = false;
-  private reconnects = 0;
+  private readonly reconnector: Reconnector;
   private resumptionHandle: string | undefined;
   /** The model turn being received: its id and transcript, or null between turns. */
   private turn: { id: string; transcript: string } | null = null;
@@ -56,6 +57,14 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
 
   constructor(private readonly o: GeminiLiveAgentOptions) {
     super();
+    this.reconnector = new Reconnector({
+      open: () => this.open(),
+      onGiveUp: () => this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to Gemini Live was lost and could not be restored', fatal: true }),
+      onReconnected: (attempts) => this.o.logger.info({ attempts, resumed: this.resumptionHandle !== undefined }, 'Gemini Live reconnected'),
+      onAttemptFailed: (err, attempt) => this.o.logger.warn({ attempt }, err.message),
+      maxAttempts: this.o.maxReconnects,
+      baseMs: this.o.reconnectBaseMs,
+    });
   }
 
   async connect(): Promise<void> {
@@ -145,26 +154,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
   }
 
   private scheduleReconnect(): void {
-    if (this.closing) return;
-    const max = this.o.maxReconnects ?? 5;
-    if (this.reconnects >= max) {
-      this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to Gemini Live was lost and could not be restored', fatal: true });
-      return;
-    }
-    const delayMs = Math.min(5000, (this.o.reconnectBaseMs ?? 250) * 2 ** this.reconnects++);
-    setTimeout(() => {
-      if (this.closing) return;
-      this.open().then(
-        () => {
-          this.o.logger.info({ attempts: this.reconnects, resumed: this.resumptionHandle !== undefined }, 'Gemini Live reconnected');
-          this.reconnects = 0;
-        },
-        (err: Error) => {
-          this.o.logger.warn({ attempt: this.reconnects }, err.message);
-          this.scheduleReconnect();
-        },
-      );
-    }, delayMs).unref();
+    if (!this.closing) this.reconnector.schedule();
   }
 
   private redact(text: string): string {
@@ -314,6 +304,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
 
   async disconnect(): Promise<void> {
     this.closing = true;
+    this.reconnector.stop();
     this.ready = false;
     const s = this.session;
     this.session = null;

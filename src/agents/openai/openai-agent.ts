@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import type { Logger } from 'pino';
 import { OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
+import { Reconnector } from '../reconnect.js';
 import type { Agent, AgentEvents } from '../agent.js';
 import { TOOL_RESULT, isRecord, toolArguments, type ToolDefinition } from '../tools.js';
 import { sessionUpdate, type OpenAISettings } from './settings.js';
@@ -65,7 +66,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
   private rt: OpenAIRealtimeWS | null = null;
   private ready = false;
   private closing = false;
-  private reconnects = 0;
+  private readonly reconnector: Reconnector;
   private outbox: object[] = [];
   private turn: Turn | null = null;
   private activeResponseId: string | null = null;
@@ -81,6 +82,14 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
 
   constructor(private readonly o: OpenAIRealtimeAgentOptions) {
     super();
+    this.reconnector = new Reconnector({
+      open: () => this.open(),
+      onGiveUp: () => this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to OpenAI Realtime was lost and could not be restored', fatal: true }),
+      onReconnected: (attempts) => this.o.logger.info({ attempts }, 'OpenAI Realtime reconnected'),
+      onAttemptFailed: (err, attempt) => this.o.logger.warn({ attempt }, err.message),
+      maxAttempts: this.o.maxReconnects,
+      baseMs: this.o.reconnectBaseMs,
+    });
   }
 
   async connect(): Promise<void> {
@@ -156,26 +165,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
   }
 
   private scheduleReconnect(): void {
-    if (this.closing) return;
-    const max = this.o.maxReconnects ?? 5;
-    if (this.reconnects >= max) {
-      this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to OpenAI Realtime was lost and could not be restored', fatal: true });
-      return;
-    }
-    const delayMs = Math.min(5000, (this.o.reconnectBaseMs ?? 250) * 2 ** this.reconnects++);
-    setTimeout(() => {
-      if (this.closing) return;
-      this.open().then(
-        () => {
-          this.o.logger.info({ attempts: this.reconnects }, 'OpenAI Realtime reconnected');
-          this.reconnects = 0;
-        },
-        (err: Error) => {
-          this.o.logger.warn({ attempt: this.reconnects }, err.message);
-          this.scheduleReconnect();
-        },
-      );
-    }, delayMs).unref();
+    if (!this.closing) this.reconnector.schedule();
   }
 
   /** Client events go out now, or — text and control only — after the reconnect. */
@@ -421,6 +411,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
 
   async disconnect(): Promise<void> {
     this.closing = true;
+    this.reconnector.stop();
     this.ready = false;
     const rt = this.rt;
     this.rt = null;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
+import { Reconnector } from '../reconnect.js';
 import type { Agent, AgentEvents } from '../agent.js';
 import type { FromRemoteAgent, ToRemoteAgent } from './protocol.js';
 
@@ -33,7 +34,7 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
   private outbox: string[] = [];
   private outboxBytes = 0;
   private closing = false;
-  private reconnects = 0;
+  private readonly reconnector: Reconnector;
   private responseOpen = false;
   /** After a cancel, audio still in flight upstream belongs to the cancelled response. */
   private discarding = false;
@@ -42,6 +43,13 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
 
   constructor(private readonly o: RemoteAgentOptions) {
     super();
+    this.reconnector = new Reconnector({
+      open: () => this.connect(),
+      onGiveUp: () => this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the remote agent closed the connection and did not come back', fatal: true }),
+      onAttemptFailed: (err, attempt) => this.o.logger.warn({ attempt }, err.message),
+      maxAttempts: this.o.maxReconnects,
+      baseMs: this.o.reconnectBaseMs ?? 200,
+    });
     this.inputSampleRate = o.sampleRate;
     this.outputSampleRate = o.sampleRate;
   }
@@ -53,7 +61,7 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
       let opened = false;
       ws.once('open', () => {
         opened = true;
-        this.reconnects = 0;
+        this.reconnector.reset();
         ws.send(JSON.stringify({ type: 'session.start', sessionId: this.sessionId, inputSampleRate: this.inputSampleRate, outputSampleRate: this.outputSampleRate, instructions: this.o.instructions } satisfies ToRemoteAgent));
         for (const m of this.outbox) ws.send(m);
         this.outbox = [];
@@ -75,20 +83,10 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
     if (this.ws !== ws || this.closing) return;
     this.ws = null;
     if (this.responseOpen) this.endResponse();
-    const max = this.o.maxReconnects ?? 5;
-    if (this.reconnects >= max) {
-      this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the remote agent closed the connection and did not come back', fatal: true });
-      return;
+    const delayMs = this.reconnector.schedule();
+    if (delayMs !== null) {
+      this.emit('error', { code: 'AGENT_DISCONNECTED', message: `the remote agent closed the connection; reconnecting in ${delayMs} ms`, fatal: false });
     }
-    const delayMs = Math.min(5000, (this.o.reconnectBaseMs ?? 200) * 2 ** this.reconnects++);
-    this.emit('error', { code: 'AGENT_DISCONNECTED', message: `the remote agent closed the connection; reconnecting in ${delayMs} ms`, fatal: false });
-    setTimeout(() => {
-      if (this.closing) return;
-      this.connect().catch((err: Error) => {
-        this.o.logger.warn({ attempt: this.reconnects }, err.message);
-        this.onClose(this.ws!);
-      });
-    }, delayMs).unref();
   }
 
   private send(msg: ToRemoteAgent): void {
@@ -187,6 +185,7 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
 
   async disconnect(): Promise<void> {
     this.closing = true;
+    this.reconnector.stop();
     const ws = this.ws;
     this.ws = null;
     if (ws && ws.readyState !== WebSocket.CLOSED) ws.close(1000, 'session closed');
