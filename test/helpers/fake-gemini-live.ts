@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { Waiters } from './waiters.js';
 
 export type Msg = Record<string, unknown>;
 
@@ -39,7 +40,7 @@ const PATH = /^\/+ws\/google\.ai\.generativelanguage\.(v\d+\w*)\.GenerativeServi
 export class FakeGeminiLive {
   readonly conns: LiveConn[] = [];
   onMessage: ((conn: LiveConn, msg: Msg) => void) | null = null;
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new Waiters('fake Gemini Live');
 
   private constructor(private readonly http: Server, private readonly wss: WebSocketServer) {}
 
@@ -75,9 +76,9 @@ export class FakeGeminiLive {
         conn.send({ setupComplete: {} }, true);
       }
       this.onMessage?.(conn, msg);
-      this.wake();
+      this.waiters.wake();
     });
-    this.wake();
+    this.waiters.wake();
   }
 
   /** The `GEMINI_BASE_URL` for the server under test. */
@@ -85,27 +86,8 @@ export class FakeGeminiLive {
     return `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  async waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const v = probe();
-      if (v) return v;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error('fake Gemini Live: timed out');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 50));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
+    return this.waiters.waitFor(probe, timeoutMs);
   }
 
   /** The next client message at index ≥ from that has `key` (e.g. `realtimeInput`). */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Waiters } from './waiters.js';
 
 /**
  * A local stand-in for an OpenAI-compatible server (Ollama, llama.cpp, whisper.cpp, …) on
@@ -52,7 +53,7 @@ export class FakeOpenAiCompatible {
   /** What the next chat request gets; set by tests. */
   chat: (req: ChatRequest) => ChatScript = () => ({ deltas: ['Hello', ' from', ' the', ' fake.'] });
   transcribe: (t: Transcription) => TranscriptionAnswer = () => ({ text: 'hello' });
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new Waiters('fake OpenAI-compatible server');
 
   private constructor(private readonly server: Server, readonly port: number) {}
 
@@ -78,18 +79,7 @@ export class FakeOpenAiCompatible {
 
   /** Resolves when `pred` holds (checked after every recorded event). */
   async waitFor(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('fake OpenAI-compatible server: timed out waiting');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 100));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await this.waiters.waitFor(pred, timeoutMs);
   }
 
   close(): Promise<void> {
@@ -98,9 +88,7 @@ export class FakeOpenAiCompatible {
   }
 
   private changed(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.waiters.wake();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { Waiters } from './waiters.js';
 
 export type Event = Record<string, unknown> & { type: string };
 
@@ -44,7 +45,7 @@ export class FakeOpenAIRealtime {
   /** HTTP status to refuse the next upgrade with (e.g. 401), once. */
   rejectNext: number | null = null;
   onEvent: ((conn: RealtimeConn, ev: Event) => void) | null = null;
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new Waiters('fake OpenAI Realtime');
 
   private constructor(
     private readonly https: Server,
@@ -65,10 +66,10 @@ export class FakeOpenAIRealtime {
         conn.received.push(ev);
         if (ev.type === 'session.update') conn.send({ type: 'session.updated', event_id: 'evt_su', session: ev.session });
         this.onEvent?.(conn, ev);
-        this.wake();
+        this.waiters.wake();
       });
       conn.send({ type: 'session.created', event_id: 'evt_sc', session: { id: `sess_${this.conns.length}`, type: 'realtime', model: conn.model } });
-      this.wake();
+      this.waiters.wake();
     });
   }
 
@@ -104,27 +105,8 @@ export class FakeOpenAIRealtime {
     return this.conns[this.conns.length - 1]!;
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  async waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const v = probe();
-      if (v) return v;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error('fake OpenAI Realtime: timed out');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 50));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
+    return this.waiters.waitFor(probe, timeoutMs);
   }
 
   /** Wait for the next client event of `type` on `conn` at index ≥ from. */

@@ -1,5 +1,6 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
+import { Waiters } from './waiters.js';
 
 export interface Upstream {
   ws: WebSocket;
@@ -21,7 +22,7 @@ export interface SpeakOptions {
 export class FakeRemoteAgent {
   readonly wss: WebSocketServer;
   readonly sessions: Upstream[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new Waiters('fake agent');
   onText: ((up: Upstream, text: string) => void) | null = null;
 
   private constructor(wss: WebSocketServer) {
@@ -33,9 +34,9 @@ export class FakeRemoteAgent {
         const msg = JSON.parse(d.toString()) as Record<string, unknown>;
         up.received.push(msg);
         if (msg.type === 'text' && this.onText) this.onText(up, msg.text as string);
-        this.wake();
+        this.waiters.wake();
       });
-      this.wake();
+      this.waiters.wake();
     });
   }
 
@@ -49,27 +50,8 @@ export class FakeRemoteAgent {
     return `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const v = probe();
-      if (v) return v;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error('fake agent: timed out');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 50));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
+    return this.waiters.waitFor(probe, timeoutMs);
   }
 
   /** Stream one response: response_start, words, audio chunks, response_end. */
