@@ -5,6 +5,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { createWorkerSession } from '../src/inference/ort-session.js';
 import { PcmRing } from '../src/audio/pcm-ring.js';
 import { PolyphaseResampler } from '../src/audio/resampler.js';
 import { MODEL_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../src/audio/constants.js';
@@ -17,13 +18,7 @@ const data = workerData as InferenceWorkerData;
 /** Models need a minimum input; shorter windows are zero-padded at the end and the extra frames dropped. */
 const MIN_MODEL_SAMPLES = MODEL_SAMPLE_RATE / 5;
 
-const session = await ort.InferenceSession.create(data.modelPath, {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-});
+const session = await createWorkerSession(data.modelPath);
 const inputName = session.inputNames[0]!;
 const outputName = session.outputNames[0]!;
 const resampler = new PolyphaseResampler(OUTPUT_SAMPLE_RATE, MODEL_SAMPLE_RATE);

@@ -6,6 +6,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { createWorkerSession } from '../src/inference/ort-session.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import {
   VAD_CONTEXT_SAMPLES, VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE, VAD_STATE_DIMS, VAD_STATE_SIZE,
@@ -13,13 +14,7 @@ import {
 } from '../src/agents/local/vad-protocol.js';
 
 const data = workerData as VadWorkerData;
-const session = await ort.InferenceSession.create(data.modelPath, {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-});
+const session = await createWorkerSession(data.modelPath);
 for (const name of ['input', 'state', 'sr']) {
   if (!session.inputNames.includes(name)) {
     throw new Error(`${data.modelPath} is not a Silero VAD v5 model: inputs are ${session.inputNames.join(', ')} (want input, state, sr)`);
