@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { wavHeader } from './wav.js';
 
 /**
  * Streams PCM16 mono into a WAV file (debug capture). Writes are queued in order on the file
@@ -32,22 +33,4 @@ export class WavFileWriter {
     await h.write(wavHeader(this.sampleRate, this.dataBytes), 0, 44, 0);
     await h.close();
   }
-}
-
-export function wavHeader(sampleRate: number, dataBytes: number): Buffer {
-  const b = Buffer.alloc(44);
-  b.write('RIFF', 0, 'ascii');
-  b.writeUInt32LE(36 + dataBytes, 4);
-  b.write('WAVE', 8, 'ascii');
-  b.write('fmt ', 12, 'ascii');
-  b.writeUInt32LE(16, 16); // PCM fmt chunk size
-  b.writeUInt16LE(1, 20); // PCM
-  b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(sampleRate, 24);
-  b.writeUInt32LE(sampleRate * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36, 'ascii');
-  b.writeUInt32LE(dataBytes, 40);
-  return b;
 }

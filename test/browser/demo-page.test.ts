@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { FakeRemoteAgent, syntheticSpeech, type Upstream } from '../helpers/fake-remote-agent.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
+import { encodeWav } from '../../src/audio/wav.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -66,24 +67,6 @@ interface DemoState {
   errors: unknown[];
 }
 
-/** 16-bit mono WAV, the format Chromium's fake capture device reads (and loops). */
-function wav(pcm: Buffer, sampleRate: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + pcm.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(pcm.length, 40);
-  return Buffer.concat([header, pcm]);
-}
-
 /** The strongest period in 60–400 Hz, as a frequency: a wrong sample rate would shift it. */
 function pitchHz(pcm: Buffer, sampleRate: number): number {
   const x = Array.from({ length: pcm.length >> 1 }, (_, i) => pcm.readInt16LE(2 * i) / 32768);
@@ -120,7 +103,7 @@ async function run(): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'demo-page-'));
   const micWav = join(scratch, 'mic.wav');
-  writeFileSync(micWav, wav(syntheticSpeech(2, { f0: 180, seed: 7 }), SAMPLE_RATE));
+  writeFileSync(micWav, encodeWav(syntheticSpeech(2, { f0: 180, seed: 7 }), SAMPLE_RATE));
 
   const agent = await FakeRemoteAgent.start();
   const server: ServerProcess = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url });

@@ -1,5 +1,5 @@
 import { redactUrl } from './chat-completions.js';
-import { encodeWav } from './wav-encoder.js';
+import { encodeWav } from '../../audio/wav.js';
 
 /**
  * Speech-to-text, the local agent's plug-in point: one utterance (cut out by the VAD) in,

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { parseWav } from '../offline/wav.js';
-import { encodeWav } from './wav-encoder.js';
+import { parseWav } from '../agents/offline/wav.js';
+import { encodeWav } from './wav.js';
 
 t.test('a canonical 44-byte-header PCM16 mono WAV that the offline parser reads back', async (t) => {
   const samples = Int16Array.from([0, 1, -1, 32767, -32768, 1234]);
