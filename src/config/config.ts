@@ -43,6 +43,16 @@ export interface Config {
   inferenceFaultInjection: string;
   /** A window taking longer is aborted and its worker replaced. */
   inferenceTaskTimeoutMs: number;
+  /** Video dialects (docs/video-dialects.md). */
+  video: {
+    frameStreamIdleTimeoutS: number;
+    museTalkIdleTimeoutS: number;
+    museTalkPingIntervalS: number;
+    /** Folder of avatar packs (sub-folders with an avatar.json), or null. */
+    avatarPacksDir: string | null;
+    /** The avatar the frame-stream dialect draws ("default": the built-in face). */
+    defaultVideo: string;
+  };
   /** Every variable the process saw, for agent-specific settings read by their own modules. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -159,6 +169,13 @@ export function loadConfig(env: Env = readEnv()): Config {
     maxBufferedBytes: num(env, 'MAX_BUFFERED_BYTES', 4 << 20, { min: 64 << 10, max: 1 << 30, integer: true }),
     tls: tlsConfig(env),
     shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000, integer: true }),
+    video: {
+      frameStreamIdleTimeoutS: num(env, 'FRAME_STREAM_IDLE_TIMEOUT_S', 60, { min: 8, max: 960, integer: true }),
+      museTalkIdleTimeoutS: num(env, 'MUSETALK_IDLE_TIMEOUT_S', 300, { min: 1, max: 86_400 }),
+      museTalkPingIntervalS: num(env, 'MUSETALK_PING_INTERVAL_S', 30, { min: 1, max: 3600 }),
+      avatarPacksDir: str(env, 'AVATAR_PACKS_DIR', '') ? resolve(str(env, 'AVATAR_PACKS_DIR', '')) : null,
+      defaultVideo: str(env, 'AVATAR_DEFAULT_VIDEO', 'default'),
+    },
     debugAudioCaptureDir: bool(env, 'DEBUG_AUDIO_CAPTURE', false) ? resolve(str(env, 'DEBUG_AUDIO_CAPTURE_DIR', 'captures')) : null,
     env,
   };

@@ -16,6 +16,7 @@ import { ServerMetrics } from '../metrics/server-metrics.js';
 import { PrometheusText } from '../metrics/prometheus.js';
 import { TokenAuthority, generatedSecret } from './auth.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import { registerVideoDialects, type VideoDialects } from '../video/register.js';
 
 export interface ServerDeps {
   config: Config;
@@ -55,6 +56,7 @@ export class AvatarServer {
   private readonly auth: TokenAuthority | null = null;
   private readonly connectionLimiter: KeyedRateLimiter;
   private accepting = true;
+  private video: VideoDialects | null = null;
 
   constructor(private readonly deps: ServerDeps) {
     this.loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -134,6 +136,8 @@ export class AvatarServer {
       const body = this.prometheus();
       res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body));
     });
+    // Before the demo page: WebSocket upgrades on `/` go to the frame-stream dialect.
+    this.video = registerVideoDialects(this.app, this.deps);
     registerDemoPage(this.app, logger);
     registerApiDocs(this.app, buildOpenApi(this.deps.version));
     this.app.ws<SocketData>('/ws', {
@@ -343,6 +347,7 @@ export class AvatarServer {
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const ws of this.sockets.values()) ws.end(1001, 'server shutting down');
+    await this.video?.close();
     this.connectionLimiter.close();
     this.loopDelay.disable();
     await this.pacer.stop();

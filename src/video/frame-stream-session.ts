@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Agent } from '../agents/agent.js';
+import type { InferencePool } from '../inference/pool.js';
+import {
+  FRAME_HEIGHT, FRAME_WIDTH, FrameStreamError, connectionEstablished, frameStreamError, newSequenceId,
+  parseFrameStreamMessage, streamEnd, streamStart,
+} from '../protocol/frame-stream.js';
+import type { AvatarPackManifest } from './avatar-pack.js';
+import { VideoWorker } from './video-worker.js';
+import { VIDEO_FRAME_MS, wallNowMs } from './video-clock.js';
+import type { FromVideoWorker } from './worker-protocol.js';
+
+export interface VideoTransport {
+  send(data: string | Uint8Array): void;
+  bufferedAmount(): number;
+  close(code: number, reason: string): void;
+}
+
+export interface FrameStreamSessionOptions {
+  transport: VideoTransport;
+  agent: Agent;
+  pool: InferencePool;
+  logger: Logger;
+  pack: AvatarPackManifest | null;
+  /** Unsent bytes beyond which the client is too slow for real time: the session is closed. */
+  maxBufferedBytes: number;
+}
+
+/** Longest response audio kept for one stream; beyond it the client is told and the rest is cut. */
+const MAX_RESPONSE_S = 120;
+/** Responses waiting to be streamed; more is an error, never a silent drop. */
+const MAX_QUEUED_RESPONSES = 4;
+
+interface Pending {
+  text: string;
+  input: string;
+}
+
+/**
+ * One frame-stream connection (PROTOCOL.md §2): text or audio in → the agent answers → the
+ * whole response's speech goes to the video worker, which renders JPEG frames; this class sends
+ * them on the media clock (absolute deadlines the worker stamped) with stream_start/stream_end.
+ */
+export class FrameStreamSession {
+  readonly id = randomUUID();
+  private readonly worker: VideoWorker;
+  private readonly log: Logger;
+  private connected: Promise<void>;
+  private closed = false;
+  /** Inputs whose answer has not started yet, oldest first (for `original_input`). */
+  private readonly inputs: string[] = [];
+  private lastUserTranscript = '';
+  private response: { chunks: Buffer[]; bytes: number; input: string; truncated: boolean } | null = null;
+  private readonly meta = new Map<string, Pending>();
+  /** Outgoing messages in due order; sent by `flush` at their deadlines. */
+  private readonly outbox: Array<{ due: number; send: () => void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private firstFrameAt = new Map<string, number>();
+  private nextInputId = 1;
+  private readonly inputWaiters = new Map<number, (pcm: Int16Array | null, error: string | null) => void>();
+
+  constructor(private readonly o: FrameStreamSessionOptions) {
+    this.log = o.logger.child({ sessionId: this.id, dialect: 'frame-stream' });
+    this.worker = new VideoWorker({
+      mode: 'frame-stream', sessionId: this.id, width: FRAME_WIDTH, height: FRAME_HEIGHT, seed: Math.floor(Math.random() * 1e9),
+      jpegQuality: 80, ffmpegPath: null, pack: o.pack, renderLeadMs: 600, speechStartDelayMs: 0, speechGapMs: 0,
+      pool: o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
+    });
+    this.bindAgent();
+    this.connected = o.agent.connect().catch((err: unknown) => {
+      this.log.error({ err }, 'agent could not connect');
+      this.sendText(frameStreamError('the agent is unavailable'));
+      throw err;
+    });
+    this.connected.catch(() => {});
+  }
+
+  start(): void {
+    this.sendText(connectionEstablished(this.id));
+    this.log.info('frame-stream session opened');
+  }
+
+  private sendText(text: string): void {
+    if (!this.closed) this.o.transport.send(text);
+  }
+
+  private bindAgent(): void {
+    const a = this.o.agent;
+    a.on('responseStart', () => {
+      this.response = { chunks: [], bytes: 0, input: this.inputs.shift() ?? this.lastUserTranscript, truncated: false };
+    });
+    a.on('audio', (pcm) => {
+      const r = this.response ?? (this.response = { chunks: [], bytes: 0, input: this.inputs.shift() ?? '', truncated: false });
+      if (r.bytes + pcm.length > MAX_RESPONSE_S * a.outputSampleRate * 2) {
+        if (!r.truncated) this.sendText(frameStreamError(`response longer than ${MAX_RESPONSE_S} s: the rest is not streamed`));
+        r.truncated = true;
+        return;
+      }
+      r.chunks.push(pcm);
+      r.bytes += pcm.length;
+    });
+    a.on('userTranscript', (text) => {
+      this.lastUserTranscript = text;
+    });
+    a.on('responseEnd', (info) => {
+      const r = this.response ?? { chunks: [], bytes: 0, input: this.inputs.shift() ?? '', truncated: false };
+      this.response = null;
+      if (this.meta.size >= MAX_QUEUED_RESPONSES) {
+        this.sendText(frameStreamError('too many responses queued; this one is not streamed'));
+        return;
+      }
+      const sequenceId = newSequenceId();
+      this.meta.set(sequenceId, { text: info.transcript, input: r.input });
+      const all = Buffer.concat(r.chunks);
+      const pcm = new Int16Array(all.length >> 1);
+      Buffer.from(pcm.buffer).set(all.subarray(0, pcm.length * 2));
+      this.worker.post({ type: 'response', sequenceId, pcm, sampleRate: a.outputSampleRate }, [pcm.buffer]);
+    });
+    a.on('error', (err) => {
+      this.sendText(frameStreamError(`agent error: ${err.message}`));
+      if (err.fatal) this.o.transport.close(1011, 'agent failed');
+    });
+  }
+
+  onMessage(raw: ArrayBuffer, isBinary: boolean): void {
+    let msg;
+    try {
+      msg = parseFrameStreamMessage(raw, isBinary);
+    } catch (err) {
+      if (err instanceof FrameStreamError) return this.sendText(frameStreamError(err.message));
+      throw err;
+    }
+    if (msg.type === 'text_input') {
+      const text = msg.text;
+      this.inputs.push(text);
+      void this.connected.then(() => this.o.agent.sendText(text), () => {});
+      return;
+    }
+    const id = this.nextInputId++;
+    const bytes = new Uint8Array(msg.audio.length);
+    bytes.set(msg.audio);
+    this.inputWaiters.set(id, (pcm, error) => {
+      if (!pcm) return this.sendText(frameStreamError(`audio_input could not be read: ${error}`));
+      this.inputs.push('');
+      void this.connected.then(() => {
+        const a = this.o.agent;
+        a.appendAudio(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+        a.commitAudio();
+      }, () => {});
+    });
+    this.worker.post({ type: 'convertInput', id, bytes, toRate: this.o.agent.inputSampleRate }, [bytes.buffer]);
+  }
+
+  private onWorker(m: FromVideoWorker): void {
+    switch (m.type) {
+      case 'convertedInput': {
+        const waiter = this.inputWaiters.get(m.id);
+        this.inputWaiters.delete(m.id);
+        waiter?.(m.pcm, m.error);
+        return;
+      }
+      case 'streamStart': {
+        const meta = this.meta.get(m.sequenceId) ?? { text: '', input: '' };
+        this.schedule(m.due, () => {
+          this.firstFrameAt.set(m.sequenceId, wallNowMs());
+          this.sendText(streamStart(m.sequenceId, meta.text, meta.input, m.totalFrames));
+        });
+        return;
+      }
+      case 'frame':
+        this.schedule(m.due, () => this.sendFrame(m.bytes));
+        return;
+      case 'streamEnd':
+        this.schedule(m.due, () => {
+          const started = this.firstFrameAt.get(m.sequenceId) ?? wallNowMs();
+          this.firstFrameAt.delete(m.sequenceId);
+          this.meta.delete(m.sequenceId);
+          // The last frame is shown for its full 40 ms: duration = frames sent × 40 ms as played.
+          const actual = m.totalFrames === 0 ? 0 : Math.max(wallNowMs() - started, m.totalFrames * VIDEO_FRAME_MS) / 1000;
+          this.sendText(streamEnd(m.sequenceId, m.totalFrames, actual));
+        });
+        return;
+      case 'error':
+        this.sendText(frameStreamError(m.message));
+        if (m.fatal) this.o.transport.close(1011, 'video renderer failed');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private sendFrame(bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (this.o.transport.bufferedAmount() > this.o.maxBufferedBytes) {
+      // Frames carry the speech: dropping them would drop audio. A client this far behind real
+      // time is told and disconnected instead.
+      this.log.warn({ buffered: this.o.transport.bufferedAmount() }, 'frame-stream client too slow; closing');
+      this.sendText(frameStreamError('client too slow for the 25 FPS stream; closing'));
+      this.o.transport.close(1008, 'client too slow');
+      return;
+    }
+    this.o.transport.send(bytes);
+  }
+
+  /** Queue `send` for wall time `due` (messages arrive from the worker in due order). */
+  private schedule(due: number, send: () => void): void {
+    this.outbox.push({ due, send });
+    if (!this.timer) this.flush();
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const now = wallNowMs();
+    while (this.outbox.length > 0 && this.outbox[0]!.due <= now + 1) this.outbox.shift()!.send();
+    if (this.outbox.length > 0 && !this.closed) this.timer = setTimeout(() => this.flush(), this.outbox[0]!.due - now);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.outbox.length = 0;
+    void this.o.agent.disconnect().catch(() => {});
+    void this.worker.stop();
+    this.log.info('frame-stream session closed');
+  }
+}

@@ -1,0 +1,195 @@
+import { createRequire } from 'node:module';
+import { accessSync, constants } from 'node:fs';
+import type { Logger } from 'pino';
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { uWS } from '../server/uws.js';
+import type { Config } from '../config/config.js';
+import type { InferencePool } from '../inference/pool.js';
+import type { Agent } from '../agents/agent.js';
+import { FRAME_STREAM_MAX_MESSAGE_BYTES, frameStreamError } from '../protocol/frame-stream.js';
+import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES } from '../protocol/musetalk.js';
+import { listAvatarPacks, type AvatarPackManifest } from './avatar-pack.js';
+import { FrameStreamSession, type VideoTransport } from './frame-stream-session.js';
+import { MuseTalkSession } from './musetalk-session.js';
+import { killAllEncoders } from './video-worker.js';
+
+/** What the video dialects need from the server (a subset of ServerDeps). */
+export interface VideoDialectDeps {
+  config: Config;
+  logger: Logger;
+  pool: InferencePool;
+  createAgent(): Agent;
+}
+
+export interface VideoDialects {
+  /** Sessions open now, by dialect. */
+  readonly sessions: { frameStream: number; museTalk: number };
+  /** Server shutdown: MuseTalk sessions get CLOSE_ACK server_shutdown, every encoder is stopped. */
+  close(): Promise<void>;
+}
+
+interface SocketData {
+  open: boolean;
+  userId: string | null;
+  frameStream: FrameStreamSession | null;
+  museTalk: MuseTalkSession | null;
+}
+
+/** The ffmpeg shipped inside @ffmpeg-installer/ffmpeg (libx264 included), or null if unusable. */
+export function bundledFfmpegPath(logger: Logger): string | null {
+  try {
+    const path = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch (err) {
+    logger.error({ err }, 'no usable ffmpeg from @ffmpeg-installer/ffmpeg: the MuseTalk dialect cannot encode video');
+    return null;
+  }
+}
+
+function transportOf(ws: WebSocket<SocketData>): VideoTransport {
+  const data = ws.getUserData();
+  return {
+    send: (msg) => {
+      if (data.open) ws.send(msg, typeof msg !== 'string');
+    },
+    bufferedAmount: () => (data.open ? ws.getBufferedAmount() : 0),
+    close: (code, reason) => {
+      if (!data.open) return;
+      data.open = false;
+      ws.end(code, reason);
+    },
+  };
+}
+
+/**
+ * Registers the two video dialects: the frame-stream server on `/` (PROTOCOL.md §2) and the
+ * MuseTalk service on `/musetalk/v1/ws/{user_id}` (§3). Must be called before the routes that
+ * answer plain `GET /` (the demo page): uWS offers a request to handlers in registration order,
+ * and a WebSocket route passes plain GETs on to the next handler.
+ */
+export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps): VideoDialects {
+  const { config, logger, pool } = deps;
+  const video = config.video;
+  const packs: AvatarPackManifest[] = listAvatarPacks(video.avatarPacksDir, (dir, err) => logger.error({ dir, err: err.message }, 'avatar pack skipped'));
+  if (packs.length) logger.info({ packs: packs.map((p) => p.name) }, 'avatar packs loaded');
+  const ffmpegPath = bundledFfmpegPath(logger);
+  const frameStreams = new Map<FrameStreamSession, WebSocket<SocketData>>();
+  const museTalks = new Set<MuseTalkSession>();
+  let accepting = true;
+  const blank = (): SocketData => ({ open: true, userId: null, frameStream: null, museTalk: null });
+
+  app.ws<SocketData>('/', {
+    compression: uWS.DISABLED,
+    maxPayloadLength: FRAME_STREAM_MAX_MESSAGE_BYTES,
+    idleTimeout: Math.max(8, Math.round(video.frameStreamIdleTimeoutS / 4) * 4),
+    sendPingsAutomatically: true,
+    maxBackpressure: 64 * 1024 * 1024,
+    upgrade: (res, req, context) => {
+      res.upgrade<SocketData>(blank(), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+    open: (ws) => {
+      if (!accepting || frameStreams.size + museTalks.size >= config.maxSessions) {
+        ws.send(frameStreamError(accepting ? 'server at capacity, try again later' : 'server shutting down'), false);
+        ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
+        return;
+      }
+      const session = new FrameStreamSession({
+        transport: transportOf(ws), agent: deps.createAgent(), pool, logger, pack: packs.find((p) => p.name === video.defaultVideo) ?? null,
+        maxBufferedBytes: config.maxBufferedBytes,
+      });
+      ws.getUserData().frameStream = session;
+      frameStreams.set(session, ws);
+      session.start();
+    },
+    message: (ws, message, isBinary) => {
+      const session = ws.getUserData().frameStream;
+      try {
+        session?.onMessage(message, isBinary);
+      } catch (err) {
+        logger.error({ err }, 'frame-stream message handling failed');
+        ws.send(frameStreamError('the server could not handle this message'), false);
+      }
+    },
+    close: (ws) => {
+      const data = ws.getUserData();
+      data.open = false;
+      if (data.frameStream) {
+        frameStreams.delete(data.frameStream);
+        data.frameStream.close();
+      }
+    },
+  });
+
+  app.ws<SocketData>(`${MUSETALK_PATH_PREFIX}*`, {
+    compression: uWS.DISABLED,
+    maxPayloadLength: Math.max(1 << 20, MUSETALK_MAX_CHUNK_BYTES * 2),
+    // The application-level idle timeout (300 s) is ours; uWS only detects dead peers (it pings).
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    maxBackpressure: 64 * 1024 * 1024,
+    upgrade: (res, req, context) => {
+      const rest = req.getUrl().slice(MUSETALK_PATH_PREFIX.length);
+      const data = blank();
+      data.userId = MUSETALK_USER_ID.test(rest) ? rest : null;
+      res.upgrade<SocketData>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+    open: (ws) => {
+      const data = ws.getUserData();
+      if (data.userId === null) {
+        data.open = false;
+        ws.end(1003, 'invalid user_id');
+        return;
+      }
+      if (!accepting || frameStreams.size + museTalks.size >= config.maxSessions) {
+        data.open = false;
+        ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
+        return;
+      }
+      const session: MuseTalkSession = new MuseTalkSession({
+        userId: data.userId, transport: transportOf(ws), pool, logger, packs,
+        settings: {
+          idleTimeoutS: video.museTalkIdleTimeoutS, pingIntervalS: video.museTalkPingIntervalS, maxQueuedSpeechS: 60,
+          maxBufferedBytes: config.maxBufferedBytes, ffmpegPath,
+        },
+        onEnd: () => museTalks.delete(session),
+      });
+      data.museTalk = session;
+      museTalks.add(session);
+    },
+    message: (ws, message, isBinary) => {
+      const session = ws.getUserData().museTalk;
+      try {
+        session?.onMessage(message, isBinary);
+      } catch (err) {
+        logger.error({ err }, 'musetalk message handling failed');
+        if (session) ws.send(JSON.stringify({ type: 'ERROR', session_id: session.id, data: { code: 'INTERNAL_ERROR', message: 'the server could not handle this message' } }), false);
+      }
+    },
+    close: (ws) => {
+      const data = ws.getUserData();
+      data.open = false;
+      void data.museTalk?.end(null);
+    },
+  });
+
+  return {
+    get sessions() {
+      return { frameStream: frameStreams.size, museTalk: museTalks.size };
+    },
+    async close() {
+      accepting = false;
+      const stops = [...museTalks].map((s) => s.end('server_shutdown', 1001, 'server shutting down'));
+      for (const [s, ws] of frameStreams) {
+        s.close();
+        const data = ws.getUserData();
+        if (data.open) {
+          data.open = false;
+          ws.end(1001, 'server shutting down');
+        }
+      }
+      await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 3000))]);
+      killAllEncoders();
+    },
+  };
+}
