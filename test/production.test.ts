@@ -63,6 +63,12 @@ t.test('auth: token endpoint, CORS, and WebSocket upgrade checks', async (t) => 
   t.match(await tryConnect(ws(old), 'https://shop.example'), { code: 1008, reason: 'token expired' });
   const dev = (await (await post('http://localhost:5173')).json()) as { token: string };
   t.equal(await tryConnect(ws(dev.token), 'http://localhost:5173'), 'open', 'localhost development origin');
+  // The video dialects are guarded the same way.
+  const base2 = `ws://127.0.0.1:${server.port}`;
+  t.match(await tryConnect(`${base2}/`, 'https://shop.example'), { code: 1008, reason: 'missing token' }, 'frame-stream dialect needs a token');
+  t.match(await tryConnect(`${base2}/musetalk/v1/ws/user1`, 'https://evil.example'), { code: 1008, reason: 'origin not allowed' }, 'MuseTalk dialect checks the origin');
+  const fresh = (await (await post('https://shop.example')).json()) as { token: string };
+  t.equal(await tryConnect(`${base2}/musetalk/v1/ws/user1?token=${encodeURIComponent(fresh.token)}`, 'https://shop.example'), 'open', 'MuseTalk with a good token');
   t.notOk(server.output().includes(SECRET), 'the secret never appears in logs');
 });
 

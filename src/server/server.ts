@@ -137,7 +137,7 @@ export class AvatarServer {
       res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body));
     });
     // Before the demo page: WebSocket upgrades on `/` go to the frame-stream dialect.
-    this.video = registerVideoDialects(this.app, this.deps);
+    this.video = registerVideoDialects(this.app, { ...this.deps, admit: (origin, token) => this.admit(origin, token) });
     registerDemoPage(this.app, logger);
     registerApiDocs(this.app, buildOpenApi(this.deps.version));
     this.app.ws<SocketData>('/ws', {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { accessSync, constants } from 'node:fs';
 import type { Logger } from 'pino';
-import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { HttpRequest, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { uWS } from '../server/uws.js';
 import type { Config } from '../config/config.js';
 import type { InferencePool } from '../inference/pool.js';
@@ -19,6 +19,8 @@ export interface VideoDialectDeps {
   logger: Logger;
   pool: InferencePool;
   createAgent(): Agent;
+  /** The server's admission check (connection rate limit, auth token + origin): null admits. */
+  admit?: (origin: string, token: string | null) => { code: number; reason: string } | null;
 }
 
 export interface VideoDialects {
@@ -33,6 +35,8 @@ interface SocketData {
   userId: string | null;
   frameStream: FrameStreamSession | null;
   museTalk: MuseTalkSession | null;
+  /** Refused at upgrade (auth, rate limit): closed with this right after opening. */
+  reject: { code: number; reason: string } | null;
 }
 
 /** The ffmpeg shipped inside @ffmpeg-installer/ffmpeg (libx264 included), or null if unusable. */
@@ -77,7 +81,19 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
   const frameStreams = new Map<FrameStreamSession, WebSocket<SocketData>>();
   const museTalks = new Set<MuseTalkSession>();
   let accepting = true;
-  const blank = (): SocketData => ({ open: true, userId: null, frameStream: null, museTalk: null });
+  const blank = (req: HttpRequest): SocketData => ({
+    open: true, userId: null, frameStream: null, museTalk: null,
+    reject: deps.admit?.(req.getHeader('origin'), new URLSearchParams(req.getQuery() ?? '').get('token')) ?? null,
+  });
+  /** Close a refused connection; true when it was refused. */
+  const refused = (ws: WebSocket<SocketData>): boolean => {
+    const data = ws.getUserData();
+    if (!data.reject) return false;
+    data.open = false;
+    logger.info(data.reject, 'video connection refused');
+    ws.end(data.reject.code, data.reject.reason);
+    return true;
+  };
 
   app.ws<SocketData>('/', {
     compression: uWS.DISABLED,
@@ -86,9 +102,10 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     sendPingsAutomatically: true,
     maxBackpressure: 64 * 1024 * 1024,
     upgrade: (res, req, context) => {
-      res.upgrade<SocketData>(blank(), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      res.upgrade<SocketData>(blank(req), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
+      if (refused(ws)) return;
       if (!accepting || frameStreams.size + museTalks.size >= config.maxSessions) {
         ws.send(frameStreamError(accepting ? 'server at capacity, try again later' : 'server shutting down'), false);
         ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
@@ -130,11 +147,12 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     maxBackpressure: 64 * 1024 * 1024,
     upgrade: (res, req, context) => {
       const rest = req.getUrl().slice(MUSETALK_PATH_PREFIX.length);
-      const data = blank();
+      const data = blank(req);
       data.userId = MUSETALK_USER_ID.test(rest) ? rest : null;
       res.upgrade<SocketData>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
+      if (refused(ws)) return;
       const data = ws.getUserData();
       if (data.userId === null) {
         data.open = false;
