@@ -1,4 +1,5 @@
 import { clientMessageSchemas, serverMessageSchemas, weightsSchema } from './widget-schemas.js';
+import { museTalkClientSchemas, museTalkServerSchemas } from './musetalk.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the same schema objects the serializers are compiled
@@ -58,6 +59,14 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         },
         options: { summary: 'CORS preflight', responses: { 204: { description: 'Allowed origin' }, 403: { description: 'Origin not allowed' } } },
       },
+      '/musetalk/v1/ws/{user_id}': {
+        get: {
+          summary: 'WebSocket upgrade: the MuseTalk-style lip-sync video dialect (PROTOCOL.md §3)',
+          description: 'Every message is {type, session_id, data}. Client: MuseTalkClient_*; server: MuseTalkServer_*. After INIT the server streams 25 FPS VIDEO_FRAMEs (512×512 H.264 Annex-B, IDR every second with SPS/PPS in band). An invalid user_id closes with 1003.',
+          parameters: [{ name: 'user_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' } }],
+          responses: { 101: { description: 'Switching protocols' } },
+        },
+      },
       '/ws': {
         get: {
           summary: 'WebSocket upgrade: the widget dialect (PROTOCOL.md §1)',
@@ -74,6 +83,8 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         ...messageComponents('WidgetClient', clientMessageSchemas),
         WidgetServerMessage: { oneOf: serverRefs, discriminator: { propertyName: 'type' } },
         WidgetClientMessage: { oneOf: clientRefs, discriminator: { propertyName: 'type' } },
+        ...messageComponents('MuseTalkClient', museTalkClientSchemas),
+        ...messageComponents('MuseTalkServer', museTalkServerSchemas),
       },
     },
   };
