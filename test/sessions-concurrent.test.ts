@@ -33,3 +33,24 @@ t.test('concurrent sessions never mix audio, frames or ids', async (t) => {
   t.equal(sessionIds.size, N, 'distinct session ids');
   await Promise.all(clients.map((c) => c.close()));
 });
+
+t.test('one inference worker, many sessions at once: windows queue, never rejected; every turn completes', async (t) => {
+  const single = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, INFERENCE_WORKERS: '1' });
+  t.teardown(() => single.stop());
+  const N = 8;
+  const pcm = syntheticSpeech(1.0);
+  agent.onText = (up) => void agent.speak(up, pcm, { chunkBytes: 48_000 });
+  const clients = await Promise.all(Array.from({ length: N }, () => WidgetClient.connect(single.url())));
+  await Promise.all(clients.map((c) => c.waitType('config')));
+  clients.forEach((c) => c.send({ type: 'text', data: 'all at once' }));
+  await Promise.all(clients.map((c) => c.waitType('audio_end', 20_000)));
+  agent.onText = null;
+  for (const c of clients) {
+    const frames = c.received.filter((r) => r.msg.type === 'sync_frame');
+    t.equal(frames.length, 30);
+    t.notOk(c.received.some((r) => r.msg.type === 'error'), 'no error sent');
+  }
+  const stats = (await (await fetch(`http://127.0.0.1:${single.port}/stats`)).json()) as { inference: { failures: number } };
+  t.equal(stats.inference.failures, 0, 'no inference task failed');
+  await Promise.all(clients.map((c) => c.close()));
+});

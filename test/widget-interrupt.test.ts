@@ -32,6 +32,8 @@ async function speakingClient(framesBefore: number): Promise<{ client: WidgetCli
 function checkInterruptSequence(t: Test, client: WidgetClient, turnId: string, framesReceived: number): Promise<number> {
   return (async () => {
     const i = await client.waitType('interrupt', 5000);
+    // The three messages leave in one tick but may arrive in separate reads: wait for the last.
+    await client.waitFor((m) => m.type === 'transcript_done' && m.interrupted === true, 5000, i);
     const after = client.received.slice(i).map((r) => r.msg).filter((m) => m.type !== 'sync_frame');
     t.match(after[0], { type: 'interrupt', turnId });
     t.match(after[1], { type: 'avatar_state', state: 'Listening' });

@@ -48,8 +48,10 @@ export class InferencePool {
       minThreads: opts.workers,
       maxThreads: opts.workers,
       idleTimeout: 24 * 3600 * 1000,
-      // A window is ~30 ms of work; a deep queue means we are past capacity, not that we should buffer.
-      maxQueue: 'auto',
+      // Each session has at most one window in flight, so the queue is bounded by MAX_SESSIONS
+      // already; a Piscina cap ('auto' = workers², 1 on a 2-core host) would reject windows and
+      // stall turns under ordinary load.
+      maxQueue: Infinity,
       workerData,
     });
     this.piscina.on('error', (err: unknown) => this.logger.error({ err }, 'inference pool error'));

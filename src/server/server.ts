@@ -37,6 +37,7 @@ interface SocketData {
 
 /** uWS frames beyond this are closed by uWS itself; below it we answer MESSAGE_TOO_LARGE. */
 const HARD_PAYLOAD_LIMIT = 64 * 1024 * 1024;
+const LOOP_DELAY_WINDOW_S = 5;
 
 /**
  * The main thread: socket I/O only. Routes, WebSocket upgrade, parse-and-dispatch to sessions,
@@ -50,6 +51,9 @@ export class AvatarServer {
   private readonly sockets = new Map<number, WebSocket<SocketData>>();
   private nextKey = 1;
   readonly loopDelay: IntervalHistogram;
+  /** Event-loop delay of the last completed 5 s window (ms), so readings follow the load. */
+  loopDelayWindow = { p50Ms: 0, p99Ms: 0, maxMs: 0, windowS: LOOP_DELAY_WINDOW_S };
+  private readonly loopDelayTimer: NodeJS.Timeout;
   readonly metrics = new ServerMetrics();
   framesSent = 0;
   port = 0;
@@ -61,6 +65,12 @@ export class AvatarServer {
   constructor(private readonly deps: ServerDeps) {
     this.loopDelay = monitorEventLoopDelay({ resolution: 5 });
     this.loopDelay.enable();
+    this.loopDelayTimer = setInterval(() => {
+      const ms = (ns: number) => +(ns / 1e6).toFixed(3);
+      this.loopDelayWindow = { p50Ms: ms(this.loopDelay.percentile(50)), p99Ms: ms(this.loopDelay.percentile(99)), maxMs: ms(this.loopDelay.max), windowS: LOOP_DELAY_WINDOW_S };
+      this.loopDelay.reset();
+    }, LOOP_DELAY_WINDOW_S * 1000);
+    this.loopDelayTimer.unref();
     this.pacer = new Pacer(deps.config.pacingLeadFrames, {
       onFrames: (frames) => this.sendFrames(frames),
       onTurnDone: (key, turn) => this.sessions.get(key)?.onTurnDone(turn),
@@ -196,7 +206,6 @@ export class AvatarServer {
   stats(): Record<string, unknown> {
     const pool = this.deps.pool;
     const pacing = this.pacer.stats;
-    const ms = (ns: number) => +(ns / 1e6).toFixed(3);
     return {
       sessions: this.sessions.size,
       speakingSessions: [...this.sessions.values()].filter((s) => s.isSpeaking).length,
@@ -212,7 +221,7 @@ export class AvatarServer {
         windowMsP50: +pool.windowMs.quantile(0.5).toFixed(3), windowMsP95: +pool.windowMs.quantile(0.95).toFixed(3),
         queue: pool.queueSize, utilization: +pool.utilization.toFixed(4),
       },
-      eventLoop: { delayP50Ms: ms(this.loopDelay.percentile(50)), delayP99Ms: ms(this.loopDelay.percentile(99)), delayMaxMs: ms(this.loopDelay.max) },
+      eventLoop: { delayP50Ms: this.loopDelayWindow.p50Ms, delayP99Ms: this.loopDelayWindow.p99Ms, delayMaxMs: this.loopDelayWindow.maxMs, windowS: LOOP_DELAY_WINDOW_S },
       memory: { rssBytes: process.memoryUsage.rss() },
     };
   }
@@ -240,8 +249,8 @@ export class AvatarServer {
       .gauge('avatar_inference_pool_utilization', 'Pool utilisation (0..1, Piscina)', pool.utilization)
       .gauge('avatar_pacing_queued_frames', 'Frames waiting for their deadline in the pacer', pacing?.queuedFrames ?? 0)
       .counter('avatar_pacing_underruns_total', 'Frames that reached the pacer after their deadline', pacing?.underruns ?? 0)
-      .gauge('avatar_event_loop_delay_p99_seconds', 'Main-thread event-loop delay, 99th percentile', this.loopDelay.percentile(99) / 1e9)
-      .gauge('avatar_event_loop_delay_max_seconds', 'Main-thread event-loop delay, maximum', this.loopDelay.max / 1e9)
+      .gauge('avatar_event_loop_delay_p99_seconds', 'Main-thread event-loop delay, 99th percentile over the last 5 s', this.loopDelayWindow.p99Ms / 1000)
+      .gauge('avatar_event_loop_delay_max_seconds', 'Main-thread event-loop delay, maximum over the last 5 s', this.loopDelayWindow.maxMs / 1000)
       .gauge('process_resident_memory_bytes', 'Resident set size', process.memoryUsage.rss());
     if (pacing) {
       p.histogram('avatar_pacing_lateness_seconds', 'Frame send time minus its deadline (frames queued before it)', {
@@ -349,6 +358,7 @@ export class AvatarServer {
     for (const ws of this.sockets.values()) ws.end(1001, 'server shutting down');
     await this.video?.close();
     this.connectionLimiter.close();
+    clearInterval(this.loopDelayTimer);
     this.loopDelay.disable();
     await this.pacer.stop();
   }

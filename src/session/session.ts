@@ -62,17 +62,19 @@ interface Turn {
   started: boolean;
   framesSent: number;
   finalText: string | null;
-  /** Timer that releases a partial first window (FIRST_WINDOW_MAX_WAIT_MS). */
-  firstWindowTimer: NodeJS.Timeout | null;
-  firstWindowDue: boolean;
+  /** Timer that releases a partial window (WINDOW_MAX_WAIT_MS). */
+  waitTimer: NodeJS.Timeout | null;
+  /** The oldest undispatched audio has waited WINDOW_MAX_WAIT_MS. */
+  windowDue: boolean;
 }
 
 const MAX_TURN_AUDIO_SAMPLES = OUTPUT_SAMPLE_RATE * 600; // 10 minutes per response
 /**
- * The first window of a turn goes out when it is full or this long after the turn's first audio,
- * whichever is first: an agent that streams in real time must not hold the first frame back.
+ * A window goes out when it is full, or when its oldest audio has waited this long (whole frames
+ * only): an agent that streams in real time must not hold frames back until a window fills, or
+ * the media clock overtakes them. Agents that stream faster than real time fill windows first.
  */
-const FIRST_WINDOW_MAX_WAIT_MS = 60;
+const WINDOW_MAX_WAIT_MS = 60;
 
 /**
  * The turn state machine of one widget-dialect connection (PROTOCOL.md §1.4–1.5). Runs on the
@@ -226,7 +228,7 @@ export class Session {
       seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`, transcript: new TurnTranscript(),
       ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
       inflight: false, agentDone: false, announced: false, started: false, framesSent: 0, finalText: null,
-      firstWindowTimer: null, firstWindowDue: false,
+      waitTimer: null, windowDue: false,
     };
   }
 
@@ -259,6 +261,7 @@ export class Session {
       this.startAudio(turn);
       this.fillRing(turn);
       this.schedule();
+      this.armWaitTimer(turn);
     }
   }
 
@@ -266,11 +269,6 @@ export class Session {
   private startAudio(turn: Turn): void {
     if (turn.started) return;
     turn.started = true;
-    turn.firstWindowTimer = setTimeout(() => {
-      turn.firstWindowTimer = null;
-      turn.firstWindowDue = true;
-      this.schedule();
-    }, FIRST_WINDOW_MAX_WAIT_MS);
     const now = Date.now();
     this.send({ type: 'audio_start', sessionId: this.id, turnId: turn.turnId, sampleRate: OUTPUT_SAMPLE_RATE, format: 'audio/pcm16', timestamp: now });
   }
@@ -314,6 +312,16 @@ export class Session {
     this.o.pacer.endTurn(this.key, turn.seq, Math.ceil(total / SAMPLES_PER_FRAME));
   }
 
+  /** Start the max-wait clock for audio that is in the ring but not yet in a window. */
+  private armWaitTimer(turn: Turn): void {
+    if (turn.waitTimer || turn.windowDue || turn.written - turn.dispatched < SAMPLES_PER_FRAME) return;
+    turn.waitTimer = setTimeout(() => {
+      turn.waitTimer = null;
+      turn.windowDue = true;
+      this.schedule();
+    }, WINDOW_MAX_WAIT_MS);
+  }
+
   /** Hand the playing turn's next window to the pool if one is ready and none is in flight. */
   private schedule(): void {
     const turn = this.turns[0];
@@ -324,13 +332,12 @@ export class Session {
     let n: number;
     if (available >= windowSamples) n = windowSamples;
     else if (lastAudio && available > 0) n = available;
-    else if (turn.dispatched === 0 && turn.firstWindowDue && available >= SAMPLES_PER_FRAME) {
+    else if (turn.windowDue && available >= SAMPLES_PER_FRAME) {
       n = available - (available % SAMPLES_PER_FRAME); // whole frames only: more audio follows
     } else return;
-    if (turn.firstWindowTimer) {
-      clearTimeout(turn.firstWindowTimer);
-      turn.firstWindowTimer = null;
-    }
+    if (turn.waitTimer) clearTimeout(turn.waitTimer);
+    turn.waitTimer = null;
+    turn.windowDue = false;
     const start = turn.ringStart + turn.dispatched;
     const end = start + n;
     const contextStart = Math.max(turn.ringStart, start - this.o.contextSamples);
@@ -360,6 +367,7 @@ export class Session {
     this.o.pacer.pushFrames(this.key, turn.seq, firstFrameIndex, result);
     this.fillRing(turn);
     this.schedule();
+    this.armWaitTimer(turn);
   }
 
   // ---- pacing worker → client ------------------------------------------------------------
@@ -421,8 +429,8 @@ export class Session {
 
   private clearTimers(): void {
     for (const turn of this.turns) {
-      if (turn.firstWindowTimer) clearTimeout(turn.firstWindowTimer);
-      turn.firstWindowTimer = null;
+      if (turn.waitTimer) clearTimeout(turn.waitTimer);
+      turn.waitTimer = null;
     }
   }
 
