@@ -1,0 +1,116 @@
+import type { BenchPlan } from './options.js';
+import { measureStep, type LoadGenerator, type StepMeasurement } from './load-driver.js';
+import { linearFit } from './quantiles.js';
+
+/**
+ * Section 2: concurrent speaking sessions sustained in real time. Each level runs on a fresh
+ * server with N sessions speaking back to back (cloud-agent speed: audio arrives faster than real
+ * time); a level passes when every turn is complete, no frame reached the pacer after its
+ * deadline, client-side lateness p99 ≤ one frame and turns do not lengthen (no growing queue).
+ * A late level is re-run and decided by the majority of its runs (a shared host has hiccups);
+ * a broken one (lost frames, errors) fails at once. Levels ramp up until one fails, then bisect
+ * between the last pass and the first failure.
+ */
+export interface CapacitySection {
+  /** Largest level that passed (0: not even one session). */
+  sessions: number;
+  sessionsPerCore: number;
+  cores: number;
+  serverWorkers: number;
+  /** What stopped the ramp. */
+  limitedBy: 'server' | 'load generator' | 'ramp budget' | 'max sessions' | 'none';
+  firstFailure: { sessions: number; reasons: string[]; serverErrors: string[] } | null;
+  /** Every run of every level, in order (a late level is re-run). */
+  steps: StepMeasurement[];
+  /** One verdict per level tried. */
+  levels: Array<{ sessions: number; pass: boolean; runs: number; passedRuns: number }>;
+  /** Slope of peak RSS over sessions across all levels: the marginal memory of one session. */
+  rssPerSessionBytesSlope: number;
+  /**
+   * Main-thread CPU against frames/s across levels: the slope is the marginal cost of one frame
+   * (µs), the intercept the idle main thread (% of a core). Per-level CPU/frame includes that
+   * fixed cost, which dominates at one session.
+   */
+  mainThreadMarginalUsPerFrame: number;
+  mainThreadIdlePercent: number;
+}
+
+export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenerator, cores: number, serverWorkers: number, log: (line: string) => void): Promise<CapacitySection> {
+  const started = performance.now();
+  const steps: StepMeasurement[] = [];
+  const options = { turns: plan.turnsPerSession, turnAudioS: plan.turnAudioS, staggerMs: plan.staggerMs, agentSpeed: 0, interruptAfterMs: 0 };
+  const once = async (n: number): Promise<StepMeasurement> => {
+    const m = await measureStep(gen, n, options);
+    steps.push(m);
+    const c = m.client;
+    log(`capacity ${n} sessions: ${m.pass ? 'PASS' : 'FAIL'}; client lateness p99 ${c.latenessMs.p99.toFixed(1)} ms, jitter p99 ${c.jitterMs.p99.toFixed(1)} ms, ` +
+      `underruns ${m.server.underruns}, main thread ${(m.server.mainThreadCores * 100).toFixed(0)}% of a core${m.pass ? '' : ` (${m.reasons.join('; ')})`}` +
+      (m.serverErrors.length ? `; server logged: ${m.serverErrors.join(' | ')}` : ''));
+    if (n === 1 && m.broken) throw new Error(`one session is broken: ${m.reasons.join('; ')}`);
+    return m;
+  };
+  /** A level's verdict: broken at once fails; late is re-run, and the majority of runs decides. */
+  const levels: CapacitySection['levels'] = [];
+  const run = async (n: number): Promise<StepMeasurement> => {
+    const m = await verdict(n);
+    const runs = steps.filter((s) => s.sessions === n);
+    levels.push({ sessions: n, pass: m.pass, runs: runs.length, passedRuns: runs.filter((s) => s.pass).length });
+    return m;
+  };
+  const verdict = async (n: number): Promise<StepMeasurement> => {
+    const first = await once(n);
+    if (first.pass || first.broken) return first;
+    let passes = 0;
+    let fails = 1;
+    let last = first;
+    for (let r = 0; r < plan.lateRetries && passes < fails; r++) {
+      const m = await once(n);
+      if (m.pass) passes++;
+      else {
+        fails++;
+        last = m;
+      }
+      if (m.broken) break;
+    }
+    return passes >= fails ? { ...first, pass: true, reasons: [`passed ${passes} of ${passes + fails} runs`] } : last;
+  };
+  let lastPass = 0;
+  let firstFail: StepMeasurement | null = null;
+  let limitedBy: CapacitySection['limitedBy'] = 'none';
+  const ramp = [...plan.ramp];
+  for (let i = 0; ; i++) {
+    let n = ramp[i];
+    if (n === undefined) n = ramp[i] = Math.min(plan.maxSessions, ramp[i - 1]! * (plan.bisectSteps > 0 ? 2 : 4));
+    if (n <= lastPass) {
+      limitedBy = 'max sessions';
+      break;
+    }
+    if (performance.now() - started > plan.rampBudgetMs) {
+      limitedBy = 'ramp budget';
+      break;
+    }
+    const m = await run(n);
+    if (!m.pass) {
+      firstFail = m;
+      break;
+    }
+    lastPass = n;
+  }
+  if (firstFail) {
+    for (let b = 0; b < plan.bisectSteps && firstFail.sessions - lastPass > Math.max(1, lastPass * 0.1); b++) {
+      if (performance.now() - started > plan.rampBudgetMs) break;
+      const mid = Math.round((lastPass + firstFail.sessions) / 2);
+      const m = await run(mid);
+      if (m.pass) lastPass = mid;
+      else firstFail = m;
+    }
+    limitedBy = firstFail.generatorSaturated ? 'load generator' : 'server';
+  }
+  const fit = linearFit(steps.map((s) => s.sessions), steps.map((s) => s.server.rssPeakBytes));
+  const cpuFit = linearFit(steps.map((s) => s.server.framesPerS), steps.map((s) => s.server.mainThreadCores));
+  return {
+    sessions: lastPass, sessionsPerCore: lastPass / cores, cores, serverWorkers, limitedBy,
+    firstFailure: firstFail && { sessions: firstFail.sessions, reasons: firstFail.reasons, serverErrors: firstFail.serverErrors }, steps, levels, rssPerSessionBytesSlope: fit.slope,
+    mainThreadMarginalUsPerFrame: cpuFit.slope * 1e6, mainThreadIdlePercent: cpuFit.intercept * 100,
+  };
+}

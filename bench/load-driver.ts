@@ -1,0 +1,193 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { FRAME_DURATION_MS } from '../src/audio/constants.js';
+import type { FromLoadClient, LoadStep, LoadStepResult, ToLoadClient } from './load-protocol.js';
+import { ServerUnderTest, leadFrames, type ServerStats } from './server-under-test.js';
+import { cpuDelta, type CpuSample } from './proc-cpu.js';
+
+/** The load generator process seen from the bench: fork, IPC, one step at a time. */
+export class LoadGenerator {
+  private pending: { resolve(r: LoadStepResult): void; reject(e: Error): void; onWarm(): void } | null = null;
+
+  private constructor(private readonly child: ChildProcess, readonly agentUrl: string) {
+    child.on('message', (raw) => {
+      const msg = raw as FromLoadClient;
+      const p = this.pending;
+      if (!p) return;
+      if (msg.op === 'warm') p.onWarm();
+      else if (msg.op === 'result') {
+        this.pending = null;
+        p.resolve(msg.result);
+      } else if (msg.op === 'failed') {
+        this.pending = null;
+        p.reject(new Error(`load generator: ${msg.message}`));
+      }
+    });
+    child.on('exit', (code) => {
+      const p = this.pending;
+      this.pending = null;
+      p?.reject(new Error(`load generator exited with ${code}`));
+    });
+  }
+
+  static start(): Promise<LoadGenerator> {
+    const child = fork(fileURLToPath(new URL('./load-client.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`load generator exited with ${code} before it was ready`));
+      child.once('exit', onExit);
+      child.once('message', (raw) => {
+        const msg = raw as FromLoadClient;
+        child.off('exit', onExit);
+        if (msg.op === 'ready') resolve(new LoadGenerator(child, msg.agentUrl));
+        else reject(new Error(`load generator said ${msg.op} first`));
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  runStep(step: LoadStep, onWarm: () => void): Promise<LoadStepResult> {
+    if (this.pending) throw new Error('one step at a time');
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject, onWarm };
+      this.child.send({ op: 'step', step } satisfies ToLoadClient);
+    });
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null) return resolve();
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      this.child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.child.send({ op: 'exit' } satisfies ToLoadClient);
+    });
+  }
+}
+
+export interface StepOptions {
+  turns: number;
+  turnAudioS: number;
+  staggerMs: number;
+  agentSpeed: number;
+  interruptAfterMs: number;
+}
+
+/** Server-side numbers of one step, post warm-up where the counter allows a delta. */
+export interface ServerSide {
+  framesSent: number;
+  /** Frames sent per second over the measured turns. */
+  framesPerS: number;
+  underruns: number;
+  pacingLatenessP50Ms: number;
+  pacingLatenessP99Ms: number;
+  pacingLatenessMaxMs: number;
+  /** Cumulative since the (fresh) server started: includes the warm-up turn. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  inferenceQueueMax: number;
+  inferenceWindowMsP95: number;
+  inferenceFailures: number;
+  mainThreadUsPerFrame: number;
+  processUsPerFrame: number;
+  mainThreadCores: number;
+  processCores: number;
+  rssIdleBytes: number;
+  rssPeakBytes: number;
+  rssPerSessionBytes: number;
+}
+
+export interface StepMeasurement {
+  sessions: number;
+  options: StepOptions;
+  client: LoadStepResult;
+  server: ServerSide;
+  pass: boolean;
+  /** Functional breakage (lost frames, errors), as opposed to being late. */
+  broken: boolean;
+  generatorSaturated: boolean;
+  reasons: string[];
+  /** The server's own error log lines (distinct), to tell why a level broke. */
+  serverErrors: string[];
+  wallMs: number;
+}
+
+/** The generator's event loop must stay responsive, or its timestamps measure itself. */
+const GENERATOR_DELAY_LIMIT_MS = 20;
+
+/** One load level on a fresh server: start it, run the step, judge it, stop it. */
+export async function measureStep(gen: LoadGenerator, sessions: number, o: StepOptions): Promise<StepMeasurement> {
+  const t0 = performance.now();
+  const server = await ServerUnderTest.start(gen.agentUrl);
+  try {
+    const idle = await server.stats();
+    server.startPolling(500);
+    let warm: { cpu: CpuSample; stats: Promise<ServerStats> } | null = null;
+    const step: LoadStep = {
+      serverUrl: server.wsUrl, sessions, turns: o.turns, turnAudioS: o.turnAudioS, agentSpeed: o.agentSpeed,
+      interruptAfterMs: o.interruptAfterMs, staggerMs: o.staggerMs, leadFrames: leadFrames(),
+      timeoutMs: o.staggerMs + o.turns * (o.turnAudioS * 1000 * (o.agentSpeed > 0 ? 2 : 1.5) + 2000) + 5000,
+    };
+    const client = await gen.runStep(step, () => {
+      warm = { cpu: server.cpu(), stats: server.stats() };
+    });
+    const endCpu = server.cpu();
+    const endNow = await server.stats();
+    // The pacing worker reports its counters once a second: wait for the report covering the end.
+    await new Promise((r) => setTimeout(r, 1050));
+    const end: ServerStats = { ...endNow, pacing: (await server.stats()).pacing };
+    const w = warm as { cpu: CpuSample; stats: Promise<ServerStats> } | null;
+    const warmStats = w ? await w.stats : idle;
+    const cpu = cpuDelta(w ? w.cpu : endCpu, endCpu);
+    const frames = end.framesSent - warmStats.framesSent;
+    const polled = server.polled().map((p) => p.stats).filter((s) => s.framesSent >= warmStats.framesSent);
+    const rssPeak = Math.max(end.memory.rssBytes, ...server.polled().map((p) => p.stats.memory.rssBytes));
+    const srv: ServerSide = {
+      framesSent: frames,
+      framesPerS: frames / (cpu.wallMs / 1000),
+      underruns: (end.pacing?.underruns ?? 0) - (warmStats.pacing?.underruns ?? 0),
+      pacingLatenessP50Ms: end.pacing?.latenessP50Ms ?? Number.NaN,
+      pacingLatenessP99Ms: end.pacing?.latenessP99Ms ?? Number.NaN,
+      pacingLatenessMaxMs: end.pacing?.latenessMaxMs ?? Number.NaN,
+      eventLoopDelayP99Ms: end.eventLoop.delayP99Ms,
+      eventLoopDelayMaxMs: end.eventLoop.delayMaxMs,
+      inferenceQueueMax: Math.max(0, ...polled.map((s) => s.inference.queue)),
+      inferenceWindowMsP95: end.inference.windowMsP95,
+      inferenceFailures: end.inference.failures,
+      mainThreadUsPerFrame: frames > 0 ? (cpu.mainThreadMs * 1000) / frames : Number.NaN,
+      processUsPerFrame: frames > 0 ? (cpu.processMs * 1000) / frames : Number.NaN,
+      mainThreadCores: cpu.mainThreadCores,
+      processCores: cpu.processCores,
+      rssIdleBytes: idle.memory.rssBytes,
+      rssPeakBytes: rssPeak,
+      rssPerSessionBytes: (rssPeak - idle.memory.rssBytes) / sessions,
+    };
+    return { sessions, options: o, client, server: srv, ...judge(sessions, client, srv), serverErrors: server.errorLogs(), wallMs: performance.now() - t0 };
+  } finally {
+    await server.stop();
+  }
+}
+
+function judge(sessions: number, c: LoadStepResult, s: ServerSide): Pick<StepMeasurement, 'pass' | 'broken' | 'generatorSaturated' | 'reasons'> {
+  const reasons: string[] = [];
+  let broken = false;
+  if (c.connected < sessions) {
+    reasons.push(`${sessions - c.connected} sessions could not connect`);
+    broken = true;
+  }
+  if (c.turnsBroken > 0 || c.errors.length > 0) {
+    reasons.push(`${c.turnsBroken} broken turns, ${c.errors.length} errors (${c.errors[0] ?? ''})`);
+    broken = true;
+  }
+  if (s.inferenceFailures > 0) reasons.push(`${s.inferenceFailures} inference failures`);
+  if (s.underruns > 0) reasons.push(`${s.underruns} frames reached the pacer after their deadline`);
+  if (c.latenessMs.p99 > FRAME_DURATION_MS) reasons.push(`client lateness p99 ${c.latenessMs.p99.toFixed(1)} ms > one frame`);
+  if (c.turnDriftMs.p50 > FRAME_DURATION_MS) reasons.push(`turns last ${c.turnDriftMs.p50.toFixed(0)} ms longer than their audio (queue growing)`);
+  const generatorSaturated = c.generator.eventLoopDelayP99Ms > GENERATOR_DELAY_LIMIT_MS;
+  if (generatorSaturated) reasons.push(`load generator saturated (its event-loop delay p99 ${c.generator.eventLoopDelayP99Ms.toFixed(1)} ms)`);
+  return { pass: reasons.length === 0, broken, generatorSaturated, reasons };
+}

@@ -1,0 +1,113 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Command line and the two plans. `--quick` proves every part works in under 2 minutes (CI);
+ * the full plan repeats every measurement and bisects capacity, in under 15 minutes on 2 cores.
+ */
+export interface BenchPlan {
+  name: 'quick' | 'full';
+  inference: {
+    poolSizes: number[];
+    windowsS: number[];
+    runs: number;
+    /** One window in flight: ms per window without queueing. */
+    latencyPhaseMs: number;
+    /** 2 × pool size in flight: windows/s at saturation. */
+    throughputPhaseMs: number;
+    /** Windows per stream discarded before measuring. */
+    warmupWindows: number;
+  };
+  capacity: {
+    /** First ramp levels (sessions); doubling continues after the last until a level fails. */
+    ramp: number[];
+    maxSessions: number;
+    /** Bisection steps between the last passing and the first failing level (0: none). */
+    bisectSteps: number;
+    turnsPerSession: number;
+    turnAudioS: number;
+    staggerMs: number;
+    /** Wall-clock budget for the ramp; it stops (capacity = a lower bound) when spent. */
+    rampBudgetMs: number;
+    /**
+     * Extra runs of a level that was late (not broken): a level passes on a majority of its runs,
+     * ties passing, so one scheduling hiccup of a shared host does not end the ramp.
+     */
+    lateRetries: number;
+  };
+  pacing: {
+    /** Repeats of each profile level (1, 10, capacity). */
+    runs: number;
+    turnsPerSession: number;
+    turnAudioS: number;
+    interruptAfterMs: number;
+  };
+  ablations: {
+    /** Runs of the micro benchmarks (serializer, base64, resampler). */
+    microRuns: number;
+    microIterations: number;
+    /** Time per run of each resampler's cost loop. */
+    resamplerRunMs: number;
+    placementRuns: number;
+    placementStreams: number;
+    placementPhaseMs: number;
+    pacingRuns: number;
+    pacingSessions: number;
+    pacingFrames: number;
+  };
+}
+
+export const QUICK_PLAN: BenchPlan = {
+  name: 'quick',
+  inference: { poolSizes: [], windowsS: [0.2, 0.5, 1.0], runs: 1, latencyPhaseMs: 700, throughputPhaseMs: 900, warmupWindows: 3 },
+  capacity: { ramp: [1, 8, 32], maxSessions: 512, bisectSteps: 0, turnsPerSession: 2, turnAudioS: 2, staggerMs: 500, rampBudgetMs: 45_000, lateRetries: 1 },
+  pacing: { runs: 1, turnsPerSession: 3, turnAudioS: 2, interruptAfterMs: 700 },
+  ablations: { microRuns: 3, microIterations: 20_000, resamplerRunMs: 250, placementRuns: 1, placementStreams: 24, placementPhaseMs: 2000, pacingRuns: 1, pacingSessions: 16, pacingFrames: 30 },
+};
+
+export const FULL_PLAN: BenchPlan = {
+  name: 'full',
+  inference: { poolSizes: [], windowsS: [0.2, 0.5, 1.0], runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
+  capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 300_000, lateRetries: 2 },
+  pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
+  ablations: { microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementStreams: 24, placementPhaseMs: 4000, pacingRuns: 3, pacingSessions: 16, pacingFrames: 90 },
+};
+
+export interface BenchOptions {
+  plan: BenchPlan;
+  outDir: string;
+  /** Only these parts (`--only inference,capacity`); all when empty. */
+  only: string[];
+  cores: number;
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function parseOptions(argv: string[]): BenchOptions {
+  let quick = false;
+  let outDir = resolve(REPO_ROOT, 'bench/results');
+  let only: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--out') outDir = resolve(argv[++i] ?? usage(`--out needs a directory`));
+    else if (a === '--only') only = (argv[++i] ?? usage('--only needs a list')).split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--help' || a === '-h') usage();
+    else usage(`unknown argument ${a}`);
+  }
+  const cores = availableParallelism();
+  const base = quick ? QUICK_PLAN : FULL_PLAN;
+  const plan: BenchPlan = { ...base, inference: { ...base.inference, poolSizes: Array.from({ length: cores }, (_, i) => i + 1) } };
+  return { plan, outDir, only, cores };
+}
+
+function usage(problem?: string): never {
+  const text = 'usage: node dist/bench/run.js [--quick] [--out <dir>] [--only inference,capacity,pacing,ablations]\n';
+  if (problem) {
+    process.stderr.write(`${problem}\n${text}`);
+    process.exit(2);
+  }
+  process.stdout.write(text);
+  process.exit(0);
+}

@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * CPU time of another process, and of its main thread alone, read from /proc (Linux): the
+ * server needs no extra endpoint, and the bench can tell the main thread (socket I/O) from the
+ * worker threads (inference, pacing, GC helpers). Resolution is one clock tick (usually 10 ms),
+ * so callers take deltas over seconds of work.
+ */
+let ticksPerSecond = 0;
+
+function clockTicks(): number {
+  if (ticksPerSecond === 0) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** utime + stime of a /proc stat file, ms; NaN when it cannot be read. */
+function statCpuMs(path: string): number {
+  try {
+    const text = readFileSync(path, 'utf8');
+    // Fields after the command name, which may contain spaces, are counted from its ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return ((utime + stime) / clockTicks()) * 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface CpuSample {
+  /** performance.now() of the bench process. */
+  atMs: number;
+  mainThreadMs: number;
+  processMs: number;
+}
+
+export function sampleCpu(pid: number): CpuSample {
+  return { atMs: performance.now(), mainThreadMs: statCpuMs(`/proc/${pid}/task/${pid}/stat`), processMs: statCpuMs(`/proc/${pid}/stat`) };
+}
+
+export interface CpuDelta {
+  wallMs: number;
+  mainThreadMs: number;
+  processMs: number;
+  /** Cores' worth of CPU used, e.g. 0.5 = half a core. */
+  mainThreadCores: number;
+  processCores: number;
+}
+
+export function cpuDelta(from: CpuSample, to: CpuSample): CpuDelta {
+  const wallMs = to.atMs - from.atMs;
+  const mainThreadMs = to.mainThreadMs - from.mainThreadMs;
+  const processMs = to.processMs - from.processMs;
+  return { wallMs, mainThreadMs, processMs, mainThreadCores: mainThreadMs / wallMs, processCores: processMs / wallMs };
+}

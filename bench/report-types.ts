@@ -1,0 +1,28 @@
+import type { BenchPlan } from './options.js';
+import type { MachineInfo } from './machine.js';
+import type { InferenceSection } from './inference-rtf.js';
+import type { CapacitySection } from './capacity.js';
+import type { PacingSection } from './pacing-profile.js';
+import type { PlacementAblation } from './ablations/inference-placement.js';
+import type { PacingTimerAblation } from './ablations/pacing-timer.js';
+import type { Base64Ablation, SerializationAblation } from './ablations/frame-serialization.js';
+import type { ResamplerResult } from './ablations/resampler.js';
+
+/** Everything one bench run produced: written as latest.json, rendered as latest.md. */
+export interface BenchReport {
+  plan: BenchPlan;
+  machine: MachineInfo;
+  server: { inferenceWorkers: number; leadFrames: number; contextMs: number; model: string; env: Record<string, string> };
+  durationS: number;
+  inference?: InferenceSection;
+  capacity?: CapacitySection;
+  pacing?: PacingSection;
+  ablations: {
+    placement?: PlacementAblation;
+    pacingTimer?: PacingTimerAblation;
+    serialization?: SerializationAblation;
+    base64?: Base64Ablation;
+    resampler?: ResamplerResult[];
+  };
+  failures: Array<{ part: string; error: string }>;
+}

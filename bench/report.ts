@@ -1,0 +1,155 @@
+import type { BenchReport } from './report-types.js';
+import type { RunSpread, Summary } from './quantiles.js';
+import type { ProfileLevel } from './pacing-profile.js';
+
+/** latest.md: the report an engineer reads to size hardware. Numbers only from the JSON. */
+const n = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+const sp = (s: RunSpread, d = 2) => (s.runs > 1 && Number.isFinite(s.min) ? `${n(s.median, d)} (${n(s.min, d)}–${n(s.max, d)})` : n(s.median, d));
+const mb = (bytes: number) => n(bytes / 2 ** 20, 2);
+const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+const head = (cells: string[]) => [row(cells), row(cells.map(() => '---'))];
+const pq = (s: Summary, d = 1) => `${n(s.p50, d)} / ${n(s.p95, d)}`;
+
+function inference(r: BenchReport): string[] {
+  const s = r.inference;
+  if (!s) return [];
+  const out = ['## 1. Inference real-time factor', '',
+    `Real Piscina pool, \`workers/inference.js\` window tasks over a real \`PcmRing\`: ring read, 24→16 kHz, ONNX, 30 FPS frames, sync_frame encoding. Each window is fed with ${n(s.contextMs, 0)} ms of context before it (INFERENCE_CONTEXT_MS). ` +
+    '*ms/window*: worker task time with one window in flight; *RTF* = that / window length; *windows/s*: 2 × pool size streams with one window in flight each (saturated); *real-time streams*: windows/s × window length, the sessions the pool alone could feed. Median of runs (min–max).', ''];
+  for (const m of s.models) out.push(`- \`${m.name}\` (${m.role}): input \`${m.input}\`, output \`${m.output}\`, worker warm-up ${m.warmupMs} ms`);
+  out.push('', ...head(['model', 'pool', 'window s', 'model input s', 'ms/window p50', 'ms/window p95', 'round trip p50 ms', 'RTF', 'windows/s', 'real-time streams']));
+  for (const c of s.cells) {
+    out.push(row([c.model, c.poolSize, c.windowS, n(c.modelInputS, 1), sp(c.taskMsP50), sp(c.taskMsP95), sp(c.roundTripMsP50), sp(c.rtf, 4), sp(c.windowsPerS, 0), sp(c.realtimeStreams, 0)]));
+  }
+  return [...out, ''];
+}
+
+function capacity(r: BenchReport): string[] {
+  const c = r.capacity;
+  if (!c) return [];
+  const out = ['## 2. Capacity', '',
+    `**${c.sessions} concurrent speaking sessions** sustained in real time on ${c.cores} cores (${n(c.sessionsPerCore, 1)} per core; ${c.serverWorkers} inference worker(s)). ` +
+    `Limited by: ${c.limitedBy}${c.firstFailure ? ` — first failing level ${c.firstFailure.sessions}: ${c.firstFailure.reasons.join('; ')}` : ''}.` +
+    (c.firstFailure?.serverErrors.length ? ` The server logged: ${c.firstFailure.serverErrors.map((e) => `\`${e}\``).join(', ')}.` : ''), '',
+    'Each level: a fresh server process (`dist/src/index.js`, remote agent), a separate load process with the fake remote agent and N widget clients on 127.0.0.1, sessions speaking back to back at cloud-agent speed (audio faster than real time), the first turn of each session discarded as warm-up. ' +
+    'A level passes when every turn is complete (all frames, no errors), no frame reached the pacer after its deadline (underruns), client lateness p99 ≤ 33.3 ms, turns do not lengthen, and the load generator itself is not saturated.', '',
+    `Levels tried: ${c.levels.map((l) => `${l.sessions} ${l.pass ? 'pass' : 'fail'}${l.runs > 1 ? ` (${l.passedRuns}/${l.runs} runs)` : ''}`).join(', ')}. Every run:`, '',
+    ...head(['sessions', 'result', 'client lateness p99 ms', 'jitter p99 ms', 'turn drift p50 ms', 'server lateness p99 ms', 'underruns', 'loop delay p99 ms', 'main thread % core', 'main µs/frame', 'process µs/frame', 'RSS/session MB', 'generator loop p99 ms'])];
+  for (const m of [...c.steps].sort((a, b) => a.sessions - b.sessions)) {
+    out.push(row([m.sessions, m.pass ? 'pass' : `**fail**: ${m.reasons.join('; ')}`, n(m.client.latenessMs.p99, 1), n(m.client.jitterMs.p99, 1), n(m.client.turnDriftMs.p50, 1),
+      n(m.server.pacingLatenessP99Ms), m.server.underruns, n(m.server.eventLoopDelayP99Ms), n(m.server.mainThreadCores * 100, 0), n(m.server.mainThreadUsPerFrame, 1),
+      n(m.server.processUsPerFrame, 1), mb(m.server.rssPerSessionBytes), n(m.client.generator.eventLoopDelayP99Ms, 1)]));
+  }
+  return [...out, ''];
+}
+
+function levelRows(levels: ProfileLevel[], label: (l: ProfileLevel) => string, cells: (l: ProfileLevel) => Array<string | number>): string[] {
+  return levels.map((l) => row([label(l), ...cells(l)]));
+}
+
+function profiles(r: BenchReport): string[] {
+  const p = r.pacing;
+  if (!p) return [];
+  const levels = p.levels;
+  const all = p.realtimeAgent ? [...levels, p.realtimeAgent] : levels;
+  const label = (l: ProfileLevel) => (l === p.realtimeAgent ? '1 (agent at 1× real time)' : String(l.sessions));
+  const runs = r.plan.pacing.runs;
+  return [
+    '## 3. Pacing', '',
+    `At 1, 10 and capacity sessions, ${runs} run(s) each on fresh servers; per-frame statistics are medians over runs. *Server lateness*: frame handed to the main thread − its deadline (pacing worker, \`/stats\`, last 4096 frames). ` +
+    '*Jitter*: |inter-arrival − 33.3 ms| at the clients. *Lateness*: arrival − the turn\'s ideal media clock. *Drift per turn*: how much longer a turn played than its audio (last frame\'s lateness); *frame-count drift*: frames received − audio length × 30 (0 ≤ x < 1: nothing lost or invented).', '',
+    ...head(['sessions', 'runs on time', 'server lateness p50 / p99 / max ms', 'underruns', 'client jitter p50 / p99 / max ms', 'client lateness p99 ms', 'max gap ms', 'drift per turn p50 / max ms', 'frame-count drift min..max']),
+    ...levelRows(all, label, (l) => [`${l.passedRuns}/${l.runs}${l.brokenRuns ? ` (**${l.brokenRuns} broken**)` : ''}`, `${sp(l.serverLatenessMs.p50)} / ${sp(l.serverLatenessMs.p99)} / ${sp(l.serverLatenessMs.max)}`, l.underruns,
+      `${n(l.clientJitterMs.p50)} / ${n(l.clientJitterMs.p99)} / ${n(l.clientJitterMs.max)}`, n(l.clientLatenessMs.p99, 1), sp(l.maxGapMs, 1),
+      `${n(l.turnDriftMs.p50, 1)} / ${n(l.turnDriftMs.max, 1)}`, `${n(l.frameCountDrift.min, 3)}..${n(l.frameCountDrift.max, 3)}`]),
+    '',
+    '## 4. Latency', '',
+    'Measured in the load process on one clock: the fake agent sends its first `audio_delta` → the client receives the first `sync_frame`; the client sends `interrupt` → it receives the server\'s `interrupt` / the last frame of the interrupted turn (0 when none came after). Pooled over all turns of all runs.', '',
+    ...head(['sessions', 'first audio → first frame p50 / p95 ms', 'turns', 'interrupt → ack p50 / p95 ms', 'interrupt → last frame p50 / p95 ms', 'frames after interrupt (max)']),
+    ...levelRows(all, label, (l) => [pq(l.firstFrameLatencyMs), l.firstFrameLatencyMs.n, pq(l.interruptToAckMs), pq(l.interruptToLastFrameMs), l.framesAfterInterruptMax]),
+    '',
+    '## 5. Main thread', '',
+    'Event-loop delay from `/stats` (cumulative since the fresh server started, so it includes the warm-up turn). CPU per frame: the server main thread\'s utime+stime from `/proc/<pid>/task/<pid>/stat` (and the whole process from `/proc/<pid>/stat`) over the measured turns, divided by the frames sent meanwhile — it includes all main-thread work (agent sockets, sessions, sends), not only frames.', '',
+    ...(r.capacity && Number.isFinite(r.capacity.mainThreadMarginalUsPerFrame)
+      ? [`Across the capacity levels, main-thread CPU = **${n(r.capacity.mainThreadMarginalUsPerFrame, 1)} µs per frame sent** (marginal, least-squares slope against frames/s) + ${n(r.capacity.mainThreadIdlePercent, 1)} % of a core at idle.`, '']
+      : []),
+    ...head(['sessions', 'loop delay p99 ms', 'loop delay max ms', 'main thread µs/frame', 'process µs/frame', 'main thread % of a core']),
+    ...levelRows(all, label, (l) => [sp(l.eventLoopDelayP99Ms), sp(l.eventLoopDelayMaxMs, 1), sp(l.mainThreadUsPerFrame, 1), sp(l.processUsPerFrame, 1), sp({ ...l.mainThreadCores, median: l.mainThreadCores.median * 100, min: l.mainThreadCores.min * 100, max: l.mainThreadCores.max * 100 }, 0)]),
+    '',
+    '## 6. Memory', '',
+    `RSS growth per session = (peak RSS during the level − RSS of the idle fresh server) / sessions.${r.capacity ? ` Across all capacity levels, the slope of peak RSS over sessions is **${mb(r.capacity.rssPerSessionBytesSlope)} MB per session** (fixed costs removed).` : ''}`, '',
+    ...head(['sessions', 'RSS per session MB']),
+    ...levelRows(levels, label, (l) => [sp({ ...l.rssPerSessionBytes, median: l.rssPerSessionBytes.median / 2 ** 20, min: l.rssPerSessionBytes.min / 2 ** 20, max: l.rssPerSessionBytes.max / 2 ** 20 })]),
+    '',
+  ];
+}
+
+function ablations(r: BenchReport): string[] {
+  const a = r.ablations;
+  const out = ['## 7. Ablations (same run)', ''];
+  if (a.placement) {
+    const p = a.placement;
+    out.push(`### Inference on the main thread vs the pool (\`${p.model}\`, ${p.windowS} s windows, pool of ${p.poolSize})`, '',
+      `Saturated throughput, then ${p.streams} streams asking for one window per ${p.windowS} s (real-time load) while the bench's main-thread event-loop delay is recorded. Same window tasks, same modules.`, '',
+      ...head(['variant', 'windows/s (saturated)', 'loop delay p50 ms', 'loop delay p99 ms', 'loop delay max ms', 'windows on time', 'window latency p99 ms', 'failed windows']),
+      ...(['mainThread', 'pool'] as const).map((k) => { const v = p[k]; return row([k === 'pool' ? 'pool (ours)' : 'main thread', sp(v.windowsPerS, 0), sp(v.eventLoopDelayP50Ms), sp(v.eventLoopDelayP99Ms), sp(v.eventLoopDelayMaxMs), sp(v.keptUp, 3), sp(v.windowLatencyP99Ms, 1), v.failedWindows ? `**${v.failedWindows}**` : 0]); }),
+      '', `Ratios: throughput pool/main **×${n(p.throughputRatio)}**; event-loop delay p99 main/pool **×${n(p.eventLoopDelayP99Ratio)}**.`, '');
+  }
+  if (a.pacingTimer) {
+    const t = a.pacingTimer;
+    out.push(`### setInterval pacing vs the pacing worker`, '',
+      `${t.sessions} sessions × ${t.framesPerSession} frames, lead ${t.leadFrames}, ${t.runs} run(s): lateness of each frame in the main thread's hand (where it would be sent) against the turn's absolute media clock, anchored on its first frame; *start delay*: frames handed to the pacer → first frame in hand (0 for the main-thread pacers, which start synchronously). *Busy*: the main thread runs 0.8 ms tasks with ~1 ms gaps meanwhile.`, '',
+      ...head(['pacer', 'idle: lateness p50 / p99 / max ms', 'idle: end-of-turn drift p50 ms', 'idle: start delay p50 ms', 'busy: lateness p50 / p99 / max ms', 'busy: end-of-turn drift p50 ms', 'busy: start delay p50 ms']));
+    for (const k of ['setInterval', 'mainDeadline', 'pacingWorker'] as const) {
+      const i = t.idle[k];
+      const b = t.busy[k];
+      out.push(row([k === 'pacingWorker' ? 'pacing worker (ours)' : k === 'mainDeadline' ? 'setTimeout to absolute deadlines (main)' : 'setInterval 33.3 ms (main)',
+        `${n(i.latenessMs.p50)} / ${n(i.latenessMs.p99)} / ${n(i.latenessMs.max)}`, n(i.endDriftMs.p50), n(i.startDelayMs.p50),
+        `${n(b.latenessMs.p50)} / ${n(b.latenessMs.p99)} / ${n(b.latenessMs.max)}`, n(b.endDriftMs.p50), n(b.startDelayMs.p50)]));
+    }
+    out.push('', `Ratio of lateness p99, setInterval / pacing worker: **×${n(t.p99RatioIdle)}** idle, **×${n(t.p99RatioBusy)}** busy.`, '');
+  }
+  if (a.serialization) {
+    const s = a.serialization;
+    out.push('### JSON.stringify vs fast-json-stringify (sync_frame)', '',
+      ...head(['serializer', 'µs per frame']), row(['JSON.stringify', sp(s.jsonStringifyUs)]), row(['fast-json-stringify (ours)', sp(s.fastJsonStringifyUs)]), '',
+      `Frame ≈ ${s.frameBytes} bytes; outputs parse to the same value: ${s.outputsEquivalent ? 'yes' : '**NO**'}. Ratio **×${n(s.ratio)}**.`, '');
+  }
+  if (a.base64) {
+    const b = a.base64;
+    // The marginal main-thread cost of a frame (fit across levels) is the fair base; else a level's.
+    const marginal = r.capacity?.mainThreadMarginalUsPerFrame ?? Number.NaN;
+    const level = r.pacing?.levels.find((l) => l.sessions === 10) ?? r.pacing?.levels[0];
+    const useMarginal = Number.isFinite(marginal) && marginal > 0;
+    const mainUs = useMarginal ? marginal : level?.mainThreadUsPerFrame.median ?? Number.NaN;
+    const baseText = useMarginal ? 'marginal, section 5' : `section 5, ${level?.sessions} sessions`;
+    out.push('### Per-frame base64 on the main thread vs pre-encoded in the workers', '',
+      ...head(['main-thread work per frame', 'µs per frame']),
+      row(['base64 of the 1600 audio bytes only', sp(b.base64OnlyUs)]), row(['whole frame build (weights object, base64, JSON, bytes)', sp(b.fullFrameBuildUs)]),
+      row(['pre-encoded in the workers (ours)', '0 — the main thread only sends bytes']), '',
+      Number.isFinite(mainUs) ? `Against the server's measured main-thread CPU of ${n(mainUs, 1)} µs per frame sent (${baseText}), building frames on the main thread would add ×${n((mainUs + b.fullFrameBuildUs.median) / mainUs)} (base64 alone ×${n((mainUs + b.base64OnlyUs.median) / mainUs)}).` : '', '');
+  }
+  if (a.resampler) {
+    out.push('### Resampler: ours vs wave-resampler (24 → 16 kHz)', '',
+      'Cost per 0.7 s model input (a 0.2 s window + 0.5 s context). Gains from a fitted sine; SNR of a 300/1000/3000/6000 Hz mix against the exact 16 kHz signal (includes any time misalignment); alias: worst residue of 9 and 11 kHz tones (fold to 7 / 5 kHz). ' +
+      'wave-resampler reads input position j·(N − 1)/M for output sample j instead of j·N/M, so its output drifts by up to one input sample (42 µs) over the signal: its low SNR against the exact signal is that time-scale error, not noise.', '',
+      ...head(['resampler', 'ms per input', 'RTF', 'gain 1 kHz dB', 'gain 6 kHz dB', 'pass-band SNR dB', 'alias residue dB']),
+      ...a.resampler.map((x) => row([x.name, sp(x.msPerModelInput, 3), n(x.rtf, 4), n(x.gain1kHzDb), n(x.gain6kHzDb), n(x.passbandSnrDb, 1), n(x.aliasWorstDb, 1)])), '');
+  }
+  return out;
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const m = r.machine;
+  const lines = [
+    `# Benchmark results (${r.plan.name})`, '',
+    `${m.startedAt} · ${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · commit ${m.gitCommit ?? '?'}${m.gitDirty ? ' (dirty)' : ''} · load average at start ${m.loadAverageAtStart.join(' / ')} · ${n(r.durationS, 0)} s`, '',
+    `Server: \`${r.server.model}\`, ${r.server.inferenceWorkers} inference worker(s), lead ${r.server.leadFrames} frames, context ${r.server.contextMs} ms; load-test limits: ${Object.entries(r.server.env).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
+    'The server, its workers and the load generator share this machine: on 2 cores, the load generator\'s CPU is CPU the server does not get, so capacity here is a conservative number.', '',
+  ];
+  if (r.plan.name === 'quick') lines.push('> Quick mode: one run per measurement and a coarse ramp. It proves the bench works; size hardware from a full run.', '');
+  if (r.failures.length > 0) lines.push('## Failures', '', ...r.failures.map((f) => `- **${f.part}**: ${f.error.split('\n')[0]}`), '');
+  lines.push(...inference(r), ...capacity(r), ...profiles(r), ...ablations(r));
+  lines.push('Charts: `latest-capacity.svg`, `latest-inference.svg`. Raw numbers: `latest.json`.', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,118 @@
+import { availableParallelism } from 'node:os';
+import { startServer, type ServerProcess } from '../test/helpers/server-process.js';
+import { sampleCpu, type CpuSample } from './proc-cpu.js';
+
+/** The parts of `GET /stats` (src/server/server.ts) the bench reads. */
+export interface ServerStats {
+  sessions: number;
+  speakingSessions: number;
+  framesSent: number;
+  pacing: null | {
+    latenessP50Ms: number;
+    latenessP99Ms: number;
+    latenessMaxMs: number;
+    framesLastSecond: number;
+    underruns: number;
+    queuedFrames: number;
+  };
+  inference: { workers: number; windows: number; failures: number; neutralWindows: number; rtfP50: number; rtfP95: number; windowMsP50: number; windowMsP95: number; queue: number; utilization: number };
+  eventLoop: { delayP50Ms: number; delayP99Ms: number; delayMaxMs: number };
+  memory: { rssBytes: number };
+}
+
+/** Server settings the bench passes through from its own environment (same names as the server). */
+const PASSED_THROUGH = ['ONNX_MODEL_PATH', 'AUDIO_CHUNK_DURATION', 'INFERENCE_FIRST_WINDOW_MS', 'INFERENCE_CONTEXT_MS', 'PACING_LEAD_FRAMES'];
+
+/**
+ * Admission limits lifted for a load test: every bench session comes from one client without an
+ * Origin, which the per-origin connection limiter (100 burst, 10/s) would refuse beyond 100, and
+ * the session cap (MAX_SESSIONS, 500) would hide the real capacity. No shutdown grace: a step's
+ * sessions are done when the server is stopped.
+ */
+export const LOAD_TEST_LIMITS: Record<string, string> = {
+  RATE_LIMIT_CONNECTIONS_BURST: '1000000',
+  RATE_LIMIT_CONNECTIONS_PER_S: '1000000',
+  MAX_SESSIONS: '1000000',
+  SHUTDOWN_GRACE_MS: '0',
+  IDLE_TIMEOUT_S: '120',
+};
+
+export function serverWorkers(env = process.env): number {
+  const n = Number(env.INFERENCE_WORKERS);
+  return Number.isInteger(n) && n > 0 ? n : Math.max(1, availableParallelism() - 1);
+}
+
+export function leadFrames(env = process.env): number {
+  const n = Number(env.PACING_LEAD_FRAMES);
+  return Number.isInteger(n) && n >= 0 ? n : 2;
+}
+
+/**
+ * The real server (dist/src/index.js) in its own process with the remote agent pointed at the
+ * load generator. A fresh one per load step: /stats histograms (event-loop delay, pacing
+ * lateness) are cumulative since start, so a fresh process makes them per-step.
+ */
+export class ServerUnderTest {
+  private readonly samples: Array<{ atMs: number; stats: ServerStats }> = [];
+  private poller: NodeJS.Timeout | null = null;
+
+  private constructor(private readonly proc: ServerProcess) {}
+
+  static async start(agentUrl: string, env = process.env): Promise<ServerUnderTest> {
+    const pass: Record<string, string> = {};
+    for (const k of PASSED_THROUGH) if (env[k]) pass[k] = env[k]!;
+    const proc = await startServer({ ...pass, ...LOAD_TEST_LIMITS, AGENT_TYPE: 'remote', AGENT_URL: agentUrl, INFERENCE_WORKERS: String(serverWorkers(env)), LOG_LEVEL: 'info' });
+    if (!proc.logs.some((l) => l.msg === 'uWebSockets.js: native binary loaded')) {
+      await proc.stop();
+      throw new Error('the server did not load the native uWebSockets.js binary: numbers would be meaningless');
+    }
+    return new ServerUnderTest(proc);
+  }
+
+  get pid(): number {
+    return this.proc.proc.pid!;
+  }
+
+  get wsUrl(): string {
+    return this.proc.url('/ws');
+  }
+
+  async stats(): Promise<ServerStats> {
+    const res = await fetch(`http://127.0.0.1:${this.proc.port}/stats`);
+    if (!res.ok) throw new Error(`/stats answered ${res.status}`);
+    return (await res.json()) as ServerStats;
+  }
+
+  /** Distinct error-level log lines of the server so far (message and error), a few at most. */
+  errorLogs(limit = 5): string[] {
+    const seen = new Set<string>();
+    for (const l of this.proc.logs) {
+      if (typeof l.level !== 'number' || l.level < 50) continue;
+      const err = l.err as { message?: string } | undefined;
+      seen.add(`${String(l.msg)}${err?.message ? `: ${err.message}` : ''}`);
+      if (seen.size >= limit) break;
+    }
+    return [...seen];
+  }
+
+  cpu(): CpuSample {
+    return sampleCpu(this.pid);
+  }
+
+  /** Poll /stats every `everyMs` (peak RSS, queue growth) until stop(). */
+  startPolling(everyMs = 500): void {
+    this.poller = setInterval(() => {
+      this.stats().then((stats) => this.samples.push({ atMs: performance.now(), stats }), () => undefined);
+    }, everyMs);
+  }
+
+  polled(): Array<{ atMs: number; stats: ServerStats }> {
+    return this.samples;
+  }
+
+  async stop(): Promise<void> {
+    if (this.poller) clearInterval(this.poller);
+    const code = await this.proc.stop();
+    if (code !== 0 && code !== null) throw new Error(`server exited with ${code}:\n${this.proc.output().slice(-2000)}`);
+  }
+}
