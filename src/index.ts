@@ -20,6 +20,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // The effective settings, for DEBUG: never the raw environment or the auth key.
+  const { env: _env, auth, ...settings } = config;
+  logger.debug({ settings: { ...settings, auth: { ...auth, secretKey: auth.secretKey ? '[set]' : null } } }, 'configuration');
   if (config.debugAudioCaptureDir) {
     mkdirSync(config.debugAudioCaptureDir, { recursive: true });
     logger.warn({ dir: config.debugAudioCaptureDir }, 'DEBUG_AUDIO_CAPTURE is on: every session\'s audio is written to disk');

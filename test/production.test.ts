@@ -32,7 +32,7 @@ function tryConnect(url: string, origin?: string): Promise<{ code: number; reaso
 }
 
 t.test('auth: token endpoint, CORS, and WebSocket upgrade checks', async (t) => {
-  const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, AUTH_ENABLED: 'true', AUTH_SECRET_KEY: SECRET, AUTH_ALLOWED_ORIGINS: 'https://shop.example, https://app.example', AUTH_TOKEN_TTL: '60' });
+  const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, AUTH_ENABLED: 'true', AUTH_SECRET_KEY: SECRET, AUTH_ALLOWED_ORIGINS: 'https://shop.example, https://app.example', AUTH_TOKEN_TTL: '60', DEBUG: 'true' });
   t.teardown(() => server.stop());
   const base = `http://127.0.0.1:${server.port}`;
   const post = (origin?: string) => fetch(`${base}/api/auth/token`, { method: 'POST', headers: origin ? { origin } : {} });

@@ -85,3 +85,12 @@ t.test('GET /docs and /redoc are served from npm packages, with no CDN', async (
     t.ok((await js.arrayBuffer()).byteLength > 100_000, `${asset} is the real bundle`);
   }
 });
+
+t.test('GET /inf with DEBUG adds the agent type and the ws URL', async (t) => {
+  const debug = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, DEBUG: 'true' });
+  t.teardown(() => debug.stop());
+  const body = (await (await fetch(`http://127.0.0.1:${debug.port}/inf`)).json()) as Record<string, unknown>;
+  t.match(body, { status: 'running', agentType: 'remote', wsUrl: `ws://127.0.0.1:${debug.port}/ws`, uwsNative: true });
+  t.notOk(debug.output().includes('"level":10'), 'no trace noise');
+  t.ok(debug.logs.some((l) => l.level === 20), 'debug level is on');
+});
