@@ -35,6 +35,8 @@ let framesSinceReport = 0;
 let underruns = 0;
 let lastReport = performance.now();
 const REPORT_EVERY_MS = 1000;
+/** Buffer added after an underrun (2 frames): covers the session's 60 ms window wait. */
+const UNDERRUN_SLACK_MS = 2000 / 30;
 
 function post(msg: FromPacer, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -105,7 +107,7 @@ function sendDue(now: number): number {
         // Sent on arrival by design; not a measure of the clock.
       } else if (f.arrivedAt > due + 1) {
         underruns++;
-        q.clock.reanchor(f.frameIndex, now);
+        q.clock.reanchor(f.frameIndex, now, UNDERRUN_SLACK_MS);
       } else {
         lateness.observe(now - Math.max(due, f.arrivedAt));
       }

@@ -19,3 +19,11 @@ t.test('re-anchoring keeps spacing from a late frame', async (t) => {
   t.equal(c.deadline(10), 500);
   t.ok(Math.abs(c.deadline(11) - (500 + 1000 / 30)) < 1e-9);
 });
+
+t.test('re-anchoring with slack delays the following frames by the slack', async (t) => {
+  const c = new TurnClock(2);
+  c.start(0);
+  c.reanchor(20, 1000, 66);
+  t.equal(c.deadline(20), 1066);
+  t.ok(Math.abs(c.deadline(21) - (1066 + 1000 / 30)) < 1e-9);
+});

@@ -29,8 +29,12 @@ export class TurnClock {
     return this.origin + (frameIndex - this.leadFrames) * FRAME_DURATION_MS;
   }
 
-  /** Frame `frameIndex` goes out late at `nowMs`: later frames keep their spacing from it. */
-  reanchor(frameIndex: number, nowMs: number): void {
-    this.origin = nowMs - (frameIndex - this.leadFrames) * FRAME_DURATION_MS;
+  /**
+   * Frame `frameIndex` goes out late at `nowMs`: later frames keep their spacing from it, plus
+   * `slackMs` of buffer, so a source that delivers at about real time underruns once, not on
+   * every window.
+   */
+  reanchor(frameIndex: number, nowMs: number, slackMs = 0): void {
+    this.origin = nowMs + slackMs - (frameIndex - this.leadFrames) * FRAME_DURATION_MS;
   }
 }
