@@ -56,8 +56,6 @@ interface Turn {
   carry: Buffer | null;
   inflight: boolean;
   agentDone: boolean;
-  /** `avatar_state Responding` sent (the turn is the playing one). */
-  announced: boolean;
   /** `audio_start` sent (its first audio arrived). */
   started: boolean;
   framesSent: number;
@@ -227,7 +225,7 @@ export class Session {
     return {
       seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`, transcript: new TurnTranscript(),
       ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
-      inflight: false, agentDone: false, announced: false, started: false, framesSent: 0, finalText: null,
+      inflight: false, agentDone: false, started: false, framesSent: 0, finalText: null,
       waitTimer: null, windowDue: false,
     };
   }
@@ -291,7 +289,6 @@ export class Session {
 
   private promote(turn: Turn): void {
     turn.ringStart = this.writePos;
-    turn.announced = true;
     this.o.metrics.turnsStarted++;
     this.send({ type: 'avatar_state', state: 'Responding' });
     if (turn.pendingSamples > 0) {
@@ -408,21 +405,19 @@ export class Session {
     const playing = this.turns[0];
     if (!playing) return;
     const offsetMs = Math.round(playing.framesSent * FRAME_DURATION_MS);
-    if (playing.announced) {
-      const now = Date.now();
-      this.send({ type: 'interrupt', turnId: playing.turnId, offsetMs, timestamp: now });
-      this.send({ type: 'avatar_state', state: 'Listening' });
-      this.send({ type: 'transcript_done', text: playing.transcript.spokenBy(offsetMs), role: 'assistant', turnId: playing.turnId, timestamp: now, interrupted: true });
-      this.o.pacer.drop(this.key, playing.seq);
-      this.o.metrics.turnsInterrupted++;
-    }
+    // The playing turn always announced itself (avatar_state Responding), so it is undone here.
+    const now = Date.now();
+    this.send({ type: 'interrupt', turnId: playing.turnId, offsetMs, timestamp: now });
+    this.send({ type: 'avatar_state', state: 'Listening' });
+    this.send({ type: 'transcript_done', text: playing.transcript.spokenBy(offsetMs), role: 'assistant', turnId: playing.turnId, timestamp: now, interrupted: true });
+    this.o.pacer.drop(this.key, playing.seq);
+    this.o.metrics.turnsInterrupted++;
     this.log.debug({ reason, turnId: playing.turnId, offsetMs }, 'turn interrupted');
-    const responseOpen = this.receiving !== null;
     this.clearTimers();
     this.turns = [];
     this.receiving = null;
-    // The agent's barge-in already stopped its response; still tell it what was heard.
-    if (responseOpen || reason === 'agent' || playing.announced) this.o.agent.cancelResponse(offsetMs);
+    // Also after the agent's own barge-in: it is told what was heard (OpenAI truncates to it).
+    this.o.agent.cancelResponse(offsetMs);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
