@@ -74,6 +74,9 @@ t.test('INIT → INIT_SUCCESS and a continuous 25 FPS H.264 512×512 stream; a d
   const ok = client.received.find((r) => r.msg.type === 'INIT_SUCCESS')!.msg;
   t.match(sid, /^[0-9a-f-]{36}$/);
   t.same(ok.data, { model_loaded: true, available_videos: ['default'], default_video: 'default', streaming_started: true });
+  const stats = (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()) as { videoSessions: { museTalk: number } };
+  t.ok(stats.videoSessions.museTalk >= 1, 'video sessions are counted in /stats');
+  t.match(await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text(), /^avatar_video_sessions_musetalk [1-9]/m, 'and in /metrics');
   await client.waitFor(() => frames(client).length >= 60, 10_000);
   const f = frames(client);
   t.equal(f[0]!.frame_timestamp, 0, 'frame 0 at 0 ms');

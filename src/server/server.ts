@@ -208,6 +208,7 @@ export class AvatarServer {
     const pacing = this.pacer.stats;
     return {
       sessions: this.sessions.size,
+      videoSessions: this.video?.sessions ?? { frameStream: 0, museTalk: 0 },
       speakingSessions: [...this.sessions.values()].filter((s) => s.isSpeaking).length,
       framesSent: this.framesSent,
       pacing: pacing && {
@@ -232,7 +233,9 @@ export class AvatarServer {
     const pacing = this.pacer.stats;
     const m = this.metrics;
     const p = new PrometheusText()
-      .gauge('avatar_sessions', 'Open WebSocket sessions', this.sessions.size)
+      .gauge('avatar_sessions', 'Open widget-dialect sessions', this.sessions.size)
+      .gauge('avatar_video_sessions_frame_stream', 'Open frame-stream dialect sessions', this.video?.sessions.frameStream ?? 0)
+      .gauge('avatar_video_sessions_musetalk', 'Open MuseTalk dialect sessions', this.video?.sessions.museTalk ?? 0)
       .gauge('avatar_sessions_speaking', 'Sessions with a turn playing', [...this.sessions.values()].filter((s) => s.isSpeaking).length)
       .counter('avatar_sessions_opened_total', 'Sessions opened since start', m.sessionsOpened)
       .counter('avatar_turns_started_total', 'Turns started', m.turnsStarted)
