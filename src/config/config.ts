@@ -64,7 +64,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEFAULT_MODEL_PATH = 'pretrained_models/envelope-arkit.onnx';
+export const DEFAULT_MODEL_PATH = 'pretrained_models/lipsync-small.onnx';
 
 type Env = Record<string, string | undefined>;
 

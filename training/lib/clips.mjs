@@ -1,0 +1,109 @@
+/**
+ * One training/eval clip: 1–3 utterances of one voice, with random speed and pitch, joined by
+ * pauses, resampled to 16 kHz, optionally speed-perturbed and augmented, with phone timings
+ * carried through every step.
+ */
+import { makeRng } from './rng.mjs';
+import { makeSentence } from './sentences.mjs';
+import { synthEspeak, synthFlite } from './tts.mjs';
+import { augment, resample } from './audio.mjs';
+import { FLITE_PHONES } from './visemes.mjs';
+
+const SR = 16000;
+
+/** Voices. Held-out voices never appear in training data. */
+export const TRAIN_VOICES = [
+  { engine: 'flite', voice: 'kal16' }, { engine: 'flite', voice: 'awb' }, { engine: 'flite', voice: 'rms' },
+  { engine: 'flite', voice: 'kal' },
+  ...['en-us', 'en', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-029'].flatMap((base) =>
+    ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m7', '+f1', '+f2', '+f3', '+f5', '+klatt', '+klatt2', '+klatt3', '+klatt4',
+      '+Annie', '+linda', '+steph', '+belinda', '+aunty', '+Alicia', '+anika', '+shelby',
+      '+Andy', '+david', '+edward', '+mike', '+travis', '+rob'].map((v) => ({ engine: 'espeak', voice: base + v }))),
+];
+export const HELDOUT_VOICES = [
+  { engine: 'flite', voice: 'slt' },
+  { engine: 'espeak', voice: 'en-us-nyc+f4' },
+  { engine: 'espeak', voice: 'en-gb-x-gbcwmd+m6' },
+];
+
+/** Weight flite voices up: they are the most natural-sounding and espeak has many variants. */
+export function pickTrainVoice(rng) {
+  const flite = TRAIN_VOICES.filter((v) => v.engine === 'flite');
+  const espeak = TRAIN_VOICES.filter((v) => v.engine === 'espeak');
+  return rng.chance(0.5) ? rng.pick(flite) : rng.pick(espeak);
+}
+
+async function synthUtterance(voice, text, rng, tmpDir) {
+  if (voice.engine === 'flite') {
+    const stretch = rng.uniform(0.8, 1.35);
+    const f0Mean = voice.voice.startsWith('kal') ? rng.uniform(85, 150) : undefined;
+    return synthFlite({ voice: voice.voice, text, stretch, f0Mean, tmpDir });
+  }
+  return synthEspeak({ voice: voice.voice, text, rate: Math.round(rng.uniform(125, 250)), pitch: Math.round(rng.uniform(25, 75)) });
+}
+
+/**
+ * Make a clip. Returns { samples (16 kHz), phones [{name, parts, start, end}], texts, voice, notes }.
+ * `sentence(rng)` supplies texts (train and held-out sets use disjoint streams).
+ */
+export async function makeClip({ seed, voice, sentence = makeSentence, doAugment, tmpDir, utterances }) {
+  const rng = makeRng(seed);
+  const count = utterances ?? rng.pick([1, 1, 2, 2, 3]);
+  const pieces = [];
+  const phones = [];
+  const texts = [];
+  let t = 0;
+  const pushSilence = (seconds) => {
+    const n = Math.round(seconds * SR);
+    pieces.push(new Float32Array(n));
+    phones.push({ name: 'pau', parts: FLITE_PHONES.pau, start: t, end: t + n / SR });
+    t += n / SR;
+  };
+  pushSilence(rng.uniform(0.05, 0.5));
+  for (let u = 0; u < count; u++) {
+    if (u > 0) pushSilence(rng.uniform(0.1, 0.9));
+    const text = sentence(rng);
+    texts.push(text);
+    const out = await synthUtterance(voice, text, rng, tmpDir);
+    const x = resample(out.samples, out.sampleRate, SR);
+    const dur = x.length / SR;
+    for (const p of out.phones) {
+      const start = Math.min(p.start, dur);
+      const end = Math.min(p.end, dur);
+      if (end > start) phones.push({ ...p, start: t + start, end: t + end });
+    }
+    if (out.phones.length && out.phones.at(-1).end < dur) phones.push({ name: 'pau', parts: FLITE_PHONES.pau, start: t + out.phones.at(-1).end, end: t + dur });
+    pieces.push(x);
+    t += dur;
+  }
+  pushSilence(rng.uniform(0.1, 0.5));
+  let samples = concat(pieces);
+  const notes = [];
+  if (doAugment) {
+    // Resampling moves tempo, pitch and formants together (a cheap vocal-tract-length
+    // perturbation: male flite voices become higher, shorter ones); timings scale with it.
+    if (rng.chance(0.7)) {
+      const factor = rng.uniform(0.85, 1.12);
+      samples = resample(samples, SR, SR * factor);
+      for (const p of phones) (p.start *= factor), (p.end *= factor);
+      notes.push(`speed${factor.toFixed(3)}`);
+    }
+    if (rng.chance(0.85)) notes.push(augment(samples, rng));
+  } else {
+    normalisePeak(samples, 0.5);
+  }
+  return { samples, phones, texts, voice: `${voice.engine}:${voice.voice}`, notes: notes.join(',') };
+}
+
+function concat(pieces) {
+  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of pieces) out.set(p, o), (o += p.length);
+  return out;
+}
+
+function normalisePeak(x, peak) {
+  let m = 1e-6;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
+  for (let i = 0; i < x.length; i++) x[i] *= peak / m;
+}

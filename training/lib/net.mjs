@@ -1,0 +1,232 @@
+/**
+ * The network and its hand-written backward pass: log-mel [MELS, L] → 1-D convolutions
+ * (first one plain, the rest residual and dilated; a few taps look ahead) → 1×1 conv →
+ * sigmoid [C, L]. All tensors are channel-major Float32Arrays so every inner loop runs over
+ * contiguous time. Conv weights are stored [Cout][K][Cin].
+ */
+
+/** Architecture. padRight = future frames a layer reads (10 ms each); padLeft fills the rest. */
+export function makeArchitecture({ mels, hidden, channels }) {
+  const spec = [
+    { cin: mels, cout: hidden, k: 5, dilation: 1, padRight: 2, residual: false },
+    { cin: hidden, cout: hidden, k: 3, dilation: 2, padRight: 2, residual: true },
+    { cin: hidden, cout: hidden, k: 3, dilation: 2, padRight: 2, residual: true },
+    { cin: hidden, cout: hidden, k: 3, dilation: 4, padRight: 0, residual: true },
+    { cin: hidden, cout: hidden, k: 3, dilation: 8, padRight: 0, residual: true },
+  ].map((l) => ({ ...l, padLeft: l.dilation * (l.k - 1) - l.padRight }));
+  const out = { cin: hidden, cout: channels };
+  // Parameter offsets in one flat buffer.
+  let offset = 0;
+  for (const l of spec) {
+    l.wOff = offset;
+    offset += l.cout * l.k * l.cin;
+    l.bOff = offset;
+    offset += l.cout;
+  }
+  out.wOff = offset;
+  offset += out.cout * out.cin;
+  out.bOff = offset;
+  offset += out.cout;
+  const futureFrames = spec.reduce((s, l) => s + l.padRight, 0);
+  const pastFrames = spec.reduce((s, l) => s + l.padLeft, 0);
+  return { layers: spec, out, paramCount: offset, futureFrames, pastFrames, mels, hidden, channels };
+}
+
+/** He-style initialisation from a seeded rng. */
+export function initParams(arch, rng) {
+  const p = new Float32Array(arch.paramCount);
+  for (const l of arch.layers) {
+    const std = Math.sqrt(2 / (l.cin * l.k)) * (l.residual ? 0.5 : 1);
+    for (let i = 0; i < l.cout * l.k * l.cin; i++) p[l.wOff + i] = rng.normal() * std;
+  }
+  const std = Math.sqrt(1 / arch.out.cin);
+  for (let i = 0; i < arch.out.cout * arch.out.cin; i++) p[arch.out.wOff + i] = rng.normal() * std * 0.5;
+  for (let c = 0; c < arch.out.cout; c++) p[arch.out.bOff + c] = -3; // start near the neutral face
+  return p;
+}
+
+// Kernels process four output channels per pass over an input row (cout % 4 === 0 by
+// construction): a quarter of the loads and loop overhead of the naive form.
+function convForward(x, L, p, l, y) {
+  const { cin, cout, k: K, dilation, padLeft } = l;
+  for (let o = 0; o < cout; o++) y.fill(p[l.bOff + o], o * L, o * L + L);
+  for (let o = 0; o < cout; o += 4) {
+    const y0 = o * L, y1 = y0 + L, y2 = y1 + L, y3 = y2 + L;
+    for (let k = 0; k < K; k++) {
+      const shift = k * dilation - padLeft;
+      const t0 = Math.max(0, -shift);
+      const t1 = Math.min(L, L - shift);
+      if (t1 <= t0) continue;
+      const stride = K * cin;
+      const wb = l.wOff + (o * K + k) * cin;
+      for (let i = 0; i < cin; i++) {
+        const w0 = p[wb + i], w1 = p[wb + stride + i], w2 = p[wb + 2 * stride + i], w3 = p[wb + 3 * stride + i];
+        const xo = i * L + shift;
+        for (let t = t0; t < t1; t++) {
+          const xv = x[xo + t];
+          y[y0 + t] += w0 * xv;
+          y[y1 + t] += w1 * xv;
+          y[y2 + t] += w2 * xv;
+          y[y3 + t] += w3 * xv;
+        }
+      }
+    }
+  }
+}
+
+/** dz [cout, L] → accumulates dW, db into g; adds dx [cin, L] when dx is given. */
+function convBackward(x, L, p, l, dz, g, dx) {
+  const { cin, cout, k: K, dilation, padLeft } = l;
+  for (let o = 0; o < cout; o++) {
+    let db = 0;
+    for (let t = 0; t < L; t++) db += dz[o * L + t];
+    g[l.bOff + o] += db;
+  }
+  const stride = K * cin;
+  for (let o = 0; o < cout; o += 4) {
+    const z0 = o * L, z1 = z0 + L, z2 = z1 + L, z3 = z2 + L;
+    for (let k = 0; k < K; k++) {
+      const shift = k * dilation - padLeft;
+      const t0 = Math.max(0, -shift);
+      const t1 = Math.min(L, L - shift);
+      if (t1 <= t0) continue;
+      const wb = l.wOff + (o * K + k) * cin;
+      for (let i = 0; i < cin; i++) {
+        const xo = i * L + shift;
+        let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+        if (dx) {
+          const w0 = p[wb + i], w1 = p[wb + stride + i], w2 = p[wb + 2 * stride + i], w3 = p[wb + 3 * stride + i];
+          for (let t = t0; t < t1; t++) {
+            const xv = x[xo + t];
+            const e0 = dz[z0 + t], e1 = dz[z1 + t], e2 = dz[z2 + t], e3 = dz[z3 + t];
+            d0 += e0 * xv; d1 += e1 * xv; d2 += e2 * xv; d3 += e3 * xv;
+            dx[xo + t] += w0 * e0 + w1 * e1 + w2 * e2 + w3 * e3;
+          }
+        } else {
+          for (let t = t0; t < t1; t++) {
+            const xv = x[xo + t];
+            d0 += dz[z0 + t] * xv; d1 += dz[z1 + t] * xv; d2 += dz[z2 + t] * xv; d3 += dz[z3 + t] * xv;
+          }
+        }
+        g[wb + i] += d0;
+        g[wb + stride + i] += d1;
+        g[wb + 2 * stride + i] += d2;
+        g[wb + 3 * stride + i] += d3;
+      }
+    }
+  }
+}
+
+/** Per-chunk workspace, reused across calls (grown on demand). */
+export class Workspace {
+  constructor(arch) {
+    this.arch = arch;
+    this.L = 0;
+  }
+  ensure(L) {
+    if (L <= this.L) return;
+    const { layers, out } = this.arch;
+    this.L = L;
+    this.acts = [new Float32Array(layers[0].cin * L), ...layers.map((l) => new Float32Array(l.cout * L))];
+    this.pre = layers.map((l) => new Float32Array(l.cout * L));
+    this.y = new Float32Array(out.cout * L);
+    this.dA = layers.map((l) => new Float32Array(l.cin * L)).concat([new Float32Array(out.cin * L)]);
+    this.dZ = new Float32Array(Math.max(...layers.map((l) => l.cout)) * L);
+    this.dLogit = new Float32Array(out.cout * L);
+  }
+}
+
+/** Forward: x [mels, L] (copied into ws.acts[0] by the caller) → ws.y [C, L] (sigmoid). */
+export function forward(p, ws, L) {
+  const { layers, out } = ws.arch;
+  for (let li = 0; li < layers.length; li++) {
+    const l = layers[li];
+    const x = ws.acts[li];
+    const z = ws.pre[li];
+    const a = ws.acts[li + 1];
+    convForward(x, L, p, l, z);
+    const n = l.cout * L;
+    if (l.residual) for (let j = 0; j < n; j++) a[j] = x[j] + (z[j] > 0 ? z[j] : 0);
+    else for (let j = 0; j < n; j++) a[j] = z[j] > 0 ? z[j] : 0;
+  }
+  const h = ws.acts[layers.length];
+  const y = ws.y;
+  for (let c = 0; c < out.cout; c++) {
+    const yo = c * L;
+    y.fill(p[out.bOff + c], yo, yo + L);
+    for (let i = 0; i < out.cin; i++) {
+      const w = p[out.wOff + c * out.cin + i];
+      const ho = i * L;
+      for (let t = 0; t < L; t++) y[yo + t] += w * h[ho + t];
+    }
+    for (let t = 0; t < L; t++) y[yo + t] = 1 / (1 + Math.exp(-y[yo + t]));
+  }
+  return y;
+}
+
+/**
+ * Weighted sigmoid cross-entropy against soft targets [C, L]; backward into g. Returns the summed
+ * weighted squared error for reporting (the caller normalises by frames × Σ weights via `scale`).
+ */
+export function backward(p, ws, L, target, channelWeights, scale, g) {
+  const { layers, out } = ws.arch;
+  const y = ws.y;
+  const dl = ws.dLogit;
+  let loss = 0;
+  for (let c = 0; c < out.cout; c++) {
+    const wc = channelWeights[c];
+    for (let t = 0; t < L; t++) {
+      const j = c * L + t;
+      const e = y[j] - target[j];
+      loss += wc * e * e;
+      // Cross-entropy gradient w.r.t. the logit (soft targets): unlike MSE through the sigmoid it
+      // does not fade near 0, so silence is driven to a truly closed mouth.
+      dl[j] = wc * e * scale;
+    }
+  }
+  const h = ws.acts[layers.length];
+  let dA = ws.dA[layers.length];
+  dA.fill(0, 0, out.cin * L);
+  for (let c = 0; c < out.cout; c++) {
+    const lo = c * L;
+    let db = 0;
+    for (let t = 0; t < L; t++) db += dl[lo + t];
+    g[out.bOff + c] += db;
+    for (let i = 0; i < out.cin; i++) {
+      const ho = i * L;
+      let dw = 0;
+      for (let t = 0; t < L; t++) dw += dl[lo + t] * h[ho + t];
+      g[out.wOff + c * out.cin + i] += dw;
+      const w = p[out.wOff + c * out.cin + i];
+      for (let t = 0; t < L; t++) dA[ho + t] += w * dl[lo + t];
+    }
+  }
+  for (let li = layers.length - 1; li >= 0; li--) {
+    const l = layers[li];
+    const z = ws.pre[li];
+    const dz = ws.dZ;
+    const n = l.cout * L;
+    for (let j = 0; j < n; j++) dz[j] = z[j] > 0 ? dA[j] : 0;
+    const dPrev = li > 0 ? ws.dA[li] : null;
+    if (dPrev) {
+      if (l.residual) dPrev.set(dA.subarray(0, l.cin * L));
+      else dPrev.fill(0, 0, l.cin * L);
+    }
+    convBackward(ws.acts[li], L, p, l, dz, g, dPrev);
+    dA = dPrev;
+  }
+  return loss;
+}
+
+/** Net description for the ONNX exporter. */
+export function exportable(arch, p, norm, channelToArkit, arkitCount) {
+  return {
+    norm,
+    layers: arch.layers.map((l) => ({
+      ...l, w: p.slice(l.wOff, l.wOff + l.cout * l.k * l.cin), b: p.slice(l.bOff, l.bOff + l.cout),
+    })),
+    out: { cin: arch.out.cin, cout: arch.out.cout, w: p.slice(arch.out.wOff, arch.out.wOff + arch.out.cout * arch.out.cin), b: p.slice(arch.out.bOff, arch.out.bOff + arch.out.cout) },
+    channelToArkit,
+    arkitCount,
+  };
+}
