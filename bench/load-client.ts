@@ -4,7 +4,7 @@
  * clients over real sockets on 127.0.0.1. The agent and the clients share this process's clock,
  * so "agent's first audio → first frame at the client" is measured without clock skew.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LoopDelayMonitor } from '../src/metrics/loop-delay.js';
 import { FRAME_DURATION_MS, SAMPLES_PER_FRAME } from '../src/audio/constants.js';
 import { FakeRemoteAgent, syntheticSpeech } from '../test/helpers/fake-remote-agent.js';
 import type { FromLoadClient, LoadStep, LoadStepResult, ToLoadClient } from './load-protocol.js';
@@ -42,8 +42,7 @@ async function runStep(step: LoadStep): Promise<LoadStepResult> {
   const samples = Math.round(step.turnAudioS * 24_000) + TAIL_SAMPLES;
   audio = Array.from({ length: 4 }, (_, i) => syntheticSpeech(samples / 24_000, { f0: 110 + 30 * i, seed: 3 + i }).subarray(0, samples * 2));
   sessions = Array.from({ length: step.sessions }, (_, i) => new LoadSession(i, step, samples));
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
+  const delay = new LoopDelayMonitor(5);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const deadline = wall0 + step.timeoutMs;
@@ -65,9 +64,10 @@ async function runStep(step: LoadStep): Promise<LoadStepResult> {
   }));
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - wall0;
-  delay.disable();
+  const loop = delay.snapshot();
+  delay.stop();
   await Promise.all(sessions.map((s) => s.close()));
-  return collect(step, errors, { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, eventLoopDelayP99Ms: delay.percentile(99) / 1e6, eventLoopDelayMaxMs: delay.max / 1e6 });
+  return collect(step, errors, { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, eventLoopDelayP99Ms: loop.p99Ms, eventLoopDelayMaxMs: loop.maxMs });
 }
 
 function collect(step: LoadStep, errors: string[], generator: LoadStepResult['generator']): LoadStepResult {

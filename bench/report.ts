@@ -69,7 +69,7 @@ function profiles(r: BenchReport): string[] {
     ...levelRows(all, label, (l) => [pq(l.firstFrameLatencyMs), l.firstFrameLatencyMs.n, pq(l.interruptToAckMs), pq(l.interruptToLastFrameMs), l.framesAfterInterruptMax]),
     '',
     '## 5. Main thread', '',
-    'Event-loop delay from `/stats` (cumulative since the fresh server started, so it includes the warm-up turn). CPU per frame: the server main thread\'s utime+stime from `/proc/<pid>/task/<pid>/stat` (and the whole process from `/proc/<pid>/stat`) over the measured turns, divided by the frames sent meanwhile — it includes all main-thread work (agent sockets, sessions, sends), not only frames.', '',
+    'Event-loop delay from `/stats` (the server\'s last 5 s window, read at the end of the measured turns; the monitor\'s timer resolution is subtracted, see src/metrics/loop-delay.ts). CPU per frame: the server main thread\'s utime+stime from `/proc/<pid>/task/<pid>/stat` (and the whole process from `/proc/<pid>/stat`) over the measured turns, divided by the frames sent meanwhile — it includes all main-thread work (agent sockets, sessions, sends), not only frames.', '',
     ...(r.capacity && Number.isFinite(r.capacity.mainThreadMarginalUsPerFrame)
       ? [`Across the capacity levels, main-thread CPU = **${n(r.capacity.mainThreadMarginalUsPerFrame, 1)} µs per frame sent** (marginal, least-squares slope against frames/s) + ${n(r.capacity.mainThreadIdlePercent, 1)} % of a core at idle.`, '']
       : []),

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LoopDelayMonitor } from '../../src/metrics/loop-delay.js';
 import { createLogger } from '../../src/logger.js';
 import { InferencePool } from '../../src/inference/pool.js';
 import { SAMPLES_PER_FRAME } from '../../src/audio/constants.js';
@@ -54,12 +54,11 @@ async function saturate(run: Runner, streams: StreamFixture[], windowSamples: nu
 }
 
 async function realtimeLoad(run: Runner, streams: StreamFixture[], windowSamples: number, windowMs: number, durationMs: number) {
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const histogram = new LoopDelayMonitor(1);
   const start = performance.now() + 20;
   const stopAt = start + durationMs;
   let asked = 0;
   const latencies: number[] = [];
-  histogram.enable();
   await Promise.all(streams.map(async (s, i) => {
     // Streams are phase-shifted over one window so requests are spread, as real sessions are.
     let due = start + (i / streams.length) * windowMs;
@@ -74,9 +73,10 @@ async function realtimeLoad(run: Runner, streams: StreamFixture[], windowSamples
       if (t0 > stopAt) break;
     }
   }));
-  histogram.disable();
+  const delay = histogram.snapshot();
+  histogram.stop();
   return {
-    p50: histogram.percentile(50) / 1e6, p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6,
+    p50: delay.p50Ms, p99: delay.p99Ms, max: delay.maxMs,
     keptUp: Math.min(1, latencies.filter((l) => l < windowMs).length / Math.max(1, asked)), latencyP99: quantile(latencies, 0.99),
   };
 }

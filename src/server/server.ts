@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { TemplatedApp, WebSocket, us_listen_socket, HttpResponse } from 'uWebSockets.js';
 import { uWS, uwsIsNative } from './uws.js';
@@ -13,6 +12,7 @@ import { registerDemoPage } from './demo-page.js';
 import { registerApiDocs } from './api-docs.js';
 import { buildOpenApi } from '../protocol/openapi.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
+import { LoopDelayMonitor } from '../metrics/loop-delay.js';
 import { PrometheusText } from '../metrics/prometheus.js';
 import { TokenAuthority, generatedSecret } from './auth.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
@@ -50,7 +50,7 @@ export class AvatarServer {
   readonly sessions = new Map<number, Session>();
   private readonly sockets = new Map<number, WebSocket<SocketData>>();
   private nextKey = 1;
-  readonly loopDelay: IntervalHistogram;
+  readonly loopDelay = new LoopDelayMonitor();
   /** Event-loop delay of the last completed 5 s window (ms), so readings follow the load. */
   loopDelayWindow = { p50Ms: 0, p99Ms: 0, maxMs: 0, windowS: LOOP_DELAY_WINDOW_S };
   private readonly loopDelayTimer: NodeJS.Timeout;
@@ -63,11 +63,8 @@ export class AvatarServer {
   private video: VideoDialects | null = null;
 
   constructor(private readonly deps: ServerDeps) {
-    this.loopDelay = monitorEventLoopDelay({ resolution: 5 });
-    this.loopDelay.enable();
     this.loopDelayTimer = setInterval(() => {
-      const ms = (ns: number) => +(ns / 1e6).toFixed(3);
-      this.loopDelayWindow = { p50Ms: ms(this.loopDelay.percentile(50)), p99Ms: ms(this.loopDelay.percentile(99)), maxMs: ms(this.loopDelay.max), windowS: LOOP_DELAY_WINDOW_S };
+      this.loopDelayWindow = { ...this.loopDelay.snapshot(), windowS: LOOP_DELAY_WINDOW_S };
       this.loopDelay.reset();
     }, LOOP_DELAY_WINDOW_S * 1000);
     this.loopDelayTimer.unref();
@@ -362,7 +359,7 @@ export class AvatarServer {
     await this.video?.close();
     this.connectionLimiter.close();
     clearInterval(this.loopDelayTimer);
-    this.loopDelay.disable();
+    this.loopDelay.stop();
     await this.pacer.stop();
   }
 }
