@@ -2,21 +2,14 @@ import { ARKIT_COUNT, ARKIT_NAMES } from '../../src/protocol/arkit.js';
 import { BYTES_PER_FRAME } from '../../src/audio/constants.js';
 import { TIMESTAMP_PLACEHOLDER } from '../../src/inference/frame-encoder.js';
 import { syntheticSpeech } from '../../test/helpers/fake-remote-agent.js';
+import type { SyncFrame } from '../../src/inference/frame-encoder.js';
 
 /**
  * Realistic sync_frame inputs for the micro benchmarks: weights rounded to 4 decimals as the
  * encoder does, about half of them exactly 0 (a lip-sync model leaves eyes and brows still),
  * 1600 bytes of speech-like PCM per frame, UUID-length ids.
  */
-export interface SyncFrameObject {
-  type: 'sync_frame';
-  weights: Record<string, number>;
-  audio: string;
-  sessionId: string;
-  turnId: string;
-  timestamp: number;
-  frameIndex: number;
-}
+export type SyncFrameObject = SyncFrame;
 
 export function weightsFor(frames: number, seed = 1): Float32Array {
   let s = seed;

@@ -26,7 +26,8 @@ export interface FrameIdentity {
   turnId: string;
 }
 
-type SyncFrame = {
+/** A sync_frame as an object (before serialisation). */
+export interface SyncFrame {
   type: 'sync_frame';
   weights: Record<string, number>;
   audio: string;
@@ -34,7 +35,7 @@ type SyncFrame = {
   turnId: string;
   timestamp: number;
   frameIndex: number;
-};
+}
 
 export class SyncFrameEncoder {
   private readonly serialize = fastJson(serverMessageSchemas.sync_frame as object) as (f: SyncFrame) => string;
