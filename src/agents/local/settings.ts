@@ -2,19 +2,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../config/config.js';
 import { defaultVadModelPath } from './silero-vad.js';
+import type { SegmenterOptions } from './speech-segmenter.js';
 
 /** `AGENT_TYPE=local` settings, read from `config.env` and validated once at start (docs/agents-local.md). */
 export interface LocalSettings {
-  vad: {
-    modelPath: string;
-    threshold: number;
-    negativeThreshold: number;
-    minSilenceMs: number;
-    minSpeechMs: number;
-    speechPadMs: number;
-    maxSpeechMs: number;
-    threads: number;
-  };
+  /** The segmenter's tuning (its frame size and rate come from the model), plus the VAD pool. */
+  vad: Omit<SegmenterOptions, 'frameSamples' | 'sampleRate'> & { modelPath: string; threads: number };
   /** null: no recogniser configured (speech is detected, for barge-in, but not transcribed). */
   stt: { url: string; model: string; apiKey: string | undefined; language: string | undefined; prompt: string | undefined; timeoutMs: number } | null;
   /** null: the built-in responder answers. */
