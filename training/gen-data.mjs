@@ -144,7 +144,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string', default: '1' },
-      'train-clips': { type: 'string', default: '900' },
+      'train-clips': { type: 'string', default: '1200' },
       'eval-clips': { type: 'string', default: '16' },
       workers: { type: 'string', default: '2' },
       out: { type: 'string', default: path.join(HERE, 'data') },

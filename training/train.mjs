@@ -4,7 +4,7 @@
  * data-parallel over worker threads with a fixed reduction order, AdamW, cosine schedule.
  * Deterministic for a seed and worker count. Exports the ONNX model with our own graph builder.
  *
- *   node train.mjs [--seed 1] [--epochs 8] [--hidden 96] [--workers 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
+ *   node train.mjs [--seed 1] [--epochs 8] [--hidden 128] [--closure-weight 5] [--warp 0.8:0.84:1.22] [--workers 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -105,11 +105,12 @@ async function main() {
     options: {
       seed: { type: 'string', default: '1' },
       epochs: { type: 'string', default: '8' },
-      hidden: { type: 'string', default: '96' },
+      hidden: { type: 'string', default: '128' },
       batch: { type: 'string', default: '16' },
       chunk: { type: 'string', default: '300' },
       lr: { type: 'string', default: '0.003' },
-      'closure-weight': { type: 'string', default: '4' },
+      'closure-weight': { type: 'string', default: '5' },
+      warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       workers: { type: 'string', default: '2' },
       data: { type: 'string', default: path.join(HERE, 'data') },
       out: { type: 'string', default: path.join(HERE, '..', 'pretrained_models', 'lipsync-small.onnx') },
@@ -122,6 +123,8 @@ async function main() {
   const workerCount = Number(values.workers);
   const dataDir = path.resolve(values.data);
   const CHANNEL_WEIGHTS = channelWeights(Number(values['closure-weight']));
+  const [warpP, warpLo, warpHi] = values.warp.split(':').map(Number);
+  const warp = warpP > 0 ? { p: warpP, lo: warpLo, hi: warpHi } : null;
   const t0 = performance.now();
 
   const train = loadSplit(dataDir, 'train');
@@ -139,7 +142,7 @@ async function main() {
   params.set(initParams(arch, rng));
   const grads = Array.from({ length: workerCount }, () => new SharedArrayBuffer(arch.paramCount * 4));
   const workers = grads.map((gradSab) => new Worker(new URL('./lib/train-worker.mjs', import.meta.url), {
-    workerData: { featSab: train.featSab, tgtSab: train.tgtSab, paramSab, gradSab, archConfig, channelWeights: CHANNEL_WEIGHTS, invStd: norm.invStd },
+    workerData: { featSab: train.featSab, tgtSab: train.tgtSab, paramSab, gradSab, archConfig, channelWeights: CHANNEL_WEIGHTS, mean: norm.mean, invStd: norm.invStd, warp },
   }));
   const runOn = (w, msg) => new Promise((resolve) => {
     workers[w].once('message', resolve);
@@ -206,7 +209,7 @@ async function main() {
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
-    seed, epochs, hidden: archConfig.hidden, closureWeight: Number(values['closure-weight']), batch, chunkFrames, lr: lrMax, workers: workerCount, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, closureWeight: Number(values['closure-weight']), warp, batch, chunkFrames, lr: lrMax, workers: workerCount, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };

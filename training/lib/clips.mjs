@@ -36,7 +36,9 @@ export function pickTrainVoice(rng) {
 async function synthUtterance(voice, text, rng, tmpDir) {
   if (voice.engine === 'flite') {
     const stretch = rng.uniform(0.8, 1.35);
-    const f0Mean = voice.voice.startsWith('kal') ? rng.uniform(85, 150) : undefined;
+    // kal, kal16 and awb follow int_f0_target_mean (rms ignores it): mostly their own male range,
+    // a third of the time a female range, so pitch is not a proxy for formants.
+    const f0Mean = voice.voice.startsWith('kal') || voice.voice === 'awb' ? (rng.chance(0.35) ? rng.uniform(160, 240) : rng.uniform(85, 150)) : undefined;
     return synthFlite({ voice: voice.voice, text, stretch, f0Mean, tmpDir });
   }
   return synthEspeak({ voice: voice.voice, text, rate: Math.round(rng.uniform(125, 250)), pitch: Math.round(rng.uniform(25, 75)) });

@@ -55,6 +55,27 @@ export function dftKernel() {
   return { weights, rows };
 }
 
+/**
+ * Frequency warp of the mel axis (vocal-tract-length perturbation in the feature domain): band m
+ * of the output reads the spectrum at f_m / alpha, so alpha > 1 raises formants and harmonics
+ * together, as a shorter vocal tract does. Returns for each band the source band (fractional,
+ * clamped to the bank) as { i0: Int32Array, frac: Float32Array } for linear interpolation.
+ */
+export function melWarp(alpha) {
+  const { MELS, FMIN, FMAX } = FEATURES;
+  const lo = hzToMel(FMIN);
+  const step = (hzToMel(FMAX) - lo) / (MELS + 1);
+  const i0 = new Int32Array(MELS);
+  const frac = new Float32Array(MELS);
+  for (let m = 0; m < MELS; m++) {
+    const centre = melToHz(lo + step * (m + 1));
+    const src = Math.min(MELS - 1, Math.max(0, (hzToMel(centre / alpha) - lo) / step - 1));
+    i0[m] = Math.min(MELS - 2, Math.floor(src));
+    frac[m] = src - i0[m];
+  }
+  return { i0, frac };
+}
+
 /** Number of feature frames for N samples. */
 export const featureFrames = (n) => Math.floor(n / FEATURES.HOP) + 1;
 
