@@ -3,6 +3,7 @@ import { cpus, loadavg, totalmem, availableParallelism } from 'node:os';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO_ROOT } from './options.js';
+import { DEFAULT_MODEL_PATH } from '../src/config/config.js';
 
 /** What the numbers were measured on, so runs can be compared honestly. */
 export interface MachineInfo {
@@ -40,17 +41,18 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-export const DEFAULT_MODEL = 'pretrained_models/envelope-arkit.onnx';
+/** The server's own default, so the report names the model the server under test really loads. */
+export const DEFAULT_MODEL = DEFAULT_MODEL_PATH;
 
 export interface ModelUnderTest {
   /** Short label for tables: the file name. */
   name: string;
   path: string;
-  /** Why it is benched: the configured one, and every trained lipsync-*.onnx shipped. */
+  /** Why it is benched: the configured one, and every other model shipped in pretrained_models/. */
   role: 'configured' | 'shipped';
 }
 
-/** The configured model (ONNX_MODEL_PATH or the default), plus any shipped trained model. */
+/** The configured model (ONNX_MODEL_PATH or the server's default), plus every other shipped model. */
 export function modelsToBench(env = process.env): ModelUnderTest[] {
   const configured = resolve(REPO_ROOT, env.ONNX_MODEL_PATH?.trim() || DEFAULT_MODEL);
   const models: ModelUnderTest[] = [{ name: configured.split('/').pop()!, path: configured, role: 'configured' }];
@@ -58,7 +60,7 @@ export function modelsToBench(env = process.env): ModelUnderTest[] {
   if (existsSync(dir)) {
     for (const f of readdirSync(dir).sort()) {
       const path = resolve(dir, f);
-      if (/^lipsync-.*\.onnx$/.test(f) && path !== configured) models.push({ name: f, path, role: 'shipped' });
+      if (f.endsWith('.onnx') && path !== configured) models.push({ name: f, path, role: 'shipped' });
     }
   }
   return models.filter((m) => existsSync(m.path));
