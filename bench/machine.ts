@@ -41,9 +41,6 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** The server's own default, so the report names the model the server under test really loads. */
-export const DEFAULT_MODEL = DEFAULT_MODEL_PATH;
-
 export interface ModelUnderTest {
   /** Short label for tables: the file name. */
   name: string;
@@ -52,9 +49,12 @@ export interface ModelUnderTest {
   role: 'configured' | 'shipped';
 }
 
-/** The configured model (ONNX_MODEL_PATH or the server's default), plus every other shipped model. */
+/**
+ * The configured model (ONNX_MODEL_PATH or the server's own default, so the report names the model
+ * the server under test really loads), plus every other shipped model.
+ */
 export function modelsToBench(env = process.env): ModelUnderTest[] {
-  const configured = resolve(REPO_ROOT, env.ONNX_MODEL_PATH?.trim() || DEFAULT_MODEL);
+  const configured = resolve(REPO_ROOT, env.ONNX_MODEL_PATH?.trim() || DEFAULT_MODEL_PATH);
   const models: ModelUnderTest[] = [{ name: configured.split('/').pop()!, path: configured, role: 'configured' }];
   const dir = resolve(REPO_ROOT, 'pretrained_models');
   if (existsSync(dir)) {
