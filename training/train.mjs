@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 /**
- * Trainer: our own small conv net in plain JS (Float32Array math, hand-written backward pass),
- * data-parallel over worker threads with a fixed reduction order, AdamW, cosine schedule.
- * Deterministic for a seed and worker count. Exports the ONNX model with our own graph builder.
+ * Trainer: our own small conv net; forward, loss and hand-derived backward pass run as ONNX graphs
+ * on onnxruntime-node's multi-threaded CPU kernels (lib/ort-net.mjs, checked against the plain-JS
+ * reference lib/net.mjs by check-grad.mjs); augmentation, AdamW and the cosine schedule in JS.
+ * Deterministic for a seed and thread count on a given CPU. Exports the ONNX model with our own
+ * graph builder.
  *
- *   node train.mjs [--seed 1] [--epochs 8] [--hidden 128] [--closure-weight 5] [--warp 0.8:0.84:1.22] [--workers 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
+ *   node train.mjs [--seed 1] [--epochs 8] [--hidden 128] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
+ *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeRng } from './lib/rng.mjs';
-import { Workspace, exportable, forward, initParams, makeArchitecture } from './lib/net.mjs';
+import { DEFAULT_STACK, exportable, initParams, makeArchitecture } from './lib/net.mjs';
+import { OrtNet, toNetLayout, toOnnxLayout } from './lib/ort-net.mjs';
+import { augmentChunk } from './lib/augment.mjs';
 import { buildLipsyncModel } from './lib/onnx-graph.mjs';
 import { CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
@@ -26,13 +30,11 @@ const channelWeights = (closureWeight) => Float32Array.from(MOUTH_CHANNELS, (n) 
 
 function loadSplit(dir, split) {
   const meta = JSON.parse(fs.readFileSync(path.join(dir, `${split}.json`), 'utf8'));
-  const readShared = (file) => {
+  const read = (file) => {
     const buf = fs.readFileSync(path.join(dir, file));
-    const sab = new SharedArrayBuffer(buf.length);
-    new Uint8Array(sab).set(buf);
-    return sab;
+    return buf.byteOffset % 4 ? new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) : new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
   };
-  return { meta, featSab: readShared(`${split}.feat.f32`), tgtSab: readShared(`${split}.tgt.f32`) };
+  return { meta, feat: read(`${split}.feat.f32`), tgt: read(`${split}.tgt.f32`) };
 }
 
 function featureNorm(feat, frames, mels) {
@@ -76,20 +78,17 @@ function epochChunks(clips, chunkFrames, rng) {
 }
 
 /** Validation at 100 fps: weighted MSE and jawOpen Pearson r over whole clips. */
-function validate(arch, params, evalSplit, norm, group) {
-  const feat = new Float32Array(evalSplit.featSab);
-  const tgt = new Float32Array(evalSplit.tgtSab);
-  const M = arch.mels;
-  const C = arch.channels;
-  const ws = new Workspace(arch);
+async function validate(net, params, evalSplit, norm, group) {
+  const { feat, tgt } = evalSplit;
+  const M = net.arch.mels;
+  const C = net.arch.channels;
   let se = 0, n = 0;
   const p = [], q = [];
   for (const c of evalSplit.meta.clips.filter((c) => c.group === group)) {
     const L = c.frames;
-    ws.ensure(L);
-    const x = ws.acts[0];
+    const x = new Float32Array(M * L);
     for (let t = 0; t < L; t++) for (let m = 0; m < M; m++) x[m * L + t] = (feat[(c.frameOffset + t) * M + m] - norm.mean[m]) * norm.invStd[m];
-    const y = forward(params, ws, L);
+    const y = await net.forward(params, x, 1, L);
     for (let t = 0; t < L; t++) {
       for (let ch = 0; ch < C; ch++) se += (y[ch * L + t] - tgt[(c.frameOffset + t) * C + ch]) ** 2;
       p.push(y[t]);
@@ -100,18 +99,42 @@ function validate(arch, params, evalSplit, norm, group) {
   return { mse: se / (n * C), jawR: pearson(p, q) };
 }
 
+/**
+ * One batch as dense tensors: chunks shorter than the longest are zero-padded (the normalised
+ * mean) and their padding gets loss weight 0. x [B, M, L], target and weight [B, C, L].
+ */
+function makeBatch(train, aug, batchChunks, channelWeights) {
+  const { mels: M } = train.meta;
+  const C = channelWeights.length;
+  const B = batchChunks.length;
+  const L = Math.max(...batchChunks.map(([, len]) => len));
+  const x = new Float32Array(B * M * L);
+  const target = new Float32Array(B * C * L);
+  const weight = new Float32Array(B * C * L);
+  batchChunks.forEach(([start, len, seed], b) => {
+    augmentChunk(aug, start, len, seed, x, b * M * L, L);
+    for (let c = 0; c < C; c++) {
+      const o = (b * C + c) * L;
+      weight.fill(channelWeights[c], o, o + len);
+      for (let t = 0; t < len; t++) target[o + t] = train.tgt[(start + t) * C + c];
+    }
+  });
+  return { x, target, weight, B, L };
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string', default: '1' },
       epochs: { type: 'string', default: '8' },
       hidden: { type: 'string', default: '128' },
+      stack: { type: 'string', default: DEFAULT_STACK },
       batch: { type: 'string', default: '16' },
       chunk: { type: 'string', default: '300' },
       lr: { type: 'string', default: '0.003' },
       'closure-weight': { type: 'string', default: '5' },
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
-      workers: { type: 'string', default: '2' },
+      threads: { type: 'string', default: '2' },
       data: { type: 'string', default: path.join(HERE, 'data') },
       out: { type: 'string', default: path.join(HERE, '..', 'pretrained_models', 'lipsync-small.onnx') },
     },
@@ -120,7 +143,7 @@ async function main() {
   const epochs = Number(values.epochs);
   const batch = Number(values.batch);
   const chunkFrames = Number(values.chunk);
-  const workerCount = Number(values.workers);
+  const threads = Number(values.threads);
   const dataDir = path.resolve(values.data);
   const CHANNEL_WEIGHTS = channelWeights(Number(values['closure-weight']));
   const [warpP, warpLo, warpHi] = values.warp.split(':').map(Number);
@@ -130,24 +153,15 @@ async function main() {
   const train = loadSplit(dataDir, 'train');
   const evalSplit = loadSplit(dataDir, 'eval');
   const M = train.meta.mels;
-  const feat = new Float32Array(train.featSab);
-  const norm = featureNorm(feat, train.meta.totalFrames, M);
-  applyNorm(feat, train.meta.totalFrames, M, norm);
+  const norm = featureNorm(train.feat, train.meta.totalFrames, M);
+  applyNorm(train.feat, train.meta.totalFrames, M, norm);
+  const aug = { feat: train.feat, M, mean: norm.mean, invStd: norm.invStd, warp };
 
-  const archConfig = { mels: M, hidden: Number(values.hidden), channels: CHANNEL_COUNT };
+  const archConfig = { mels: M, hidden: Number(values.hidden), channels: CHANNEL_COUNT, stack: values.stack };
   const arch = makeArchitecture(archConfig);
   const rng = makeRng(seed);
-  const paramSab = new SharedArrayBuffer(arch.paramCount * 4);
-  const params = new Float32Array(paramSab);
-  params.set(initParams(arch, rng));
-  const grads = Array.from({ length: workerCount }, () => new SharedArrayBuffer(arch.paramCount * 4));
-  const workers = grads.map((gradSab) => new Worker(new URL('./lib/train-worker.mjs', import.meta.url), {
-    workerData: { featSab: train.featSab, tgtSab: train.tgtSab, paramSab, gradSab, archConfig, channelWeights: CHANNEL_WEIGHTS, mean: norm.mean, invStd: norm.invStd, warp },
-  }));
-  const runOn = (w, msg) => new Promise((resolve) => {
-    workers[w].once('message', resolve);
-    workers[w].postMessage(msg);
-  });
+  const params = toOnnxLayout(arch, initParams(arch, rng));
+  const net = await OrtNet.create(arch, { threads });
 
   console.log(`train: ${train.meta.clips.length} clips, ${(train.meta.seconds / 60).toFixed(1)} min; params ${arch.paramCount} ` +
     `(${((arch.paramCount * 4) / 1024).toFixed(0)} KiB); lookahead frames ${arch.futureFrames}, context ${arch.pastFrames}`);
@@ -171,15 +185,8 @@ async function main() {
     for (let b0 = 0; b0 < chunks.length; b0 += batch) {
       const batchChunks = chunks.slice(b0, b0 + batch);
       const frames = batchChunks.reduce((s, [, L]) => s + L, 0);
-      const scale = 1 / (frames * wSum);
-      const shares = workers.map((_, w) => batchChunks.filter((_, i) => i % workerCount === w));
-      const results = await Promise.all(shares.map((chunksW, w) => runOn(w, { chunks: chunksW, scale })));
-      g.fill(0);
-      for (let w = 0; w < workerCount; w++) {
-        const gw = new Float32Array(grads[w]);
-        for (let i = 0; i < g.length; i++) g[i] += gw[i];
-        lossSum += results[w].loss;
-      }
+      const { x, target, weight, B, L } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS);
+      lossSum += await net.gradient(params, x, target, weight, B, L, 1 / (frames * wSum), g);
       frameSum += frames;
       let gn = 0;
       for (let i = 0; i < g.length; i++) gn += g[i] * g[i];
@@ -195,21 +202,20 @@ async function main() {
         params[i] -= lr * ((m1[i] / bc1) / (Math.sqrt(m2[i] / bc2) + eps) + weightDecay * params[i]);
       }
     }
-    const val = validate(arch, params, evalSplit, norm, 'heldout-voice');
+    const val = await validate(net, params, evalSplit, norm, 'heldout-voice');
     const trainLoss = lossSum / (frameSum * wSum);
     history.push({ epoch: epoch + 1, trainLoss, valMse: val.mse, valJawR: val.jawR });
     console.log(`epoch ${epoch + 1}/${epochs}  train ${trainLoss.toFixed(5)}  held-out-voice mse ${val.mse.toFixed(5)} jawOpen r ${val.jawR.toFixed(3)}  ` +
       `${((performance.now() - te) / 1000).toFixed(1)} s`);
   }
-  for (const w of workers) await w.terminate();
 
-  const net = exportable(arch, params, norm, CHANNEL_TO_ARKIT, 52);
+  const exported = exportable(arch, toNetLayout(arch, params), norm, CHANNEL_TO_ARKIT, 52);
   const doc = `Lip-sync: 16 kHz audio [1,N] -> 52 ARKit weights [1,T,52] at 30 FPS. Trained by training/ of avatar-stream-server (seed ${seed}).`;
-  const bytes = buildLipsyncModel(net, doc);
+  const bytes = buildLipsyncModel(exported, doc);
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
-    seed, epochs, hidden: archConfig.hidden, closureWeight: Number(values['closure-weight']), warp, batch, chunkFrames, lr: lrMax, workers: workerCount, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };

@@ -5,15 +5,20 @@
  * contiguous time. Conv weights are stored [Cout][K][Cin].
  */
 
-/** Architecture. padRight = future frames a layer reads (10 ms each); padLeft fills the rest. */
-export function makeArchitecture({ mels, hidden, channels }) {
-  const spec = [
-    { cin: mels, cout: hidden, k: 5, dilation: 1, padRight: 2, residual: false },
-    { cin: hidden, cout: hidden, k: 3, dilation: 2, padRight: 2, residual: true },
-    { cin: hidden, cout: hidden, k: 3, dilation: 2, padRight: 2, residual: true },
-    { cin: hidden, cout: hidden, k: 3, dilation: 4, padRight: 0, residual: true },
-    { cin: hidden, cout: hidden, k: 3, dilation: 8, padRight: 0, residual: true },
-  ].map((l) => ({ ...l, padLeft: l.dilation * (l.k - 1) - l.padRight }));
+/** The residual layers of the shipped model as "dilation:padRight" pairs. */
+export const DEFAULT_STACK = '2:2,2:2,4:0,8:0';
+
+/**
+ * Architecture: a plain k=5 conv (2 frames of lookahead), then residual k=3 layers given by
+ * `stack` ("dilation:padRight,…"). padRight = future frames a layer reads (10 ms each); padLeft
+ * fills the rest.
+ */
+export function makeArchitecture({ mels, hidden, channels, stack = DEFAULT_STACK }) {
+  const residual = stack.split(',').map((s) => s.split(':').map(Number))
+    .map(([dilation, padRight]) => ({ cin: hidden, cout: hidden, k: 3, dilation, padRight, residual: true }));
+  const spec = [{ cin: mels, cout: hidden, k: 5, dilation: 1, padRight: 2, residual: false }, ...residual]
+    .map((l) => ({ ...l, padLeft: l.dilation * (l.k - 1) - l.padRight }));
+  if (spec.some((l) => !(l.dilation >= 1 && l.padRight >= 0 && l.padLeft >= 0))) throw new Error(`bad layer stack "${stack}"`);
   const out = { cin: hidden, cout: channels };
   // Parameter offsets in one flat buffer.
   let offset = 0;
@@ -29,7 +34,7 @@ export function makeArchitecture({ mels, hidden, channels }) {
   offset += out.cout;
   const futureFrames = spec.reduce((s, l) => s + l.padRight, 0);
   const pastFrames = spec.reduce((s, l) => s + l.padLeft, 0);
-  return { layers: spec, out, paramCount: offset, futureFrames, pastFrames, mels, hidden, channels };
+  return { layers: spec, out, paramCount: offset, futureFrames, pastFrames, mels, hidden, channels, stack };
 }
 
 /** He-style initialisation from a seeded rng. */

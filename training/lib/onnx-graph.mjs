@@ -14,7 +14,7 @@ import { FEATURES, melFilterbank, dftKernel } from './features.mjs';
 
 export const OPSET = 17;
 
-class GraphBuilder {
+export class GraphBuilder {
   constructor() {
     this.nodes = [];
     this.initializers = [];
@@ -52,7 +52,7 @@ function attr(name, v) {
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(v) });
 }
 
-function valueInfo(name, dims) {
+export function valueInfo(name, dims) {
   return create(ValueInfoProtoSchema, {
     name,
     type: create(TypeProtoSchema, {
@@ -94,9 +94,9 @@ function addFeatures(g, audio, norm) {
   return g.op('Mul', [centred, g.const(norm.invStd, [MELS, 1])]);
 }
 
-function serialize(g, inputs, outputs, docString) {
+export function serialize(g, inputs, outputs, docString, name = 'lipsync') {
   const graph = create(GraphProtoSchema, {
-    name: 'lipsync',
+    name,
     node: g.nodes,
     initializer: g.initializers,
     input: inputs,

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * Checks the onnxruntime training graphs (lib/ort-net.mjs) against the plain-JS reference network
+ * (lib/net.mjs): forward outputs, loss and every parameter gradient on random data, for the
+ * shipped architecture's layer pattern at a small width. Exit 1 on a mismatch.
+ *
+ *   node training/check-grad.mjs
+ */
+import { Workspace, backward, forward, initParams, makeArchitecture } from './lib/net.mjs';
+import { OrtNet, toNetLayout, toOnnxLayout } from './lib/ort-net.mjs';
+import { makeRng } from './lib/rng.mjs';
+
+const arch = makeArchitecture({ mels: 12, hidden: 16, channels: 5 });
+const rng = makeRng(7);
+const p = initParams(arch, rng);
+for (let i = 0; i < p.length; i++) p[i] += rng.normal() * 0.05; // non-zero biases, less regular weights
+const B = 3;
+const L = 57;
+const M = arch.mels;
+const C = arch.channels;
+const x = Float32Array.from({ length: B * M * L }, () => rng.normal());
+const target = Float32Array.from({ length: B * C * L }, () => rng.next());
+const cw = Float32Array.from({ length: C }, () => rng.uniform(0.5, 3));
+const weight = new Float32Array(B * C * L);
+for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) weight.fill(cw[c], (b * C + c) * L, (b * C + c + 1) * L);
+const scale = 1 / (B * L);
+
+// Reference: sum over the batch of net.mjs's per-chunk forward/backward.
+const ws = new Workspace(arch);
+ws.ensure(L);
+const gRef = new Float32Array(arch.paramCount);
+const yRef = new Float32Array(B * C * L);
+let lossRef = 0;
+for (let b = 0; b < B; b++) {
+  ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
+  yRef.set(forward(p, ws, L).subarray(0, C * L), b * C * L);
+  lossRef += backward(p, ws, L, target.subarray(b * C * L, (b + 1) * C * L), cw, scale, gRef);
+}
+
+const net = await OrtNet.create(arch, { threads: 2 });
+const q = toOnnxLayout(arch, p);
+let failures = 0;
+const check = (what, got, want, tol) => {
+  let worst = 0;
+  let norm = 0;
+  for (let i = 0; i < want.length; i++) {
+    worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    norm = Math.max(norm, Math.abs(want[i]));
+  }
+  const ok = worst <= tol * Math.max(norm, 1e-3);
+  if (!ok) failures++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}: max |diff| ${worst.toExponential(2)} (max |ref| ${norm.toExponential(2)})`);
+};
+if (toNetLayout(arch, q).some((v, i) => v !== p[i])) {
+  failures++;
+  console.log('FAIL layout round trip');
+}
+const y = await net.forward(q, x, B, L);
+check('forward', y, yRef, 1e-5);
+const g = new Float32Array(q.length);
+const loss = await net.gradient(q, x, target, weight, B, L, scale, g);
+check('loss', [loss], [lossRef], 1e-5);
+check('gradient (all parameters)', toNetLayout(arch, g), gRef, 1e-4);
+for (const [i, l] of arch.layers.entries()) {
+  check(`  layer ${i} weights (k ${l.k}, dilation ${l.dilation}, pads ${l.padLeft}/${l.padRight})`,
+    toNetLayout(arch, g).subarray(l.wOff, l.wOff + l.cout * l.k * l.cin), gRef.subarray(l.wOff, l.wOff + l.cout * l.k * l.cin), 1e-4);
+}
+// Zero weight must remove a frame from the loss and the gradient entirely.
+const masked = weight.slice();
+masked.fill(0, 0, C * L);
+const g2 = new Float32Array(q.length);
+const loss2 = await net.gradient(q, x, target, masked, B, L, scale, g2);
+let lossTail = 0;
+const gTail = new Float32Array(arch.paramCount);
+for (let b = 1; b < B; b++) {
+  ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
+  forward(p, ws, L);
+  lossTail += backward(p, ws, L, target.subarray(b * C * L, (b + 1) * C * L), cw, scale, gTail);
+}
+check('masked chunk: loss', [loss2], [lossTail], 1e-5);
+check('masked chunk: gradient', toNetLayout(arch, g2), gTail, 1e-4);
+console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
+process.exit(failures ? 1 : 0);

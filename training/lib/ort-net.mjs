@@ -1,0 +1,174 @@
+/**
+ * The training step as ONNX graphs run by onnxruntime-node's optimised, multi-threaded CPU kernels
+ * (MLAS convolutions and GEMMs) instead of plain-JS loops: forward, the weighted loss and the
+ * backward pass, derived by hand from the same architecture as lib/net.mjs:
+ *  - a conv's input gradient is a ConvTranspose with the same weights, dilation and pads;
+ *  - its weight gradient is one GEMM of the output gradient [Cout, B·L] with an im2col of the
+ *    layer input [K·Cin, B·L] (tap k reads input frame t + k·dilation − padLeft, zero outside);
+ *  - the bias gradient is a sum over batch and time.
+ * Parameters are graph inputs, so JS keeps them (flat, ONNX order) and runs the optimiser.
+ * lib/net.mjs stays as the plain-JS reference these graphs are checked against (check-grad.mjs).
+ */
+import ort from 'onnxruntime-node';
+import { GraphBuilder, serialize, valueInfo } from './onnx-graph.mjs';
+
+/** Parameter tensors in graph order, with offsets into one flat Float32Array (ONNX layouts). */
+export function paramSpecs(arch) {
+  const specs = [];
+  let offset = 0;
+  const add = (name, dims) => {
+    const size = dims.reduce((a, b) => a * b, 1);
+    specs.push({ name, dims, offset, size });
+    offset += size;
+  };
+  arch.layers.forEach((l, i) => {
+    add(`w${i}`, [l.cout, l.cin, l.k]);
+    add(`b${i}`, [l.cout]);
+  });
+  add('wo', [arch.out.cout, arch.out.cin, 1]);
+  add('bo', [arch.out.cout]);
+  return { specs, size: offset };
+}
+
+/** lib/net.mjs flat layout (conv weights [Cout][K][Cin]) → ONNX layout ([Cout][Cin][K]); same total size. */
+export function toOnnxLayout(arch, p) {
+  const q = new Float32Array(p.length);
+  const { specs } = paramSpecs(arch);
+  arch.layers.forEach((l, i) => {
+    const w = specs[2 * i].offset;
+    for (let o = 0; o < l.cout; o++) for (let k = 0; k < l.k; k++) for (let c = 0; c < l.cin; c++) {
+      q[w + (o * l.cin + c) * l.k + k] = p[l.wOff + (o * l.k + k) * l.cin + c];
+    }
+    q.set(p.subarray(l.bOff, l.bOff + l.cout), specs[2 * i + 1].offset);
+  });
+  const n = arch.out.cout * arch.out.cin;
+  q.set(p.subarray(arch.out.wOff, arch.out.wOff + n), specs.at(-2).offset);
+  q.set(p.subarray(arch.out.bOff, arch.out.bOff + arch.out.cout), specs.at(-1).offset);
+  return q;
+}
+
+/** Inverse of toOnnxLayout. */
+export function toNetLayout(arch, q) {
+  const p = new Float32Array(q.length);
+  const { specs } = paramSpecs(arch);
+  arch.layers.forEach((l, i) => {
+    const w = specs[2 * i].offset;
+    for (let o = 0; o < l.cout; o++) for (let k = 0; k < l.k; k++) for (let c = 0; c < l.cin; c++) {
+      p[l.wOff + (o * l.k + k) * l.cin + c] = q[w + (o * l.cin + c) * l.k + k];
+    }
+    p.set(q.subarray(specs[2 * i + 1].offset, specs[2 * i + 1].offset + l.cout), l.bOff);
+  });
+  const n = arch.out.cout * arch.out.cin;
+  p.set(q.subarray(specs.at(-2).offset, specs.at(-2).offset + n), arch.out.wOff);
+  p.set(q.subarray(specs.at(-1).offset, specs.at(-1).offset + arch.out.cout), arch.out.bOff);
+  return p;
+}
+
+/**
+ * Graph over a batch x [B, MELS, L] → sigmoid outputs; with `train`, also
+ * loss = Σ weight·(y − target)² and the gradients g_<param> of Σ weight·CE(y, target)·scale
+ * (sigmoid cross-entropy against soft targets: d/dlogit = weight·(y − target)·scale).
+ */
+function buildGraph(arch, train) {
+  const g = new GraphBuilder();
+  const i64 = (values) => g.const(values, [values.length], 'int64');
+  const { layers, out } = arch;
+  const acts = ['x'];
+  const pre = [];
+  let a = 'x';
+  layers.forEach((l, i) => {
+    const z = g.op('Conv', [a, `w${i}`, `b${i}`], { kernel_shape: [l.k], dilations: [l.dilation], pads: [l.padLeft, l.padRight] });
+    const r = g.op('Relu', [z]);
+    a = l.residual ? g.op('Add', [a, r]) : r;
+    pre.push(z);
+    acts.push(a);
+  });
+  const logit = g.op('Conv', [a, 'wo', 'bo'], { kernel_shape: [1] });
+  const { specs } = paramSpecs(arch);
+  const inputs = [valueInfo('x', ['B', arch.mels, 'L']), ...specs.map((s) => valueInfo(s.name, s.dims))];
+  const C = out.cout;
+  if (!train) {
+    g.op('Sigmoid', [logit], {}, 'y');
+    return serialize(g, inputs, [valueInfo('y', ['B', C, 'L'])], 'lip-sync forward (training)', 'lipsync_forward');
+  }
+  const zero = g.const([0], []);
+  const y = g.op('Sigmoid', [logit]);
+  const e = g.op('Sub', [y, 'target']);
+  const we = g.op('Mul', [e, 'weight']);
+  g.op('ReduceSum', [g.op('Mul', [we, e])], { keepdims: 0 }, 'loss');
+  const dLogit = g.op('Mul', [we, 'scale']);
+  // [B, Ch, L] → [Ch, B·L], the GEMM operand layout of a weight gradient.
+  const flat = (t) => g.op('Reshape', [g.op('Transpose', [t], { perm: [1, 0, 2] }), i64([0, -1])]);
+  const sumBatchTime = (t, name) => g.op('ReduceSum', [t, i64([0, 2])], { keepdims: 0 }, name);
+
+  sumBatchTime(dLogit, 'g_bo');
+  g.op('Reshape', [g.op('Gemm', [flat(dLogit), flat(a)], { transB: 1 }), i64([C, out.cin, 1])], {}, 'g_wo');
+  let dA = g.op('ConvTranspose', [dLogit, 'wo'], { kernel_shape: [1] });
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i];
+    const dz = g.op('Where', [g.op('Greater', [pre[i], zero]), dA, zero]);
+    sumBatchTime(dz, `g_b${i}`);
+    const padded = g.op('Pad', [acts[i], i64([0, 0, l.padLeft, 0, 0, l.padRight])], { mode: 'constant' });
+    const span = l.dilation * (l.k - 1);
+    const taps = [];
+    for (let k = 0; k < l.k; k++) {
+      const fromEnd = span - k * l.dilation;
+      taps.push(g.op('Slice', [padded, i64([k * l.dilation]), i64([fromEnd === 0 ? 2 ** 40 : -fromEnd]), i64([2])]));
+    }
+    const im2col = g.op('Concat', taps, { axis: 1 }); // [B, K·Cin, L], tap-major
+    const gw = g.op('Gemm', [flat(dz), flat(im2col)], { transB: 1 }); // [Cout, K·Cin]
+    g.op('Transpose', [g.op('Reshape', [gw, i64([l.cout, l.k, l.cin])])], { perm: [0, 2, 1] }, `g_w${i}`);
+    if (i > 0) {
+      const dx = g.op('ConvTranspose', [dz, `w${i}`], { kernel_shape: [l.k], dilations: [l.dilation], pads: [l.padLeft, l.padRight] });
+      dA = l.residual ? g.op('Add', [dA, dx]) : dx;
+    }
+  }
+  inputs.push(valueInfo('target', ['B', C, 'L']), valueInfo('weight', ['B', C, 'L']), valueInfo('scale', [1]));
+  const outputs = [valueInfo('loss', []), ...specs.map((s) => valueInfo(`g_${s.name}`, s.dims))];
+  return serialize(g, inputs, outputs, 'lip-sync training step', 'lipsync_train_step');
+}
+
+const sessionOptions = (threads) => ({
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+});
+
+export class OrtNet {
+  /** `threads`: intra-op threads of the training session (one per core). */
+  static async create(arch, { threads = 2 } = {}) {
+    const net = new OrtNet();
+    net.arch = arch;
+    net.layout = paramSpecs(arch);
+    net.step = await ort.InferenceSession.create(buildGraph(arch, true), sessionOptions(threads));
+    net.fwd = await ort.InferenceSession.create(buildGraph(arch, false), sessionOptions(threads));
+    return net;
+  }
+
+  feeds(params) {
+    const feeds = {};
+    for (const s of this.layout.specs) feeds[s.name] = new ort.Tensor('float32', params.slice(s.offset, s.offset + s.size), s.dims);
+    return feeds;
+  }
+
+  /** x [B, MELS, L] → y [B, C, L] (sigmoid). */
+  async forward(params, x, B, L) {
+    const feeds = this.feeds(params);
+    feeds.x = new ort.Tensor('float32', x, [B, this.arch.mels, L]);
+    return (await this.fwd.run(feeds)).y.data;
+  }
+
+  /** Gradient of a batch into `grad` (overwritten, ONNX layout); returns Σ weight·(y − target)². */
+  async gradient(params, x, target, weight, B, L, scale, grad) {
+    const C = this.arch.channels;
+    const feeds = this.feeds(params);
+    feeds.x = new ort.Tensor('float32', x, [B, this.arch.mels, L]);
+    feeds.target = new ort.Tensor('float32', target, [B, C, L]);
+    feeds.weight = new ort.Tensor('float32', weight, [B, C, L]);
+    feeds.scale = new ort.Tensor('float32', Float32Array.of(scale), [1]);
+    const out = await this.step.run(feeds);
+    for (const s of this.layout.specs) grad.set(out[`g_${s.name}`].data, s.offset);
+    return out.loss.data[0];
+  }
+}
