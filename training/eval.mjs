@@ -281,10 +281,10 @@ function reportMarkdown(res) {
   row('pause jawOpen mean / max', (s) => `${f3(s.pauseJawMean)} / ${f3(s.pauseJawMax)}`);
   row('**bilabial closure hit rate** (±1 frame)', (s) => `${f3(s.bilabialHitRate)} (n=${s.bilabials})`, `≥ ${GOALS.bilabialHitRate}`);
   lines.push('');
-  lines.push('| voice (clean, held-out sentences) | held out? | jawOpen r | main mean r | viseme acc | headaudio viseme acc |');
-  lines.push('|---|---|---|---|---|---|');
+  lines.push('| voice (clean, held-out sentences) | held out? | jawOpen r | main mean r | bilabial hits | viseme acc | headaudio viseme acc |');
+  lines.push('|---|---|---|---|---|---|---|');
   for (const [v, s] of Object.entries(res.voices)) {
-    lines.push(`| ${v} | ${HELDOUT_NAMES.has(v) ? 'yes' : 'no'} | ${f3(s.r.jawOpen)} | ${f3(s.mainMeanR)} | ${f3(s.visemeAcc)} | ${f3(s.baselineVisemeAcc)} |`);
+    lines.push(`| ${v} | ${HELDOUT_NAMES.has(v) ? 'yes' : 'no'} | ${f3(s.r.jawOpen)} | ${f3(s.mainMeanR)} | ${f3(s.bilabialHitRate)} (n=${s.bilabials}) | ${f3(s.visemeAcc)} | ${f3(s.baselineVisemeAcc)} |`);
   }
   lines.push('');
   lines.push(`Digital silence (2 s of zeros): max jawOpen ${f3(res.silence.digitalSilenceJawMax)}, max of all 52 ${f3(res.silence.digitalSilenceAnyMax)}; ` +

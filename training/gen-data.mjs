@@ -4,7 +4,7 @@
  * graph) + 100 fps targets. Deterministic for a seed whatever the worker count: clip i always
  * comes from subSeed(seed, split, i).
  *
- *   node gen-data.mjs [--seed 1] [--train-clips 900] [--eval-clips 16] [--workers 2] [--out data]
+ *   node gen-data.mjs [--seed 1] [--train-clips 2000] [--eval-clips 16] [--workers 2] [--out data]
  *
  * Writes <out>/train.{json,feat.f32,tgt.f32} and <out>/eval.json + <out>/eval.audio.f32 (eval keeps
  * raw audio and phones: eval.mjs runs the exported model and the baseline on it).
@@ -144,7 +144,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string', default: '1' },
-      'train-clips': { type: 'string', default: '1200' },
+      'train-clips': { type: 'string', default: '2000' },
       'eval-clips': { type: 'string', default: '16' },
       workers: { type: 'string', default: '2' },
       out: { type: 'string', default: path.join(HERE, 'data') },

@@ -6,7 +6,7 @@
  * Deterministic for a seed and thread count on a given CPU. Exports the ONNX model with our own
  * graph builder.
  *
- *   node train.mjs [--seed 1] [--epochs 8] [--hidden 128] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
+ *   node train.mjs [--seed 1] [--epochs 20] [--hidden 192] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
  *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -126,8 +126,8 @@ async function main() {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string', default: '1' },
-      epochs: { type: 'string', default: '8' },
-      hidden: { type: 'string', default: '128' },
+      epochs: { type: 'string', default: '20' },
+      hidden: { type: 'string', default: '192' },
       stack: { type: 'string', default: DEFAULT_STACK },
       batch: { type: 'string', default: '16' },
       chunk: { type: 'string', default: '300' },
