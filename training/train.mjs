@@ -14,8 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeRng } from './lib/rng.mjs';
-import { DEFAULT_STACK, exportable, initParams, makeArchitecture } from './lib/net.mjs';
-import { OrtNet, toNetLayout, toOnnxLayout } from './lib/ort-net.mjs';
+import { DEFAULT_STACK, initParams, makeArchitecture } from './lib/net.mjs';
+import { OrtNet, exportable, toOnnxLayout } from './lib/ort-net.mjs';
 import { augmentChunk } from './lib/augment.mjs';
 import { buildLipsyncModel } from './lib/onnx-graph.mjs';
 import { CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS } from './lib/visemes.mjs';
@@ -209,7 +209,7 @@ async function main() {
       `${((performance.now() - te) / 1000).toFixed(1)} s`);
   }
 
-  const exported = exportable(arch, toNetLayout(arch, params), norm, CHANNEL_TO_ARKIT, 52);
+  const exported = exportable(arch, params, norm, CHANNEL_TO_ARKIT, 52);
   const doc = `Lip-sync: 16 kHz audio [1,N] -> 52 ARKit weights [1,T,52] at 30 FPS. Trained by training/ of avatar-stream-server (seed ${seed}).`;
   const bytes = buildLipsyncModel(exported, doc);
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });

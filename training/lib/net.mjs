@@ -222,16 +222,3 @@ export function backward(p, ws, L, target, channelWeights, scale, g) {
   }
   return loss;
 }
-
-/** Net description for the ONNX exporter. */
-export function exportable(arch, p, norm, channelToArkit, arkitCount) {
-  return {
-    norm,
-    layers: arch.layers.map((l) => ({
-      ...l, w: p.slice(l.wOff, l.wOff + l.cout * l.k * l.cin), b: p.slice(l.bOff, l.bOff + l.cout),
-    })),
-    out: { cin: arch.out.cin, cout: arch.out.cout, w: p.slice(arch.out.wOff, arch.out.wOff + arch.out.cout * arch.out.cin), b: p.slice(arch.out.bOff, arch.out.bOff + arch.out.cout) },
-    channelToArkit,
-    arkitCount,
-  };
-}

@@ -123,18 +123,14 @@ export function buildFeatureModel() {
 }
 
 /**
- * Full model. `net` = { norm: {mean, invStd}, layers: [{w [Cout·K·Cin] (o,k,i order), b, cin, cout, k, dilation,
- * padLeft, padRight, residual}], out: {w [C·H], b [C]}, channelToArkit, arkitCount }.
+ * Full model. `net` = { norm: {mean, invStd}, layers: [{w [Cout·Cin·K] (ONNX order), b, cin, cout, k, dilation,
+ * padLeft, padRight, residual}], out: {w [C·H], b [C]}, channelToArkit, arkitCount } (ort-net.mjs exportable).
  */
 export function buildLipsyncModel(net, docString) {
   const g = new GraphBuilder();
   let h = addFeatures(g, 'audio', net.norm);
   for (const L of net.layers) {
-    const w = new Float32Array(L.cout * L.cin * L.k); // ONNX order [Cout, Cin, K]
-    for (let o = 0; o < L.cout; o++) for (let k = 0; k < L.k; k++) for (let i = 0; i < L.cin; i++) {
-      w[(o * L.cin + i) * L.k + k] = L.w[(o * L.k + k) * L.cin + i];
-    }
-    const conv = g.op('Conv', [h, g.const(w, [L.cout, L.cin, L.k], 'float', 'w'), g.const(L.b, [L.cout], 'float', 'b')], {
+    const conv = g.op('Conv', [h, g.const(L.w, [L.cout, L.cin, L.k], 'float', 'w'), g.const(L.b, [L.cout], 'float', 'b')], {
       kernel_shape: [L.k], dilations: [L.dilation], pads: [L.padLeft, L.padRight],
     });
     const act = g.op('Relu', [conv]);

@@ -30,38 +30,43 @@ export function paramSpecs(arch) {
   return { specs, size: offset };
 }
 
-/** lib/net.mjs flat layout (conv weights [Cout][K][Cin]) → ONNX layout ([Cout][Cin][K]); same total size. */
-export function toOnnxLayout(arch, p) {
-  const q = new Float32Array(p.length);
-  const { specs } = paramSpecs(arch);
+/** For each index of the flat ONNX-layout buffer, the index of the same parameter in lib/net.mjs's layout. */
+function netIndexOf(arch) {
+  const { specs, size } = paramSpecs(arch);
+  const idx = new Int32Array(size);
   arch.layers.forEach((l, i) => {
     const w = specs[2 * i].offset;
     for (let o = 0; o < l.cout; o++) for (let k = 0; k < l.k; k++) for (let c = 0; c < l.cin; c++) {
-      q[w + (o * l.cin + c) * l.k + k] = p[l.wOff + (o * l.k + k) * l.cin + c];
+      idx[w + (o * l.cin + c) * l.k + k] = l.wOff + (o * l.k + k) * l.cin + c; // [Cout][Cin][K] ← [Cout][K][Cin]
     }
-    q.set(p.subarray(l.bOff, l.bOff + l.cout), specs[2 * i + 1].offset);
+    for (let o = 0; o < l.cout; o++) idx[specs[2 * i + 1].offset + o] = l.bOff + o;
   });
-  const n = arch.out.cout * arch.out.cin;
-  q.set(p.subarray(arch.out.wOff, arch.out.wOff + n), specs.at(-2).offset);
-  q.set(p.subarray(arch.out.bOff, arch.out.bOff + arch.out.cout), specs.at(-1).offset);
-  return q;
+  for (let j = 0; j < arch.out.cout * arch.out.cin; j++) idx[specs.at(-2).offset + j] = arch.out.wOff + j;
+  for (let o = 0; o < arch.out.cout; o++) idx[specs.at(-1).offset + o] = arch.out.bOff + o;
+  return idx;
 }
+
+/** lib/net.mjs flat layout (conv weights [Cout][K][Cin]) → ONNX layout ([Cout][Cin][K]); same total size. */
+export const toOnnxLayout = (arch, p) => Float32Array.from(netIndexOf(arch), (i) => p[i]);
 
 /** Inverse of toOnnxLayout. */
 export function toNetLayout(arch, q) {
   const p = new Float32Array(q.length);
-  const { specs } = paramSpecs(arch);
-  arch.layers.forEach((l, i) => {
-    const w = specs[2 * i].offset;
-    for (let o = 0; o < l.cout; o++) for (let k = 0; k < l.k; k++) for (let c = 0; c < l.cin; c++) {
-      p[l.wOff + (o * l.k + k) * l.cin + c] = q[w + (o * l.cin + c) * l.k + k];
-    }
-    p.set(q.subarray(specs[2 * i + 1].offset, specs[2 * i + 1].offset + l.cout), l.bOff);
-  });
-  const n = arch.out.cout * arch.out.cin;
-  p.set(q.subarray(specs.at(-2).offset, specs.at(-2).offset + n), arch.out.wOff);
-  p.set(q.subarray(specs.at(-1).offset, specs.at(-1).offset + arch.out.cout), arch.out.bOff);
+  netIndexOf(arch).forEach((i, j) => (p[i] = q[j]));
   return p;
+}
+
+/** Net description for the ONNX exporter (buildLipsyncModel) from ONNX-layout parameters. */
+export function exportable(arch, params, norm, channelToArkit, arkitCount) {
+  const { specs } = paramSpecs(arch);
+  const tensor = (s) => params.slice(s.offset, s.offset + s.size);
+  return {
+    norm,
+    layers: arch.layers.map((l, i) => ({ ...l, w: tensor(specs[2 * i]), b: tensor(specs[2 * i + 1]) })),
+    out: { cin: arch.out.cin, cout: arch.out.cout, w: tensor(specs.at(-2)), b: tensor(specs.at(-1)) },
+    channelToArkit,
+    arkitCount,
+  };
 }
 
 /**
