@@ -35,18 +35,52 @@ export interface AgentEvents {
   responseStart: [info: { responseId: string }];
   /** A chunk of the response's speech, PCM16 LE mono at `outputSampleRate`. */
   audio: [pcm: Buffer];
-  /** Part of the response's text (whole words). */
-  transcriptDelta: [text: string];
+  /** The next piece of the response's text: see `AssistantTextDelta`, the one text contract. */
+  transcriptDelta: [delta: AssistantTextDelta];
   /** The response is complete: no more audio or transcript for it. */
   responseEnd: [info: { responseId: string; transcript: string }];
-  /** What the user said, transcribed by the agent. */
-  userTranscript: [text: string];
+  /** What the user said, transcribed by the agent (final text of one user utterance). */
+  userTranscript: [transcript: UserTranscript];
+  /** Part of the user's words while the agent is still transcribing them (streamed STT). */
+  userTranscriptDelta: [delta: UserTranscript];
   /** The agent detected the user speaking over it (server VAD barge-in). */
   interrupted: [];
   /** The agent called a tool; becomes `trigger_action`. */
   toolCall: [call: { name: string; arguments: Record<string, unknown> }];
   /** Something went wrong upstream. `fatal` means the agent cannot continue. */
   error: [err: { code: string; message: string; fatal: boolean }];
+}
+
+/**
+ * Assistant text, the one contract between every agent and the session for what the avatar says.
+ *
+ * - `text` is the next fragment of the reply exactly as the agent produced it, whitespace
+ *   included: the fragments of one response, concatenated, are its full text. Fragments may cut
+ *   words anywhere ("Hel", "lo, wor", "ld."); the session cuts the stream into whole words and
+ *   sends one word per `transcript_delta`. An agent never strips or adds spaces.
+ * - `words`, when the agent knows when each word is spoken (its own TTS reports timings): one
+ *   entry per whitespace-separated word of `text`, in order, in ms from the start of this
+ *   response's audio. `text` then holds whole words only. Without `words` the session estimates
+ *   offsets from a characters-per-second rate.
+ * - `itemId` / `previousItemId`: the upstream conversation item, forwarded to the client as is.
+ */
+export interface AssistantTextDelta {
+  text: string;
+  words?: WordTiming[];
+  itemId?: string;
+  previousItemId?: string;
+}
+
+/** When one word is spoken, in ms from the start of its response's audio. */
+export interface WordTiming {
+  startMs: number;
+  endMs: number;
+}
+
+/** The user's words as the agent transcribed them. */
+export interface UserTranscript {
+  text: string;
+  itemId?: string;
 }
 
 /** Settings every agent factory receives (a slice of the validated config). */

@@ -186,7 +186,7 @@ export class Session {
       if (this.receiving) this.appendAudio(this.receiving, pcm);
       else this.log.debug({ bytes: pcm.length }, 'agent audio outside a response dropped');
     });
-    agent.on('transcriptDelta', (text) => {
+    agent.on('transcriptDelta', ({ text }) => {
       const turn = this.receiving;
       if (!turn) return;
       for (const w of turn.transcript.push(text)) this.sendWord(turn, w.text, w.startMs, w.endMs);
@@ -205,7 +205,7 @@ export class Session {
       if (this.turns[0] === turn) this.announceEnd(turn);
       this.schedule();
     });
-    agent.on('userTranscript', (text) => {
+    agent.on('userTranscript', ({ text }) => {
       const now = Date.now();
       this.send({ type: 'transcript_done', text, role: 'user', turnId: `user_${now}`, timestamp: now });
     });

@@ -100,7 +100,7 @@ export class FrameStreamSession {
       r.chunks.push(pcm);
       r.bytes += pcm.length;
     });
-    a.on('userTranscript', (text) => {
+    a.on('userTranscript', ({ text }) => {
       this.lastUserTranscript = text;
     });
     a.on('responseEnd', (info) => {

@@ -218,7 +218,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
       if (isRecord(c.outputTranscription) && typeof c.outputTranscription.text === 'string' && c.outputTranscription.text !== '') {
         this.startTurn();
         this.turn!.transcript += c.outputTranscription.text;
-        this.emit('transcriptDelta', c.outputTranscription.text);
+        this.emit('transcriptDelta', { text: c.outputTranscription.text });
       }
     }
     if (c.turnComplete === true) {
@@ -253,7 +253,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
   private flushUserText(): void {
     const text = this.userText.trim();
     this.userText = '';
-    if (text) this.emit('userTranscript', text);
+    if (text) this.emit('userTranscript', { text });
   }
 
   private onToolCall(toolCall: Record<string, unknown>): void {

@@ -27,7 +27,7 @@ t.test('without LOCAL_LLM_URL the built-in responder answers', async (t) => {
   await agent.connect();
   const words: string[] = [];
   let audioBytes = 0;
-  agent.on('transcriptDelta', (w) => words.push(w));
+  agent.on('transcriptDelta', (d) => words.push(d.text));
   agent.on('audio', (pcm) => (audioBytes += pcm.length));
   agent.sendText('hello');
   const [start] = (await once(agent, 'responseStart')) as AgentEvents['responseStart'];

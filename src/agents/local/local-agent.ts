@@ -221,7 +221,7 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
     this.logger.debug({ sttMs: Math.round(performance.now() - startMs), chars: text.length, engine: stt.name }, 'local agent: transcribed');
     if (text !== '') {
       this.heard.push(text);
-      this.emit('userTranscript', text);
+      this.emit('userTranscript', { text });
     }
     // The user is still talking (a newer utterance started): answer everything after it ends.
     if (seq !== this.utteranceSeq || this.segmenter.inSpeech || this.heard.length === 0) return;
@@ -270,7 +270,7 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
         this.lastRun = run;
         this.emit('responseStart', { responseId: run.id });
       },
-      onWord: (word) => this.emit('transcriptDelta', word),
+      onWord: (word) => this.emit('transcriptDelta', { text: word }),
       onAudio: (chunk, ms) => {
         if (firstAudioAt === 0) firstAudioAt = Date.now();
         audioMs += ms;

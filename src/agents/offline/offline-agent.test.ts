@@ -31,7 +31,7 @@ type Event =
 function record(agent: OfflineAgent): Event[] {
   const events: Event[] = [];
   agent.on('responseStart', ({ responseId }) => events.push({ type: 'responseStart', responseId }));
-  agent.on('transcriptDelta', (text) => events.push({ type: 'transcriptDelta', text }));
+  agent.on('transcriptDelta', ({ text }) => events.push({ type: 'transcriptDelta', text }));
   agent.on('audio', (pcm) => events.push({ type: 'audio', pcm, atMs: performance.now() }));
   agent.on('responseEnd', ({ responseId, transcript }) => events.push({ type: 'responseEnd', responseId, transcript }));
   agent.on('error', ({ code, fatal, message }) => events.push({ type: 'error', code, fatal, message }));

@@ -142,7 +142,7 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
       }
       next = i + 1 < sentences.length ? this.synthesize(sentences[i + 1]!) : null;
       for (const word of splitWords(sentences[i]!)) {
-        this.emit('transcriptDelta', word);
+        this.emit('transcriptDelta', { text: word });
         if (response.cancelled) return;
       }
       spoken.push(sentences[i]!);

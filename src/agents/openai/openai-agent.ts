@@ -237,7 +237,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         const turn = this.turnFor(responseId);
         this.startTurn(turn);
         turn.transcript += ev.delta;
-        this.emit('transcriptDelta', ev.delta);
+        this.emit('transcriptDelta', { text: ev.delta });
         return;
       }
       case 'response.output_item.added':
@@ -265,7 +265,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         return;
       case 'conversation.item.input_audio_transcription.completed': {
         const text = typeof ev.transcript === 'string' ? ev.transcript.trim() : '';
-        if (text) this.emit('userTranscript', text);
+        if (text) this.emit('userTranscript', { text });
         return;
       }
       case 'error':

@@ -140,13 +140,13 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
       case 'transcript_delta':
         if (typeof msg.text !== 'string' || !this.responseOpen) break;
         this.responseText += msg.text;
-        this.emit('transcriptDelta', msg.text);
+        this.emit('transcriptDelta', { text: msg.text });
         break;
       case 'response_end':
         if (this.responseOpen) this.endResponse(typeof msg.transcript === 'string' ? msg.transcript : undefined);
         break;
       case 'user_transcript':
-        if (typeof msg.text === 'string') this.emit('userTranscript', msg.text);
+        if (typeof msg.text === 'string') this.emit('userTranscript', { text: msg.text });
         break;
       case 'interrupted':
         this.responseOpen = false;
