@@ -10,6 +10,18 @@ export interface SpeechAudio {
   durationMs: number;
   /** Worker time spent on it. */
   synthMs: number;
+  /**
+   * When each word of the synthesized text is spoken, in order, ms from the start of `pcm`:
+   * exact where the engine reports timings (flite's phone durations), else an estimate.
+   */
+  words?: SpokenWord[];
+}
+
+/** One word of synthesized speech and when it is spoken. */
+export interface SpokenWord {
+  text: string;
+  startMs: number;
+  endMs: number;
 }
 
 /** What an agent needs from a speech synthesizer; `FliteTts` is the one we ship. */
