@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PcmRing } from '../src/audio/pcm-ring.js';
-import { parseWav, resamplePcm16 } from '../src/agents/offline/wav.js';
+import { resamplePcm16 } from '../src/agents/offline/wav.js';
+import { decodeClientAudio, type ClientAudioFormat } from '../src/video/client-audio.js';
 import { ARKIT_COUNT } from '../src/protocol/arkit.js';
 import { AvatarRenderer } from '../src/video/avatar-renderer.js';
 import { SpeechTrack } from '../src/video/speech-track.js';
@@ -126,20 +127,10 @@ function frameMessage(r: Response, due: number, jpeg: Buffer): Extract<FromVideo
   return { type: 'frame', sequenceId: r.sequenceId, bytes: copy, due };
 }
 
-function convertInput(id: number, bytes: Uint8Array, toRate: number): void {
+function convertInput(id: number, bytes: Uint8Array, format: ClientAudioFormat, toRate: number): void {
   try {
-    let samples: Int16Array;
-    let rate = VIDEO_AUDIO_SAMPLE_RATE;
-    if (bytes.length >= 12 && Buffer.from(bytes.subarray(0, 4)).toString('latin1') === 'RIFF') {
-      const wav = parseWav(bytes);
-      samples = wav.samples;
-      rate = wav.sampleRate;
-    } else {
-      if (bytes.length % 2 !== 0) throw new Error('PCM16 audio must have an even number of bytes');
-      samples = new Int16Array(bytes.length / 2);
-      Buffer.from(samples.buffer).set(bytes);
-    }
-    const pcm = resamplePcm16(samples, rate, toRate);
+    // Bounded by the main thread's header check: frames ≤ maxDurationS × 48 kHz, rate 8–48 kHz.
+    const pcm = resamplePcm16(decodeClientAudio(bytes, format), format.sampleRate, toRate);
     post({ type: 'convertedInput', id, pcm, error: null }, [pcm.buffer as ArrayBuffer]);
   } catch (err) {
     post({ type: 'convertedInput', id, pcm: null, error: (err as Error).message });
@@ -158,6 +149,14 @@ let firstReadyAt = 0;
 let segmentFirstFrame = -1;
 let segmentFrames = 0;
 let droppedIdleFrames = 0;
+/**
+ * Idle frames are drawn on every IDLE_DRAW_EVERY-th tick; the ticks between repeat the last
+ * picture. Idle motion is slow (breathing, sway, blinks of ~160 ms), and a repeated picture is
+ * nearly free for libx264 (all-skip P-frame) and free for the canvas: this is what keeps an idle
+ * session (which the contract makes stream 25 FPS) cheap. Speech frames are always drawn.
+ */
+const IDLE_DRAW_EVERY = 2;
+let lastIdlePicture: Uint8ClampedArray | null = null;
 
 function startMuseTalk(): void {
   encoder = new H264Encoder({
@@ -189,9 +188,17 @@ function tick(): void {
     droppedIdleFrames++;
   }
   const speech = nextSpeechFrame(now);
-  if (speech || !encoder!.behind) {
-    renderer.draw({ weights: speech ? weights : null, t: (frameNumber * VIDEO_FRAME_MS) / 1000 });
-    encoder!.write(renderer.rgba(), frameNumber, speech);
+  if (speech) {
+    renderer.draw({ weights, t: (frameNumber * VIDEO_FRAME_MS) / 1000 });
+    encoder!.write(renderer.rgba(), frameNumber, true);
+    lastIdlePicture = null;
+  } else if (!encoder!.behind) {
+    if (!lastIdlePicture || frameNumber % IDLE_DRAW_EVERY === 0) {
+      renderer.draw({ weights: null, t: (frameNumber * VIDEO_FRAME_MS) / 1000 });
+      lastIdlePicture = renderer.rgba();
+    }
+    // The renderer hands out a fresh buffer per picture, so repeating one is safe.
+    encoder!.write(lastIdlePicture, frameNumber, false);
   } else {
     droppedIdleFrames++; // the encoder is behind: idle frames go first, speech frames never
   }
@@ -267,7 +274,7 @@ port.on('message', (msg: ToVideoWorker) => {
       queueResponse(msg.sequenceId, msg.pcm, msg.sampleRate);
       break;
     case 'convertInput':
-      convertInput(msg.id, msg.bytes, msg.toRate);
+      convertInput(msg.id, msg.bytes, msg.format, msg.toRate);
       break;
     case 'weights':
       track.onWeights(msg.id, msg.weights, msg.frameCount);

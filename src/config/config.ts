@@ -52,6 +52,10 @@ export interface Config {
     avatarPacksDir: string | null;
     /** The avatar the frame-stream dialect draws ("default": the built-in face). */
     defaultVideo: string;
+    /** Longest frame-stream `audio_input` accepted, seconds (INVALID_AUDIO beyond). */
+    frameStreamMaxAudioS: number;
+    /** Concurrent video sessions (both dialects); beyond → refused, close 1013. */
+    maxSessions: number;
   };
   /** Every variable the process saw, for agent-specific settings read by their own modules. */
   env: Readonly<Record<string, string | undefined>>;
@@ -175,6 +179,9 @@ export function loadConfig(env: Env = readEnv()): Config {
       museTalkPingIntervalS: num(env, 'MUSETALK_PING_INTERVAL_S', 30, { min: 1, max: 3600 }),
       avatarPacksDir: str(env, 'AVATAR_PACKS_DIR', '') ? resolve(str(env, 'AVATAR_PACKS_DIR', '')) : null,
       defaultVideo: str(env, 'AVATAR_DEFAULT_VIDEO', 'default'),
+      frameStreamMaxAudioS: num(env, 'FRAME_STREAM_MAX_AUDIO_S', 60, { min: 1, max: 600 }),
+      // An idle MuseTalk session streams and encodes 25 FPS: ~0.15 of a core (README "Hardening").
+      maxSessions: num(env, 'VIDEO_MAX_SESSIONS', 4 * cores, { min: 1, max: 1e5, integer: true }),
     },
     debugAudioCaptureDir: bool(env, 'DEBUG_AUDIO_CAPTURE', false) ? resolve(str(env, 'DEBUG_AUDIO_CAPTURE_DIR', 'captures')) : null,
     env,

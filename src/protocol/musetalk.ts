@@ -39,6 +39,13 @@ export type MuseTalkClientMessage =
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const invalid = (message: string, details?: Record<string, unknown>) => new MuseTalkError('INVALID_MESSAGE', message, details);
+/**
+ * Audio outside the dialect's one format. The contract's codes are a closed set, so the code
+ * stays INVALID_MESSAGE; `details.reason` says INVALID_AUDIO (docs/video-dialects.md).
+ */
+const invalidAudio = (field: string, message: string) => invalid(message, { reason: 'INVALID_AUDIO', field });
+/** Bytes of PCM16 16 kHz mono per millisecond. */
+const BYTES_PER_MS = 32;
 
 function obj(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${what} must be an object`);
@@ -78,14 +85,24 @@ export function parseMuseTalkMessage(raw: ArrayBuffer, isBinary: boolean): MuseT
     }
     case 'GENERATE': {
       const a = obj(data.audio_chunk, 'audio_chunk');
-      if (a.format !== undefined && a.format !== 'pcm_s16le') throw invalid('audio_chunk.format must be "pcm_s16le"');
-      if (a.sample_rate !== undefined && a.sample_rate !== 16000) throw invalid('audio_chunk.sample_rate must be 16000');
-      if (a.channels !== undefined && a.channels !== 1) throw invalid('audio_chunk.channels must be 1');
-      if (typeof a.data !== 'string' || a.data.length === 0) throw invalid('audio_chunk.data must be base64 PCM16');
-      if (a.data.length % 4 !== 0 || !BASE64.test(a.data)) throw invalid('audio_chunk.data is not valid base64');
+      if (a.format !== undefined && a.format !== 'pcm_s16le') throw invalidAudio('format', 'audio_chunk.format must be "pcm_s16le"');
+      if (a.sample_rate !== undefined && a.sample_rate !== 16000) throw invalidAudio('sample_rate', 'audio_chunk.sample_rate must be 16000');
+      if (a.channels !== undefined && a.channels !== 1) throw invalidAudio('channels', 'audio_chunk.channels must be 1');
+      const durationMs = a.duration_ms;
+      if (durationMs !== undefined && (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs <= 0 || durationMs > MUSETALK_MAX_CHUNK_BYTES / BYTES_PER_MS)) {
+        throw invalidAudio('duration_ms', `audio_chunk.duration_ms must be a number of milliseconds from 0 to ${MUSETALK_MAX_CHUNK_BYTES / BYTES_PER_MS}`);
+      }
+      if (typeof a.data !== 'string' || a.data.length === 0) throw invalidAudio('data', 'audio_chunk.data must be base64 PCM16');
+      // Refused from its length alone, before the string is scanned or decoded.
+      if ((a.data.length / 4) * 3 - 2 > MUSETALK_MAX_CHUNK_BYTES) throw invalidAudio('data', `audio_chunk.data exceeds ${MUSETALK_MAX_CHUNK_BYTES} bytes`);
+      if (a.data.length % 4 !== 0 || !BASE64.test(a.data)) throw invalidAudio('data', 'audio_chunk.data is not valid base64');
       const pcm = Buffer.from(a.data, 'base64');
-      if (pcm.length % 2 !== 0) throw invalid(`PCM16 needs an even number of bytes, got ${pcm.length}`);
-      if (pcm.length > MUSETALK_MAX_CHUNK_BYTES) throw invalid(`audio_chunk of ${pcm.length} bytes exceeds ${MUSETALK_MAX_CHUNK_BYTES}`);
+      if (pcm.length % 2 !== 0) throw invalidAudio('data', `PCM16 needs an even number of bytes, got ${pcm.length}`);
+      if (pcm.length > MUSETALK_MAX_CHUNK_BYTES) throw invalidAudio('data', `audio_chunk of ${pcm.length} bytes exceeds ${MUSETALK_MAX_CHUNK_BYTES}`);
+      // duration_ms, when given, must describe the data (within one sample's rounding).
+      if (typeof durationMs === 'number' && Math.abs(durationMs * BYTES_PER_MS - pcm.length) >= BYTES_PER_MS) {
+        throw invalidAudio('duration_ms', `audio_chunk.duration_ms ${durationMs} does not match its ${pcm.length} bytes (${pcm.length / BYTES_PER_MS} ms of PCM16 16 kHz mono)`);
+      }
       let videoState: { state: MuseTalkState; video: string | null } | null = null;
       if (data.video_state !== undefined && data.video_state !== null) {
         const vs = obj(data.video_state, 'video_state');

@@ -3,12 +3,13 @@ import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
 import type { InferencePool } from '../inference/pool.js';
 import {
-  FRAME_HEIGHT, FRAME_WIDTH, FrameStreamError, connectionEstablished, frameStreamError, newSequenceId,
+  FRAME_HEIGHT, FRAME_WIDTH, FrameStreamError, FrameStreamErrorCode, connectionEstablished, frameStreamError, newSequenceId,
   parseFrameStreamMessage, streamEnd, streamStart,
 } from '../protocol/frame-stream.js';
 import type { AvatarPackManifest } from './avatar-pack.js';
+import { InvalidAudioError, inspectClientAudio, maxClientAudioBytes, type ClientAudioLimits } from './client-audio.js';
 import { VideoWorker } from './video-worker.js';
-import { VIDEO_FRAME_MS, wallNowMs } from './video-clock.js';
+import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_FRAME_MS, wallNowMs } from './video-clock.js';
 import type { FromVideoWorker } from './worker-protocol.js';
 
 export interface VideoTransport {
@@ -25,6 +26,8 @@ export interface FrameStreamSessionOptions {
   pack: AvatarPackManifest | null;
   /** Unsent bytes beyond which the client is too slow for real time: the session is closed. */
   maxBufferedBytes: number;
+  /** Bounds on `audio_input` (FRAME_STREAM_MAX_AUDIO_S). */
+  audioLimits: ClientAudioLimits;
 }
 
 /** Longest response audio kept for one stream; beyond it the client is told and the rest is cut. */
@@ -41,12 +44,17 @@ interface Pending {
  * One frame-stream connection (PROTOCOL.md §2): text or audio in → the agent answers → the
  * whole response's speech goes to the video worker, which renders JPEG frames; this class sends
  * them on the media clock (absolute deadlines the worker stamped) with stream_start/stream_end.
+ *
+ * An open connection that has sent nothing holds no thread and no agent connection: the agent
+ * is connected on the first input, the video worker started on the first audio to convert or
+ * response to render (an idle worker costs ~12 MB and a thread; bench/video-idle-cost.ts).
  */
 export class FrameStreamSession {
   readonly id = randomUUID();
-  private readonly worker: VideoWorker;
+  private worker: VideoWorker | null = null;
   private readonly log: Logger;
-  private connected: Promise<void>;
+  private connected: Promise<void> | null = null;
+  private readonly maxAudioBytes: number;
   private closed = false;
   /** Inputs whose answer has not started yet, oldest first (for `original_input`). */
   private readonly inputs: string[] = [];
@@ -62,18 +70,34 @@ export class FrameStreamSession {
 
   constructor(private readonly o: FrameStreamSessionOptions) {
     this.log = o.logger.child({ sessionId: this.id, dialect: 'frame-stream' });
-    this.worker = new VideoWorker({
-      mode: 'frame-stream', sessionId: this.id, width: FRAME_WIDTH, height: FRAME_HEIGHT, seed: Math.floor(Math.random() * 1e9),
-      jpegQuality: 80, ffmpegPath: null, pack: o.pack, renderLeadMs: 600, speechStartDelayMs: 0, speechGapMs: 0,
-      pool: o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
-    });
+    this.maxAudioBytes = maxClientAudioBytes(o.audioLimits);
     this.bindAgent();
-    this.connected = o.agent.connect().catch((err: unknown) => {
-      this.log.error({ err }, 'agent could not connect');
-      this.sendText(frameStreamError('the agent is unavailable'));
-      throw err;
-    });
-    this.connected.catch(() => {});
+  }
+
+  /** The agent, connected on first use. */
+  private agentReady(): Promise<void> {
+    if (!this.connected) {
+      this.connected = this.o.agent.connect().catch((err: unknown) => {
+        this.log.error({ err }, 'agent could not connect');
+        this.sendText(frameStreamError('the agent is unavailable', FrameStreamErrorCode.AGENT_UNAVAILABLE));
+        throw err;
+      });
+      this.connected.catch(() => {});
+    }
+    return this.connected;
+  }
+
+  /** The video worker, started on first use. */
+  private videoWorker(): VideoWorker {
+    if (!this.worker) {
+      this.worker = new VideoWorker({
+        mode: 'frame-stream', sessionId: this.id, width: FRAME_WIDTH, height: FRAME_HEIGHT, seed: Math.floor(Math.random() * 1e9),
+        jpegQuality: 80, ffmpegPath: null, pack: this.o.pack, renderLeadMs: 600, speechStartDelayMs: 0, speechGapMs: 0,
+        pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
+      });
+      this.log.info('frame-stream video worker started');
+    }
+    return this.worker;
   }
 
   start(): void {
@@ -93,7 +117,7 @@ export class FrameStreamSession {
     a.on('audio', (pcm) => {
       const r = this.response ?? (this.response = { chunks: [], bytes: 0, input: this.inputs.shift() ?? '', truncated: false });
       if (r.bytes + pcm.length > MAX_RESPONSE_S * a.outputSampleRate * 2) {
-        if (!r.truncated) this.sendText(frameStreamError(`response longer than ${MAX_RESPONSE_S} s: the rest is not streamed`));
+        if (!r.truncated) this.sendText(frameStreamError(`response longer than ${MAX_RESPONSE_S} s: the rest is not streamed`, FrameStreamErrorCode.RESPONSE_TOO_LONG));
         r.truncated = true;
         return;
       }
@@ -107,7 +131,7 @@ export class FrameStreamSession {
       const r = this.response ?? { chunks: [], bytes: 0, input: this.inputs.shift() ?? '', truncated: false };
       this.response = null;
       if (this.meta.size >= MAX_QUEUED_RESPONSES) {
-        this.sendText(frameStreamError('too many responses queued; this one is not streamed'));
+        this.sendText(frameStreamError('too many responses queued; this one is not streamed', FrameStreamErrorCode.TOO_MANY_RESPONSES));
         return;
       }
       const sequenceId = newSequenceId();
@@ -115,10 +139,11 @@ export class FrameStreamSession {
       const all = Buffer.concat(r.chunks);
       const pcm = new Int16Array(all.length >> 1);
       Buffer.from(pcm.buffer).set(all.subarray(0, pcm.length * 2));
-      this.worker.post({ type: 'response', sequenceId, pcm, sampleRate: a.outputSampleRate }, [pcm.buffer]);
+      if (this.closed) return;
+      this.videoWorker().post({ type: 'response', sequenceId, pcm, sampleRate: a.outputSampleRate }, [pcm.buffer]);
     });
     a.on('error', (err) => {
-      this.sendText(frameStreamError(`agent error: ${err.message}`));
+      this.sendText(frameStreamError(`agent error: ${err.message}`, FrameStreamErrorCode.AGENT_ERROR));
       if (err.fatal) this.o.transport.close(1011, 'agent failed');
     });
   }
@@ -126,30 +151,40 @@ export class FrameStreamSession {
   onMessage(raw: ArrayBuffer, isBinary: boolean): void {
     let msg;
     try {
-      msg = parseFrameStreamMessage(raw, isBinary);
+      msg = parseFrameStreamMessage(raw, isBinary, this.maxAudioBytes);
     } catch (err) {
-      if (err instanceof FrameStreamError) return this.sendText(frameStreamError(err.message));
+      if (err instanceof FrameStreamError) return this.sendText(frameStreamError(err.message, err.code));
       throw err;
     }
     if (msg.type === 'text_input') {
       const text = msg.text;
       this.inputs.push(text);
-      void this.connected.then(() => this.o.agent.sendText(text), () => {});
+      void this.agentReady().then(() => this.o.agent.sendText(text), () => {});
       return;
+    }
+    // The header is checked here, before a worker starts or a sample is produced: a hostile
+    // header (1 Hz, 255 channels, a size that lies) costs nothing but this answer.
+    let format;
+    try {
+      format = inspectClientAudio(msg.audio, VIDEO_AUDIO_SAMPLE_RATE, this.o.audioLimits);
+    } catch (err) {
+      if (!(err instanceof InvalidAudioError)) throw err;
+      this.log.info({ reason: err.message }, 'audio_input refused');
+      return this.sendText(frameStreamError(`audio_input refused: ${err.message}`, FrameStreamErrorCode.INVALID_AUDIO));
     }
     const id = this.nextInputId++;
     const bytes = new Uint8Array(msg.audio.length);
     bytes.set(msg.audio);
     this.inputWaiters.set(id, (pcm, error) => {
-      if (!pcm) return this.sendText(frameStreamError(`audio_input could not be read: ${error}`));
+      if (!pcm) return this.sendText(frameStreamError(`audio_input could not be read: ${error}`, FrameStreamErrorCode.INVALID_AUDIO));
       this.inputs.push('');
-      void this.connected.then(() => {
+      void this.agentReady().then(() => {
         const a = this.o.agent;
         a.appendAudio(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
         a.commitAudio();
       }, () => {});
     });
-    this.worker.post({ type: 'convertInput', id, bytes, toRate: this.o.agent.inputSampleRate }, [bytes.buffer]);
+    this.videoWorker().post({ type: 'convertInput', id, bytes, format, toRate: this.o.agent.inputSampleRate }, [bytes.buffer]);
   }
 
   private onWorker(m: FromVideoWorker): void {
@@ -182,7 +217,7 @@ export class FrameStreamSession {
         });
         return;
       case 'error':
-        this.sendText(frameStreamError(m.message));
+        this.sendText(frameStreamError(m.message, FrameStreamErrorCode.INTERNAL_ERROR));
         if (m.fatal) this.o.transport.close(1011, 'video renderer failed');
         return;
       default:
@@ -196,7 +231,7 @@ export class FrameStreamSession {
       // Frames carry the speech: dropping them would drop audio. A client this far behind real
       // time is told and disconnected instead.
       this.log.warn({ buffered: this.o.transport.bufferedAmount() }, 'frame-stream client too slow; closing');
-      this.sendText(frameStreamError('client too slow for the 25 FPS stream; closing'));
+      this.sendText(frameStreamError('client too slow for the 25 FPS stream; closing', FrameStreamErrorCode.CLIENT_TOO_SLOW));
       this.o.transport.close(1008, 'client too slow');
       return;
     }
@@ -222,7 +257,7 @@ export class FrameStreamSession {
     if (this.timer) clearTimeout(this.timer);
     this.outbox.length = 0;
     void this.o.agent.disconnect().catch(() => {});
-    void this.worker.stop();
+    void this.worker?.stop();
     this.log.info('frame-stream session closed');
   }
 }

@@ -6,8 +6,9 @@ import { uWS } from '../server/uws.js';
 import type { Config } from '../config/config.js';
 import type { InferencePool } from '../inference/pool.js';
 import type { Agent } from '../agents/agent.js';
-import { FRAME_STREAM_MAX_MESSAGE_BYTES, frameStreamError } from '../protocol/frame-stream.js';
-import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES } from '../protocol/musetalk.js';
+import { randomUUID } from 'node:crypto';
+import { FRAME_STREAM_MAX_MESSAGE_BYTES, FrameStreamErrorCode, frameStreamError } from '../protocol/frame-stream.js';
+import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES, museTalkError } from '../protocol/musetalk.js';
 import { listAvatarPacks, type AvatarPackManifest } from './avatar-pack.js';
 import { FrameStreamSession, type VideoTransport } from './frame-stream-session.js';
 import { MuseTalkSession } from './musetalk-session.js';
@@ -81,6 +82,13 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
   const frameStreams = new Map<FrameStreamSession, WebSocket<SocketData>>();
   const museTalks = new Set<MuseTalkSession>();
   let accepting = true;
+  /** VIDEO_MAX_SESSIONS: an idle MuseTalk session alone streams and encodes continuously. */
+  const videoSessionsFull = (): boolean => {
+    if (frameStreams.size + museTalks.size < video.maxSessions) return false;
+    logger.warn({ limit: video.maxSessions }, 'video session refused: VIDEO_MAX_SESSIONS reached');
+    return true;
+  };
+  const VIDEO_FULL = `the server is at its video session limit (${video.maxSessions}); try again later`;
   const blank = (req: HttpRequest): SocketData => ({
     open: true, userId: null, frameStream: null, museTalk: null,
     reject: deps.admit?.(req.getHeader('origin'), new URLSearchParams(req.getQuery() ?? '').get('token')) ?? null,
@@ -111,9 +119,15 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
         return;
       }
+      if (videoSessionsFull()) {
+        ws.getUserData().open = false;
+        ws.send(frameStreamError(VIDEO_FULL, FrameStreamErrorCode.SERVER_BUSY), false);
+        ws.end(1013, 'video session limit reached');
+        return;
+      }
       const session = new FrameStreamSession({
         transport: transportOf(ws), agent: deps.createAgent(), pool, logger, pack: packs.find((p) => p.name === video.defaultVideo) ?? null,
-        maxBufferedBytes: config.maxBufferedBytes,
+        maxBufferedBytes: config.maxBufferedBytes, audioLimits: { maxDurationS: video.frameStreamMaxAudioS },
       });
       ws.getUserData().frameStream = session;
       frameStreams.set(session, ws);
@@ -162,6 +176,13 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
       if (!accepting || frameStreams.size + museTalks.size >= config.maxSessions) {
         data.open = false;
         ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
+        return;
+      }
+      if (videoSessionsFull()) {
+        data.open = false;
+        // No session yet: a fresh id keeps the envelope valid for strict clients.
+        ws.send(museTalkError(randomUUID(), 'RATE_LIMIT_EXCEEDED', VIDEO_FULL), false);
+        ws.end(1013, 'video session limit reached');
         return;
       }
       const session: MuseTalkSession = new MuseTalkSession({

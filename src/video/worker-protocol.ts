@@ -1,4 +1,5 @@
 import type { AvatarPackManifest, VideoState } from './avatar-pack.js';
+import type { ClientAudioFormat } from './client-audio.js';
 import type { WindowRequest } from './speech-track.js';
 
 /**
@@ -31,7 +32,8 @@ export interface VideoWorkerData {
 export type ToVideoWorker =
   | { type: 'speech'; pcm: Int16Array }
   | { type: 'response'; sequenceId: string; pcm: Int16Array; sampleRate: number }
-  | { type: 'convertInput'; id: number; bytes: Uint8Array; toRate: number }
+  /** Client audio whose header `inspectClientAudio` accepted on the main thread. */
+  | { type: 'convertInput'; id: number; bytes: Uint8Array; format: ClientAudioFormat; toRate: number }
   | { type: 'weights'; id: number; weights: Float32Array | null; frameCount: number }
   | { type: 'video'; pack: AvatarPackManifest | null; state: VideoState }
   | { type: 'action'; index: number }
