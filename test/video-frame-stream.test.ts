@@ -5,11 +5,15 @@ import { startServer } from './helpers/server-process.js';
 import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { JsonWsClient } from './helpers/json-ws-client.js';
 
+// Real servers, ONNX and ffmpeg on a shared 2-core machine: under load this file may take
+// minutes. Every wait below is for a positive signal; this only bounds a hang.
+t.setTimeout(600_000);
+
 const agent = await FakeRemoteAgent.start();
 const MAX_AUDIO_S = 5;
 const server = await startServer({
-  AGENT_TYPE: 'remote', AGENT_URL: agent.url, FRAME_STREAM_IDLE_TIMEOUT_S: '8', FRAME_STREAM_MAX_AUDIO_S: String(MAX_AUDIO_S), VIDEO_MAX_SESSIONS: '50',
-});
+  AGENT_TYPE: 'remote', AGENT_URL: agent.url, FRAME_STREAM_MAX_AUDIO_S: String(MAX_AUDIO_S), VIDEO_MAX_SESSIONS: '50',
+}, 180_000); // a loaded machine may take long to load the model; this only bounds a failure
 t.teardown(async () => {
   await server.stop();
   await agent.close();
@@ -203,7 +207,11 @@ t.test('bad input gets error {message, timestamp}; the connection stays', async 
 });
 
 t.test('a silent client (no messages, no pongs) is closed after the idle timeout', async (t) => {
-  const client = await JsonWsClient.connect(url, { autoPong: false });
+  // Its own server with a short idle timeout: on the shared one, a client starved of CPU for
+  // 8 s (a loaded machine) would miss a pong and be closed in the middle of another test.
+  const quick = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, FRAME_STREAM_IDLE_TIMEOUT_S: '8' }, 180_000);
+  t.teardown(() => quick.stop());
+  const client = await JsonWsClient.connect(`ws://127.0.0.1:${quick.port}/`, { autoPong: false });
   await client.waitType('connection_established', SLOW_MS);
   const code = await Promise.race([client.closed, new Promise<string>((r) => setTimeout(() => r('still open'), SLOW_MS))]);
   t.not(code, 'still open', `closed with ${code}`);

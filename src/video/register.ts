@@ -115,7 +115,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     open: (ws) => {
       if (refused(ws)) return;
       if (!accepting || frameStreams.size + museTalks.size >= config.maxSessions) {
-        ws.send(frameStreamError(accepting ? 'server at capacity, try again later' : 'server shutting down'), false);
+        ws.send(frameStreamError(accepting ? 'server at capacity, try again later' : 'server shutting down', FrameStreamErrorCode.SERVER_BUSY), false);
         ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
         return;
       }
@@ -139,7 +139,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         session?.onMessage(message, isBinary);
       } catch (err) {
         logger.error({ err }, 'frame-stream message handling failed');
-        ws.send(frameStreamError('the server could not handle this message'), false);
+        ws.send(frameStreamError('the server could not handle this message', FrameStreamErrorCode.INTERNAL_ERROR), false);
       }
     },
     close: (ws) => {
