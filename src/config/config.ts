@@ -180,7 +180,7 @@ export function loadConfig(env: Env = readEnv()): Config {
       avatarPacksDir: str(env, 'AVATAR_PACKS_DIR', '') ? resolve(str(env, 'AVATAR_PACKS_DIR', '')) : null,
       defaultVideo: str(env, 'AVATAR_DEFAULT_VIDEO', 'default'),
       frameStreamMaxAudioS: num(env, 'FRAME_STREAM_MAX_AUDIO_S', 60, { min: 1, max: 600 }),
-      // An idle MuseTalk session streams and encodes 25 FPS: ~0.15 of a core (README "Hardening").
+      // An idle MuseTalk session streams and encodes 25 FPS: ~0.14–0.18 of a core (README "Hardening").
       maxSessions: num(env, 'VIDEO_MAX_SESSIONS', 4 * cores, { min: 1, max: 1e5, integer: true }),
     },
     debugAudioCaptureDir: bool(env, 'DEBUG_AUDIO_CAPTURE', false) ? resolve(str(env, 'DEBUG_AUDIO_CAPTURE_DIR', 'captures')) : null,
