@@ -150,7 +150,7 @@ export const museTalkClientSchemas: Record<string, object> = {
   GENERATE: envelope('GENERATE', obj0({
     audio_chunk: obj0({
       format: { const: 'pcm_s16le' }, sample_rate: { const: 16000 }, channels: { const: 1 },
-      duration_ms: { type: 'number', example: 40 }, data: { type: 'string', contentEncoding: 'base64', description: 'PCM16 LE mono 16 kHz; 40 ms = 1280 bytes' },
+      duration_ms: { type: 'number', exclusiveMinimum: 0, maximum: MUSETALK_MAX_CHUNK_BYTES / BYTES_PER_MS, example: 40, description: 'must match the data: bytes / 32' }, data: { type: 'string', contentEncoding: 'base64', description: 'PCM16 LE mono 16 kHz; 40 ms = 1280 bytes' },
     }, ['data']),
     video_state: obj0({ type: stateSchema, base_video: { type: 'string' } }, ['type']),
   }, ['audio_chunk'])),
