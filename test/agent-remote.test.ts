@@ -43,9 +43,32 @@ t.test('bad and unknown upstream messages are ignored safely', async (t) => {
   void agent.speak(up, syntheticSpeech(0.3));
   const end = await client.waitType('audio_end', 10_000);
   t.equal(client.received.slice(0, end).filter((r) => r.msg.type === 'sync_frame').length, 9, 'a normal turn after the garbage');
+  const invalid = client.received.filter((r) => r.msg.type === 'error' && r.msg.code === 'AGENT_INVALID_MESSAGE');
+  t.equal(invalid.length, 1, 'the client heard once that the agent sends invalid messages (throttled)');
+  t.notOk(client.received.some((r) => r.msg.type === 'error' && r.msg.code !== 'AGENT_INVALID_MESSAGE'), 'no other error; unknown types are not errors');
   up.send({ type: 'error', code: 'UPSTREAM_QUOTA', message: 'quota exceeded' });
-  const e = await client.waitType('error');
+  const e = await client.waitFor((m) => m.type === 'error' && m.code === 'UPSTREAM_QUOTA');
   t.match(client.received[e]!.msg, { code: 'UPSTREAM_QUOTA', message: 'quota exceeded' });
+  await client.close();
+});
+
+t.test('issue 13: an error whose message is an object with a toString trap does not stop the server', async (t) => {
+  const { client, index } = await session();
+  const up = agent.sessions[index]!;
+  up.ws.send('{"type":"error","message":{"toString":1}}');
+  up.ws.send('{"type":"error","error":{"toString":1,"valueOf":1},"code":{"toString":1}}');
+  up.ws.send('{"type":"tool_call","name":{"toString":1},"arguments":{"toString":1}}');
+  up.ws.send('{"type":"transcript_delta","delta":{"toString":1},"text":{"valueOf":1}}');
+  const first = await client.waitFor((m) => m.type === 'error' && m.code === 'AGENT_ERROR');
+  t.match(client.received[first]!.msg, { message: 'the remote agent reported an error' });
+  await client.waitFor((m) => m.type === 'error' && m.code === 'AGENT_INVALID_MESSAGE');
+  t.equal(server.proc.exitCode, null, 'the server is running');
+  agent.onText = (u) => void agent.speak(u, syntheticSpeech(0.3));
+  const from = client.received.length;
+  client.send({ type: 'text', data: 'still there?' });
+  const end = await client.waitType('audio_end', 10_000, from);
+  agent.onText = null;
+  t.equal(client.received.slice(from, end).filter((r) => r.msg.type === 'sync_frame').length, 9, 'the next turn is complete');
   await client.close();
 });
 

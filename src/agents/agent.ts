@@ -19,8 +19,13 @@ export interface Agent extends EventEmitter<AgentEvents> {
   sendText(text: string): void;
   /** Append microphone PCM16 at `inputSampleRate`. */
   appendAudio(pcm: Buffer): void;
-  /** Microphone closed: agents with manual turn-taking commit the buffered input. */
-  commitAudio(): void;
+  /**
+   * Microphone closed: agents with manual turn-taking commit the buffered input. Returns true
+   * when this commit asks for an answer, so the session may time the agent out
+   * (AGENT_RESPONSE_TIMEOUT_MS); agents that detect turns themselves, or ignore the mic, return
+   * nothing.
+   */
+  commitAudio(): boolean | void;
   /**
    * Stop the current response. `offsetMs` is how much of its audio the client actually
    * received, so agents that support it can forget the unspoken rest.

@@ -21,6 +21,12 @@ export const ErrorCode = {
   INVALID_AUDIO: 'INVALID_AUDIO',
   AGENT_ERROR: 'AGENT_ERROR',
   AGENT_UNAVAILABLE: 'AGENT_UNAVAILABLE',
+  AGENT_DISCONNECTED: 'AGENT_DISCONNECTED',
+  AGENT_BACKLOG: 'AGENT_BACKLOG',
+  /** The agent sent a message that failed validation; it was ignored (throttled). */
+  AGENT_INVALID_MESSAGE: 'AGENT_INVALID_MESSAGE',
+  /** The agent did not answer, or went silent inside a response (AGENT_*_TIMEOUT_MS). */
+  AGENT_TIMEOUT: 'AGENT_TIMEOUT',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -16,16 +16,28 @@ export interface SpeakOptions {
   words?: string[];
   /** Stop before response_end (for interrupt tests). */
   noEnd?: boolean;
+  /** Reference dialect: the conversation item of this response (sent with every delta and the end). */
+  itemId?: string;
+  previousItemId?: string;
 }
 
-/** A local agent server speaking our remote-agent protocol, scripted by the test. */
+/**
+ * Which spelling the fake speaks. `ours`: docs/remote-agent-protocol.md's own fields (`text`).
+ * `reference`: exactly the Python reference server's remote protocol (shared/REFERENCE-AGENTS.md
+ * §1): it reads typed text from `data`, sends `transcript_delta.delta` with `role` and item ids,
+ * `response_start {session_id}`, `response_end {transcript, itemId}`, and knows nothing of our
+ * extras (`session.start`, `audio_commit`, `cancel` are received and ignored).
+ */
+export type RemoteDialect = 'ours' | 'reference';
+
+/** A local agent server speaking the remote-agent protocol, scripted by the test. */
 export class FakeRemoteAgent {
   readonly wss: WebSocketServer;
   readonly sessions: Upstream[] = [];
   private readonly waiters = new Waiters('fake agent');
   onText: ((up: Upstream, text: string) => void) | null = null;
 
-  private constructor(wss: WebSocketServer) {
+  private constructor(wss: WebSocketServer, readonly dialect: RemoteDialect) {
     this.wss = wss;
     wss.on('connection', (ws) => {
       const up: Upstream = { ws, received: [], send: (m) => ws.send(JSON.stringify(m)) };
@@ -33,16 +45,17 @@ export class FakeRemoteAgent {
       ws.on('message', (d) => {
         const msg = JSON.parse(d.toString()) as Record<string, unknown>;
         up.received.push(msg);
-        if (msg.type === 'text' && this.onText) this.onText(up, msg.text as string);
+        const typed = dialect === 'reference' ? msg.data : msg.text;
+        if (msg.type === 'text' && this.onText && typeof typed === 'string') this.onText(up, typed);
         this.waiters.wake();
       });
       this.waiters.wake();
     });
   }
 
-  static start(): Promise<FakeRemoteAgent> {
+  static start(dialect: RemoteDialect = 'ours'): Promise<FakeRemoteAgent> {
     return new Promise((resolve) => {
-      const wss: WebSocketServer = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => resolve(new FakeRemoteAgent(wss)));
+      const wss: WebSocketServer = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => resolve(new FakeRemoteAgent(wss, dialect)));
     });
   }
 
@@ -57,14 +70,22 @@ export class FakeRemoteAgent {
   /** Stream one response: response_start, words, audio chunks, response_end. */
   async speak(up: Upstream, pcm: Buffer, opts: SpeakOptions = {}): Promise<void> {
     const chunk = opts.chunkBytes ?? 4800;
-    up.send({ type: 'response_start' });
-    for (const w of opts.words ?? []) up.send({ type: 'transcript_delta', text: ` ${w}` });
+    const words = opts.words ?? [];
+    if (this.dialect === 'reference') {
+      up.send({ type: 'response_start', session_id: 'ref-session' });
+      words.forEach((w, i) => up.send({ type: 'transcript_delta', delta: i === 0 ? w : ` ${w}`, role: 'assistant', itemId: opts.itemId, previousItemId: opts.previousItemId }));
+    } else {
+      up.send({ type: 'response_start' });
+      for (const w of words) up.send({ type: 'transcript_delta', text: ` ${w}` });
+    }
     for (let at = 0; at < pcm.length; at += chunk) {
       if (up.ws.readyState !== up.ws.OPEN) return;
       up.send({ type: 'audio_delta', data: pcm.subarray(at, Math.min(at + chunk, pcm.length)).toString('base64') });
       await new Promise((r) => (opts.chunkIntervalMs ? setTimeout(r, opts.chunkIntervalMs) : setImmediate(r)));
     }
-    if (!opts.noEnd) up.send({ type: 'response_end' });
+    if (opts.noEnd) return;
+    if (this.dialect === 'reference') up.send({ type: 'response_end', transcript: words.join(' '), itemId: opts.itemId });
+    else up.send({ type: 'response_end' });
   }
 
   close(): Promise<void> {

@@ -5,9 +5,14 @@ import type { Logger } from 'pino';
 import { Reconnector } from '../reconnect.js';
 import type { Agent, AgentEvents } from '../agent.js';
 import type { FromRemoteAgent, ToRemoteAgent } from './protocol.js';
+import { parseUpstream } from './upstream-message.js';
 
 /** About 60 s of 24 kHz microphone audio as base64 JSON. */
 const MAX_OUTBOX_BYTES = 4 * 1024 * 1024;
+/** The client hears about invalid agent messages at most this often. */
+const INVALID_REPORT_INTERVAL_MS = 5000;
+/** A response's text kept for `responseEnd` (when the agent sends no final transcript). */
+const MAX_RESPONSE_TEXT_CHARS = 256 * 1024;
 
 export interface RemoteAgentOptions {
   url: string;
@@ -23,7 +28,8 @@ export interface RemoteAgentOptions {
 /**
  * An agent served by another process over our JSON protocol (src/agents/remote/protocol.ts).
  * Socket I/O only; interrupts are forwarded upstream; an unexpected close is retried with
- * exponential backoff, and unknown or malformed upstream messages are logged and ignored.
+ * exponential backoff. Upstream messages are validated (upstream-message.ts): unknown types are
+ * ignored, invalid ones dropped with a throttled `AGENT_INVALID_MESSAGE` to the client.
  */
 export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly inputSampleRate: number;
@@ -39,7 +45,13 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
   /** After a cancel, audio still in flight upstream belongs to the cancelled response. */
   private discarding = false;
   private responseText = '';
+  private responseTextCapped = false;
   private responseId = '';
+  /** The user's last input: a response that follows plain audio was not asked for by a commit. */
+  private lastInput: 'text' | 'audio' | 'commit' | null = null;
+  private detectsTurnsItself = false;
+  private invalidReportedAtMs = -Infinity;
+  private invalidSinceReport = 0;
 
   constructor(private readonly o: RemoteAgentOptions) {
     super();
@@ -68,8 +80,10 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
         this.outboxBytes = 0;
         resolve();
       });
-      ws.once('error', (err) => {
-        if (ws.readyState !== WebSocket.OPEN) reject(new Error(`remote agent unreachable: ${err.message}`));
+      // `on`, not `once`: a second 'error' without a listener would throw out of the socket.
+      ws.on('error', (err) => {
+        if (!opened) reject(new Error(`remote agent unreachable: ${err.message}`));
+        else this.o.logger.warn({ err: err.message }, 'remote agent socket error');
       });
       ws.on('message', (data, isBinary) => this.onUpstream(data as Buffer, isBinary));
       // A connection that never opened was reported by the rejection above, not as a drop.
@@ -109,44 +123,78 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
     this.emit('responseEnd', { responseId: this.responseId, transcript: transcript ?? this.responseText });
   }
 
+  /** Last resort: nothing an agent sends may throw out of a socket event into the process. */
   private onUpstream(data: Buffer, isBinary: boolean): void {
-    if (isBinary) {
-      this.o.logger.debug('remote agent sent a binary frame; ignored');
-      return;
-    }
-    let msg: FromRemoteAgent;
     try {
-      msg = JSON.parse(data.toString('utf8')) as FromRemoteAgent;
-    } catch {
-      this.o.logger.warn('remote agent sent invalid JSON; ignored');
-      return;
+      const parsed = parseUpstream(data, isBinary);
+      if (parsed.kind === 'invalid') this.reportInvalid(parsed.reason);
+      else if (parsed.kind === 'unknown') this.o.logger.debug('unknown remote agent message type; ignored');
+      else this.handle(parsed.msg);
+    } catch (err) {
+      this.o.logger.error({ err }, 'remote agent message handling failed');
+      try {
+        this.emit('error', { code: 'AGENT_ERROR', message: 'a message from the remote agent could not be handled', fatal: false });
+      } catch (again) {
+        this.o.logger.error({ err: again }, 'the error listener failed too');
+      }
     }
-    if (typeof msg !== 'object' || msg === null) return;
+  }
+
+  /**
+   * Invalid messages are dropped; the client hears about it at most once per interval (a broken
+   * agent can send thousands a second), the log says how many were dropped meanwhile.
+   */
+  private reportInvalid(reason: string): void {
+    this.invalidSinceReport++;
+    const now = performance.now();
+    if (now - this.invalidReportedAtMs < INVALID_REPORT_INTERVAL_MS) return;
+    this.o.logger.warn({ dropped: this.invalidSinceReport }, `remote agent sent an invalid message (${reason}); ignored`);
+    this.invalidReportedAtMs = now;
+    this.invalidSinceReport = 0;
+    this.emit('error', { code: 'AGENT_INVALID_MESSAGE', message: `the remote agent sent ${reason}; it was ignored`, fatal: false });
+  }
+
+  private openResponse(responseId: string | undefined): void {
+    this.discarding = false;
+    if (this.responseOpen) this.endResponse();
+    this.responseOpen = true;
+    this.responseText = '';
+    this.responseTextCapped = false;
+    this.responseId = responseId ?? randomUUID();
+    // The agent answered speech without being asked: it detects turns itself (server VAD).
+    if (this.lastInput === 'audio') this.detectsTurnsItself = true;
+    this.lastInput = null;
+    this.emit('responseStart', { responseId: this.responseId });
+  }
+
+  private handle(msg: FromRemoteAgent): void {
     switch (msg.type) {
       case 'response_start':
-        this.discarding = false;
-        if (this.responseOpen) this.endResponse();
-        this.responseOpen = true;
-        this.responseText = '';
-        this.responseId = typeof msg.responseId === 'string' ? msg.responseId : randomUUID();
-        this.emit('responseStart', { responseId: this.responseId });
+        this.openResponse(msg.responseId);
         break;
-      case 'audio_delta': {
-        if (typeof msg.data !== 'string' || this.discarding) break;
-        if (!this.responseOpen) this.onUpstream(Buffer.from('{"type":"response_start"}'), false);
-        this.emit('audio', Buffer.from(msg.data, 'base64'));
+      case 'audio_delta':
+        if (this.discarding) break;
+        if (!this.responseOpen) this.openResponse(undefined);
+        this.emit('audio', msg.pcm);
         break;
-      }
       case 'transcript_delta':
-        if (typeof msg.text !== 'string' || !this.responseOpen) break;
-        this.responseText += msg.text;
-        this.emit('transcriptDelta', { text: msg.text });
+        if (msg.role === 'user') {
+          this.emit('userTranscriptDelta', { text: msg.text, itemId: msg.itemId });
+          break;
+        }
+        if (this.discarding) break;
+        if (!this.responseOpen) this.openResponse(undefined);
+        if (!this.responseTextCapped) {
+          this.responseText += msg.text;
+          this.responseTextCapped = this.responseText.length > MAX_RESPONSE_TEXT_CHARS;
+        }
+        this.emit('transcriptDelta', { text: msg.text, itemId: msg.itemId, previousItemId: msg.previousItemId });
         break;
       case 'response_end':
-        if (this.responseOpen) this.endResponse(typeof msg.transcript === 'string' ? msg.transcript : undefined);
+        if (this.responseOpen) this.endResponse(msg.transcript);
         break;
       case 'user_transcript':
-        if (typeof msg.text === 'string') this.emit('userTranscript', { text: msg.text });
+        this.emit('userTranscript', { text: msg.text, itemId: msg.itemId });
         break;
       case 'interrupted':
         this.responseOpen = false;
@@ -154,32 +202,38 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
         this.emit('interrupted');
         break;
       case 'tool_call':
-        if (typeof msg.name !== 'string') break;
-        this.emit('toolCall', { name: msg.name, arguments: isRecord(msg.arguments) ? msg.arguments : {} });
+        this.emit('toolCall', { name: msg.name, arguments: msg.arguments });
         break;
       case 'error':
-        this.emit('error', { code: typeof msg.code === 'string' ? msg.code : 'AGENT_ERROR', message: String(msg.message ?? 'remote agent error'), fatal: false });
+        this.emit('error', { code: msg.code, message: msg.message, fatal: false });
         break;
-      default:
-        this.o.logger.debug({ type: (msg as { type?: unknown }).type }, 'unknown remote agent message; ignored');
     }
   }
 
   sendText(text: string): void {
-    this.send({ type: 'text', text });
+    this.lastInput = 'text';
+    this.send({ type: 'text', data: text, text });
   }
 
   appendAudio(pcm: Buffer): void {
+    this.lastInput = 'audio';
     this.send({ type: 'audio', data: pcm.toString('base64') });
   }
 
-  commitAudio(): void {
+  /**
+   * Asks for an answer (our protocol); reference agents ignore `audio_commit` and detect turns
+   * themselves. Once an agent has answered speech on its own, a commit is no longer a question.
+   */
+  commitAudio(): boolean {
+    this.lastInput = 'commit';
     this.send({ type: 'audio_commit' });
+    return !this.detectsTurnsItself;
   }
 
   cancelResponse(offsetMs: number): void {
+    // Audio still in flight belongs to the cancelled response only if one is open.
+    this.discarding ||= this.responseOpen;
     this.responseOpen = false;
-    this.discarding = true;
     this.send({ type: 'cancel', offsetMs });
   }
 
@@ -190,8 +244,4 @@ export class RemoteAgent extends EventEmitter<AgentEvents> implements Agent {
     this.ws = null;
     if (ws && ws.readyState !== WebSocket.CLOSED) ws.close(1000, 'session closed');
   }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
