@@ -43,6 +43,10 @@ export interface Config {
   inferenceFaultInjection: string;
   /** A window taking longer is aborted and its worker replaced. */
   inferenceTaskTimeoutMs: number;
+  /** After the user's text or committed audio, the agent must start answering within this (0: off). */
+  agentResponseTimeoutMs: number;
+  /** Inside an open response, the agent must send something at least this often (0: off). */
+  agentIdleTimeoutMs: number;
   /** Video dialects (docs/video-dialects.md). */
   video: {
     frameStreamIdleTimeoutS: number;
@@ -157,6 +161,8 @@ export function loadConfig(env: Env = readEnv()): Config {
     idleTimeoutS: num(env, 'IDLE_TIMEOUT_S', 120, { min: 8, max: 960, integer: true }),
     inferenceFaultInjection: fault,
     inferenceTaskTimeoutMs: num(env, 'INFERENCE_TASK_TIMEOUT_MS', 5000, { min: 100, max: 600_000, integer: true }),
+    agentResponseTimeoutMs: num(env, 'AGENT_RESPONSE_TIMEOUT_MS', 20_000, { min: 0, max: 600_000, integer: true }),
+    agentIdleTimeoutMs: num(env, 'AGENT_IDLE_TIMEOUT_MS', 20_000, { min: 0, max: 600_000, integer: true }),
     auth: {
       enabled: bool(env, 'AUTH_ENABLED', false),
       secretKey: str(env, 'AUTH_SECRET_KEY', '') || null,

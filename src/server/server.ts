@@ -317,6 +317,8 @@ export class AvatarServer {
       contextSamples: Math.round((config.contextMs / 1000) * 30) * SAMPLES_PER_FRAME,
       maxMessageBytes: config.maxMessageBytes,
       captureDir: config.debugAudioCaptureDir,
+      agentResponseTimeoutMs: config.agentResponseTimeoutMs,
+      agentIdleTimeoutMs: config.agentIdleTimeoutMs,
     });
     data.session = session;
     this.sessions.set(key, session);

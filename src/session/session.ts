@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Agent } from '../agents/agent.js';
+import type { Agent, AgentEvents } from '../agents/agent.js';
+import { AgentTimeouts } from './agent-timeouts.js';
 import { PcmRing } from '../audio/pcm-ring.js';
 import { FRAME_DURATION_MS, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { InferencePool } from '../inference/pool.js';
@@ -37,6 +38,9 @@ export interface SessionOptions {
   ringSamples?: number;
   /** DEBUG_AUDIO_CAPTURE: folder for `<sessionId>-input.wav` and `<sessionId>-agent.wav`. */
   captureDir?: string | null;
+  /** AGENT_RESPONSE_TIMEOUT_MS / AGENT_IDLE_TIMEOUT_MS (src/session/agent-timeouts.ts); 0 or absent: off. */
+  agentResponseTimeoutMs?: number;
+  agentIdleTimeoutMs?: number;
 }
 
 /** One agent response as the client sees it: `audio_start` … frames … `audio_end`. */
@@ -93,6 +97,7 @@ export class Session {
   private turnSeq = 0;
   private closed = false;
   private readonly capture: { input: WavFileWriter; agent: WavFileWriter } | null;
+  private readonly agentTimeouts: AgentTimeouts;
 
   constructor(opts: SessionOptions) {
     if (opts.agent.outputSampleRate !== OUTPUT_SAMPLE_RATE) {
@@ -110,7 +115,15 @@ export class Session {
           agent: new WavFileWriter(join(opts.captureDir, `${this.id}-agent.wav`), opts.agent.outputSampleRate),
         }
       : null;
+    this.agentTimeouts = new AgentTimeouts({
+      responseMs: opts.agentResponseTimeoutMs ?? 0,
+      idleMs: opts.agentIdleTimeoutMs ?? 0,
+      onResponseTimeout: () => this.callAgent('response timeout', () => this.onAgentResponseTimeout()),
+      onIdleTimeout: () => this.callAgent('idle timeout', () => this.onAgentIdleTimeout()),
+    });
+    this.guardAgentEvents(opts.agent);
     this.bindAgent(opts.agent);
+    this.watchAgent(opts.agent);
   }
 
   private send(msg: ServerMessage): void {
@@ -151,17 +164,21 @@ export class Session {
     switch (msg.type) {
       case 'text':
         this.interrupt('text');
-        this.o.agent.sendText(msg.data);
+        this.callAgent('sendText', () => this.o.agent.sendText(msg.data));
+        this.agentTimeouts.expectResponse();
         break;
       case 'audio':
         this.capture?.input.write(msg.pcm);
-        this.o.agent.appendAudio(msg.pcm);
+        this.callAgent('appendAudio', () => this.o.agent.appendAudio(msg.pcm));
         break;
       case 'audio_stream_start':
         break;
-      case 'audio_stream_end':
-        this.o.agent.commitAudio();
+      case 'audio_stream_end': {
+        const expectsAnswer = this.callAgent('commitAudio', () => this.o.agent.commitAudio()) === true;
+        this.log.debug({ expectsAnswer }, 'microphone committed');
+        if (expectsAnswer) this.agentTimeouts.expectResponse();
         break;
+      }
       case 'interrupt':
         this.interrupt('client');
         break;
@@ -218,6 +235,86 @@ export class Session {
       this.sendError(err.code || ErrorCode.AGENT_ERROR, err.message);
       if (err.fatal) this.o.transport.close(1011, 'agent failed');
     });
+  }
+
+  /**
+   * Last resort at the agent boundary: a listener that throws on what an agent sent (a bug
+   * meeting odd data) costs this session a coded error, never the process, and the agent's own
+   * code after its `emit` keeps running. Wrapping `emit` leaves the listeners above as they are.
+   */
+  private guardAgentEvents(agent: Agent): void {
+    const emit = agent.emit.bind(agent) as (event: keyof AgentEvents, ...args: unknown[]) => boolean;
+    agent.emit = ((event: keyof AgentEvents, ...args: unknown[]) => {
+      try {
+        return emit(event, ...args);
+      } catch (err) {
+        this.onAgentFault(`${event} event`, err);
+        return true;
+      }
+    }) as Agent['emit'];
+  }
+
+  /** Calls into the agent: one that throws is this session's problem only. */
+  private callAgent<T>(what: string, call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (err) {
+      this.onAgentFault(what, err);
+      return undefined;
+    }
+  }
+
+  private onAgentFault(where: string, err: unknown): void {
+    try {
+      this.log.error({ err, where }, 'agent fault; contained to this session');
+      this.sendError(ErrorCode.AGENT_ERROR, 'the agent did something this session could not handle; the session goes on');
+    } catch {
+      // Best effort: nothing from here may reach the process either.
+    }
+  }
+
+  /** The agent timeouts follow the agent's events (after the handlers above have run). */
+  private watchAgent(agent: Agent): void {
+    const t = this.agentTimeouts;
+    const activity = (): void => {
+      if (!this.receiving) return;
+      t.clearResponse();
+      t.responseActivity();
+    };
+    agent.on('responseStart', activity);
+    agent.on('audio', activity);
+    agent.on('transcriptDelta', activity);
+    agent.on('toolCall', () => {
+      t.clearResponse();
+      if (this.receiving) t.responseActivity();
+    });
+    agent.on('responseEnd', () => t.clearIdle());
+    agent.on('userTranscript', () => t.agentWorking());
+    agent.on('userTranscriptDelta', () => t.agentWorking());
+    agent.on('interrupted', () => t.clear());
+    // The client was told about the error; waiting on for an answer would only add a second one.
+    agent.on('error', () => t.clearResponse());
+  }
+
+  private onAgentResponseTimeout(): void {
+    this.log.warn({ timeoutMs: this.o.agentResponseTimeoutMs }, 'agent did not answer in time');
+    this.sendError(ErrorCode.AGENT_TIMEOUT, `the agent did not answer within ${this.o.agentResponseTimeoutMs} ms`);
+    this.callAgent('cancelResponse', () => this.o.agent.cancelResponse(0));
+  }
+
+  /**
+   * The agent went silent inside a response: the turn ends as if the agent had ended it (what
+   * arrived is played out, then audio_end, transcript_done, avatar_state Listening), and the
+   * agent is told to stop, having been heard to the end of what it sent.
+   */
+  private onAgentIdleTimeout(): void {
+    const turn = this.receiving;
+    if (!turn) return;
+    this.log.warn({ timeoutMs: this.o.agentIdleTimeoutMs, turnId: turn.turnId }, 'agent went silent inside a response; turn ended');
+    this.sendError(ErrorCode.AGENT_TIMEOUT, `the agent sent nothing for ${this.o.agentIdleTimeoutMs} ms inside a response; the response was ended`);
+    const heardMs = Math.round(((turn.written + turn.pendingSamples) / OUTPUT_SAMPLE_RATE) * 1000);
+    this.o.agent.emit('responseEnd', { responseId: '', transcript: '' });
+    this.callAgent('cancelResponse', () => this.o.agent.cancelResponse(heardMs));
   }
 
   private newTurn(): Turn {
@@ -414,10 +511,11 @@ export class Session {
     this.o.metrics.turnsInterrupted++;
     this.log.debug({ reason, turnId: playing.turnId, offsetMs }, 'turn interrupted');
     this.clearTimers();
+    this.agentTimeouts.clearIdle();
     this.turns = [];
     this.receiving = null;
     // Also after the agent's own barge-in: it is told what was heard (OpenAI truncates to it).
-    this.o.agent.cancelResponse(offsetMs);
+    this.callAgent('cancelResponse', () => this.o.agent.cancelResponse(offsetMs));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -437,6 +535,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.clearTimers();
+    this.agentTimeouts.clear();
     this.turns = [];
     this.receiving = null;
     this.o.pacer.closeSession(this.key);
