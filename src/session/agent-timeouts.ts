@@ -7,8 +7,11 @@
  * - idle: inside an open response, the agent must send something (audio, text, its end) at
  *   least every `idleMs`.
  *
- * 0 turns a clock off. The owner decides what expiry means; this class only keeps the timers.
+ * 0 turns a clock off. The owner decides what expiry means; this class keeps the timers and
+ * knows which agent events move them.
  */
+import type { Agent } from '../agents/agent.js';
+
 export interface AgentTimeoutOptions {
   responseMs: number;
   idleMs: number;
@@ -62,5 +65,30 @@ export class AgentTimeouts {
   clear(): void {
     this.clearResponse();
     this.clearIdle();
+  }
+
+  /**
+   * Follow the agent's events. `receiving`: whether a response of this agent is open in the
+   * session (audio or text outside one is a leftover of a cancelled response, not an answer).
+   */
+  watch(agent: Agent, receiving: () => boolean): void {
+    const activity = (): void => {
+      if (!receiving()) return;
+      this.clearResponse();
+      this.responseActivity();
+    };
+    agent.on('responseStart', activity);
+    agent.on('audio', activity);
+    agent.on('transcriptDelta', activity);
+    agent.on('toolCall', () => {
+      this.clearResponse();
+      if (receiving()) this.responseActivity();
+    });
+    agent.on('responseEnd', () => this.clearIdle());
+    agent.on('userTranscript', () => this.agentWorking());
+    agent.on('userTranscriptDelta', () => this.agentWorking());
+    agent.on('interrupted', () => this.clear());
+    // The client was told about the error; waiting on for an answer would only add a second one.
+    agent.on('error', () => this.clearResponse());
   }
 }

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Agent, AgentEvents } from '../agents/agent.js';
+import type { Agent } from '../agents/agent.js';
 import { AgentTimeouts } from './agent-timeouts.js';
+import { guardAgentEvents } from './agent-guard.js';
 import { PcmRing } from '../audio/pcm-ring.js';
 import { FRAME_DURATION_MS, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { InferencePool } from '../inference/pool.js';
@@ -121,9 +122,10 @@ export class Session {
       onResponseTimeout: () => this.callAgent('response timeout', () => this.onAgentResponseTimeout()),
       onIdleTimeout: () => this.callAgent('idle timeout', () => this.onAgentIdleTimeout()),
     });
-    this.guardAgentEvents(opts.agent);
+    guardAgentEvents(opts.agent, (where, err) => this.onAgentFault(where, err));
     this.bindAgent(opts.agent);
-    this.watchAgent(opts.agent);
+    // After bindAgent: the clocks see the session's state as the handlers left it.
+    this.agentTimeouts.watch(opts.agent, () => this.receiving !== null);
   }
 
   private send(msg: ServerMessage): void {
@@ -237,23 +239,6 @@ export class Session {
     });
   }
 
-  /**
-   * Last resort at the agent boundary: a listener that throws on what an agent sent (a bug
-   * meeting odd data) costs this session a coded error, never the process, and the agent's own
-   * code after its `emit` keeps running. Wrapping `emit` leaves the listeners above as they are.
-   */
-  private guardAgentEvents(agent: Agent): void {
-    const emit = agent.emit.bind(agent) as (event: keyof AgentEvents, ...args: unknown[]) => boolean;
-    agent.emit = ((event: keyof AgentEvents, ...args: unknown[]) => {
-      try {
-        return emit(event, ...args);
-      } catch (err) {
-        this.onAgentFault(`${event} event`, err);
-        return true;
-      }
-    }) as Agent['emit'];
-  }
-
   /** Calls into the agent: one that throws is this session's problem only. */
   private callAgent<T>(what: string, call: () => T): T | undefined {
     try {
@@ -273,29 +258,6 @@ export class Session {
     }
   }
 
-  /** The agent timeouts follow the agent's events (after the handlers above have run). */
-  private watchAgent(agent: Agent): void {
-    const t = this.agentTimeouts;
-    const activity = (): void => {
-      if (!this.receiving) return;
-      t.clearResponse();
-      t.responseActivity();
-    };
-    agent.on('responseStart', activity);
-    agent.on('audio', activity);
-    agent.on('transcriptDelta', activity);
-    agent.on('toolCall', () => {
-      t.clearResponse();
-      if (this.receiving) t.responseActivity();
-    });
-    agent.on('responseEnd', () => t.clearIdle());
-    agent.on('userTranscript', () => t.agentWorking());
-    agent.on('userTranscriptDelta', () => t.agentWorking());
-    agent.on('interrupted', () => t.clear());
-    // The client was told about the error; waiting on for an answer would only add a second one.
-    agent.on('error', () => t.clearResponse());
-  }
-
   private onAgentResponseTimeout(): void {
     this.log.warn({ timeoutMs: this.o.agentResponseTimeoutMs }, 'agent did not answer in time');
     this.sendError(ErrorCode.AGENT_TIMEOUT, `the agent did not answer within ${this.o.agentResponseTimeoutMs} ms`);
@@ -313,6 +275,7 @@ export class Session {
     this.log.warn({ timeoutMs: this.o.agentIdleTimeoutMs, turnId: turn.turnId }, 'agent went silent inside a response; turn ended');
     this.sendError(ErrorCode.AGENT_TIMEOUT, `the agent sent nothing for ${this.o.agentIdleTimeoutMs} ms inside a response; the response was ended`);
     const heardMs = Math.round(((turn.written + turn.pendingSamples) / OUTPUT_SAMPLE_RATE) * 1000);
+    // Through the agent's emitter, so the one responseEnd handler closes the turn.
     this.o.agent.emit('responseEnd', { responseId: '', transcript: '' });
     this.callAgent('cancelResponse', () => this.o.agent.cancelResponse(heardMs));
   }
@@ -499,6 +462,8 @@ export class Session {
    * is told how much audio the client got. Nothing is sent when nothing plays.
    */
   interrupt(reason: 'client' | 'text' | 'agent'): void {
+    // Whatever the agent owed is off: typed text asks again right after this.
+    this.agentTimeouts.clear();
     const playing = this.turns[0];
     if (!playing) return;
     const offsetMs = Math.round(playing.framesSent * FRAME_DURATION_MS);
@@ -511,7 +476,6 @@ export class Session {
     this.o.metrics.turnsInterrupted++;
     this.log.debug({ reason, turnId: playing.turnId, offsetMs }, 'turn interrupted');
     this.clearTimers();
-    this.agentTimeouts.clearIdle();
     this.turns = [];
     this.receiving = null;
     // Also after the agent's own barge-in: it is told what was heard (OpenAI truncates to it).
