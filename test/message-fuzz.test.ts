@@ -42,3 +42,9 @@ t.test('every kind appears within two cycles, with its promised shape', async (t
   t.ok(texts.some((s) => s.includes('"__proto__"')), 'a __proto__ key');
   t.ok(texts.some((s) => /:1e400|:-1e400/.test(s)), 'a number JSON.stringify cannot write');
 });
+
+t.test('a kinds cycle restricts and weights the kinds', async (t) => {
+  const msgs = [...fuzzMessages(samples, { seed: 3, count: 30, kinds: ['wrong-type', 'wrong-type', 'binary'] })];
+  t.equal(msgs.filter((m) => m.kind === 'wrong-type').length, 20);
+  t.equal(msgs.filter((m) => m.kind === 'binary').length, 10);
+});

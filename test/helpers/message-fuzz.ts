@@ -7,19 +7,22 @@
  *   fuzzMessages(samples, options): Generator<FuzzMessage>
  *     samples  a few well-formed messages of the protocol, as parsed JSON objects (e.g. one
  *              `audio_delta`, one `transcript_delta`, one `error`). Nested objects/arrays are walked.
- *     options  { seed, count, maxStringBytes?, base64Fields? }
+ *     options  { seed, count, maxStringBytes?, base64Fields?, kinds? }
  *              seed           same seed + same samples → the same sequence, byte for byte
  *              count          how many messages to yield
  *              maxStringBytes largest "huge" string (default 1 MiB); keep it small for fast tests
  *              base64Fields   names of fields that carry base64 audio (default: guessed from the
  *                             samples, a long string of base64 alphabet only)
+ *              kinds          the cycle of kinds (default: well-formed twice, then each of
+ *                             FUZZ_KINDS once); repeat a kind to weight it
  *     FuzzMessage { kind, note, data }: `data` is a string (send as a text frame) or a Buffer
  *              (send as a binary frame); `kind` is one of FUZZ_KINDS; `note` says what was done.
  *   seededRandom(seed): () => number   the PRNG used (mulberry32, [0, 1)), for tests that need more.
  *   FUZZ_KINDS                         every kind, in the order they are cycled through.
  *
- * Kinds are cycled round-robin (well-formed ones twice per cycle), so any `count` ≥ 2 ×
- * FUZZ_KINDS.length covers every kind; which sample, field and hostile value is picked is random.
+ * Kinds are cycled round-robin (by default well-formed ones twice per cycle), so any `count` ≥
+ * the cycle's length covers every kind in it; which sample, field and hostile value is picked is
+ * random (seeded).
  * Values include wrong types (numbers, arrays, null, booleans), objects with toString/valueOf/
  * toJSON traps, `__proto__`/`constructor` keys, huge strings and numbers (1e400 → Infinity),
  * NaN-ish strings, lone surrogates, deep nesting (up to 100,000 levels), text that is not base64
@@ -56,6 +59,7 @@ export interface FuzzOptions {
   count: number;
   maxStringBytes?: number;
   base64Fields?: string[];
+  kinds?: readonly FuzzKind[];
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -104,7 +108,8 @@ export function* fuzzMessages(samples: ReadonlyArray<Record<string, unknown>>, o
   const maxStringBytes = options.maxStringBytes ?? 1024 * 1024;
   const base = samples.map((s) => JSON.parse(JSON.stringify(s)) as { [k: string]: Json });
   const base64Fields = new Set(options.base64Fields ?? guessBase64Fields(base));
-  const cycle: FuzzKind[] = ['well-formed', ...FUZZ_KINDS];
+  const cycle: readonly FuzzKind[] = options.kinds ?? ['well-formed', ...FUZZ_KINDS];
+  if (cycle.length === 0) throw new Error('fuzzMessages needs at least one kind');
   const f = new Fuzzer(rand, maxStringBytes, base64Fields);
   const withBase64 = base.filter((s) => allPaths(s).some((p) => base64Fields.has(String(p[p.length - 1])) && typeof getAt(s, p) === 'string'));
   for (let i = 0; i < options.count; i++) {
