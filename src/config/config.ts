@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
 
 /**
@@ -31,7 +32,13 @@ export interface Config {
   maxMessageBytes: number;
   idleTimeoutS: number;
   auth: { enabled: boolean; secretKey: string | null; tokenTtlS: number; allowedOrigins: string[] };
-  rateLimit: { connectionsBurst: number; connectionsPerS: number; messagesBurst: number; messagesPerS: number };
+  rateLimit: {
+    connectionsBurst: number; connectionsPerS: number; messagesBurst: number; messagesPerS: number;
+    /** Connection attempts per client address (IPv6: per /64), on top of the per-origin bucket. */
+    addressConnectionsBurst: number; addressConnectionsPerS: number;
+  };
+  /** Peers (IPs / CIDRs) whose `X-Forwarded-For` names the real client address. */
+  trustedProxies: string[];
   maxSessions: number;
   /** A client whose unsent bytes exceed this is too slow to follow the stream: its session is closed. */
   maxBufferedBytes: number;
@@ -107,6 +114,30 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got "${raw}"`);
 }
 
+/**
+ * Per-socket send buffer ceiling: uWS's maxBackpressure is derived from it, so it is memory each
+ * slow client may pin. 64 MiB is about 10 minutes of the widget stream and a minute of video.
+ */
+export const MAX_BUFFERED_BYTES_CAP = 64 << 20;
+
+/** TRUSTED_PROXIES: comma-separated IPv4/IPv6 addresses or CIDRs, each checked here. */
+function trustedProxies(env: Env): string[] {
+  const entries = str(env, 'TRUSTED_PROXIES', '').split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (!isAddressOrCidr(entry)) throw new ConfigError('TRUSTED_PROXIES', `"${entry}" is not an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8)`);
+  }
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
 function tlsConfig(env: Env): Config['tls'] {
   if (!bool(env, 'USE_SSL', false)) return null;
   const certFile = str(env, 'SSL_CERT_FILE', '');
@@ -174,9 +205,12 @@ export function loadConfig(env: Env = readEnv()): Config {
       connectionsPerS: num(env, 'RATE_LIMIT_CONNECTIONS_PER_S', 10, { min: 0.01, max: 1e6 }),
       messagesBurst: num(env, 'RATE_LIMIT_MESSAGES_BURST', 60, { min: 1, max: 1e6, integer: true }),
       messagesPerS: num(env, 'RATE_LIMIT_MESSAGES_PER_S', 25, { min: 0.01, max: 1e6 }),
+      addressConnectionsBurst: num(env, 'RATE_LIMIT_ADDRESS_CONNECTIONS_BURST', 100, { min: 1, max: 1e6, integer: true }),
+      addressConnectionsPerS: num(env, 'RATE_LIMIT_ADDRESS_CONNECTIONS_PER_S', 10, { min: 0.01, max: 1e6 }),
     },
+    trustedProxies: trustedProxies(env),
     maxSessions: num(env, 'MAX_SESSIONS', 500, { min: 1, max: 1e6, integer: true }),
-    maxBufferedBytes: num(env, 'MAX_BUFFERED_BYTES', 4 << 20, { min: 64 << 10, max: 1 << 30, integer: true }),
+    maxBufferedBytes: num(env, 'MAX_BUFFERED_BYTES', 4 << 20, { min: 64 << 10, max: MAX_BUFFERED_BYTES_CAP, integer: true }),
     tls: tlsConfig(env),
     shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000, integer: true }),
     video: {

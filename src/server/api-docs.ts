@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
+import { getRoute } from './http-routes.js';
 
 /**
  * `/openapi.json`, `/docs` (Swagger UI) and `/redoc` (ReDoc), served from their npm packages —
@@ -29,7 +30,7 @@ export function registerApiDocs(app: TemplatedApp, openApi: Record<string, unkno
     '/redoc/redoc.standalone.js': [asset('redoc', 'bundles/redoc.standalone.js'), 'text/javascript'],
   };
   for (const [route, [body, type]] of Object.entries(files)) {
-    app.get(route, (res) => {
+    getRoute(app, route, (res) => {
       res.cork(() => res.writeHeader('content-type', type).end(body));
     });
   }

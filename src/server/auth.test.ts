@@ -43,3 +43,20 @@ t.test('development origins are always allowed', async (t) => {
   t.notOk(auth.isOriginAllowed('http://localhost.evil.com'));
   t.notOk(auth.isOriginAllowed('https://localhost:5173'));
 });
+
+t.test('only the canonical base64 of a token is accepted', async (t) => {
+  // Token bytes are digits, ':' and hex, so '+' and '/' never occur; an 11-digit timestamp makes
+  // 76 bytes, whose base64 ends in '==' that base64url leaves out.
+  const ts = 10_000_000_000;
+  const token = auth.issue('https://shop.example', ts).token;
+  t.ok(token.endsWith('=='), 'padded');
+  t.equal(auth.verify(token, 'https://shop.example', ts), null, 'as issued');
+  const url = Buffer.from(token, 'base64').toString('base64url');
+  t.not(url, token);
+  t.equal(auth.verify(url, 'https://shop.example', ts), 'malformed token', 'base64url (unpadded)');
+  t.equal(auth.verify(`${token}junk`, 'https://shop.example', ts), 'malformed token', 'trailing junk');
+  t.equal(auth.verify(`${token}!!`, 'https://shop.example', ts), 'malformed token', 'trailing non-alphabet junk');
+  t.equal(auth.verify(`${token}==`, 'https://shop.example', ts), 'malformed token', 'extra padding');
+  t.equal(auth.verify(`${token.slice(0, 8)}\n${token.slice(8)}`, 'https://shop.example', ts), 'malformed token', 'embedded newline');
+  t.equal(auth.verify(`${token.slice(0, 8)} ${token.slice(8)}`, 'https://shop.example', ts), 'malformed token', 'embedded space');
+});

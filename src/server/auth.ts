@@ -36,15 +36,21 @@ export class TokenAuthority {
     if (!this.isOriginAllowed(origin)) return 'origin not allowed';
     if (!token) return 'missing token';
     if (token.length > 512) return 'malformed token';
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    // A '+' sent without URL-encoding arrives as a space (query decoding); nothing else is forgiven.
+    const given = token.replaceAll(' ', '+');
+    const bytes = Buffer.from(given, 'base64');
+    // Node's decoder skips junk, trailing data and the base64url alphabet: only the canonical
+    // encoding (the one we issue) is a token.
+    if (bytes.toString('base64') !== given) return 'malformed token';
+    const decoded = bytes.toString('utf8');
     const m = /^(\d{1,12}):([0-9a-f]{64})$/.exec(decoded);
     if (!m) return 'malformed token';
     const ts = Number(m[1]);
     // Tokens from the future (beyond clock skew) are as invalid as expired ones.
     if (nowS - ts > this.o.ttlS || ts - nowS > 30) return 'token expired';
     const expected = Buffer.from(this.sign(ts, origin), 'hex');
-    const given = Buffer.from(m[2]!, 'hex');
-    return timingSafeEqual(expected, given) ? null : 'invalid signature';
+    const signature = Buffer.from(m[2]!, 'hex');
+    return timingSafeEqual(expected, signature) ? null : 'invalid signature';
   }
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TemplatedApp } from 'uWebSockets.js';
+import { getRoute } from './http-routes.js';
 
 const PUBLIC_DIR = new URL('../../../public/', import.meta.url);
 const CONTENT_TYPES: Record<string, string> = {
@@ -31,7 +32,7 @@ export function registerDemoPage(app: TemplatedApp, logger: Logger): void {
     return;
   }
   for (const [name, file] of files) {
-    app.get(name === 'index.html' ? '/' : `/${name}`, (res) => {
+    getRoute(app, name === 'index.html' ? '/' : `/${name}`, (res) => {
       res.cork(() => {
         res.writeHeader('content-type', file.type)
           .writeHeader('cache-control', 'no-cache')

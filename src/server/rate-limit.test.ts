@@ -20,3 +20,18 @@ t.test('keyed buckets are independent and cleaned up', async (t) => {
   t.equal(l.size, 0, 'full buckets are forgotten');
   l.close();
 });
+
+t.test('a flood of distinct keys cannot grow the map beyond maxKeys', async (t) => {
+  const l = new KeyedRateLimiter(5, 1, 10_000, 1000);
+  for (let i = 0; i < 100_000; i++) l.take(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 0);
+  t.ok(l.size <= 1000, `size ${l.size} ≤ 1000`);
+  // A key in active use survives the flood (least recently used keys go first).
+  const busy = new KeyedRateLimiter(2, 0.001, 10_000, 100);
+  t.ok(busy.take('attacker', 0) && busy.take('attacker', 0));
+  for (let i = 0; i < 1000; i++) {
+    busy.take(`k${i}`, 0);
+    if (i % 50 === 0) t.notOk(busy.take('attacker', 0), 'the busy key stays limited');
+  }
+  l.close();
+  busy.close();
+});

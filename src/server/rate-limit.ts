@@ -22,26 +22,47 @@ export class TokenBucket {
   }
 }
 
+/** Keys a limiter remembers at most (~100 bytes each): a flood of new keys cannot grow memory. */
+export const RATE_LIMIT_MAX_KEYS = 50_000;
+
 /**
- * Token buckets by key (e.g. origin) with periodic clean-up of full buckets, so memory is bounded
- * by the number of keys active in the last few seconds, not by every key ever seen.
+ * Token buckets by key (origin, client address) with periodic clean-up of full buckets, so memory
+ * is bounded by the keys active in the last few seconds, and never above `maxKeys`: when full,
+ * idle (full) buckets are swept, then the least recently used keys are forgotten. A forgotten key
+ * starts again with a full bucket, which at worst lets a flood of distinct keys through at the
+ * rate it could anyway; the server's memory stays flat.
  */
 export class KeyedRateLimiter {
+  /** Map order is least recently used first: `take` re-inserts its key. */
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly capacity: number, readonly refillPerS: number, sweepEveryMs = 10_000) {
+  constructor(readonly capacity: number, readonly refillPerS: number, sweepEveryMs = 10_000, readonly maxKeys = RATE_LIMIT_MAX_KEYS) {
     this.timer = setInterval(() => this.sweep(), sweepEveryMs);
     this.timer.unref();
   }
 
   take(key: string, nowMs = performance.now()): boolean {
     let bucket = this.buckets.get(key);
-    if (!bucket) {
+    if (bucket) {
+      this.buckets.delete(key);
+    } else {
+      if (this.buckets.size >= this.maxKeys) this.makeRoom(nowMs);
       bucket = new TokenBucket(this.capacity, this.refillPerS, nowMs);
-      this.buckets.set(key, bucket);
     }
+    this.buckets.set(key, bucket);
     return bucket.take(nowMs);
+  }
+
+  private makeRoom(nowMs: number): void {
+    this.sweep(nowMs);
+    // Still full: forget the least recently used tenth at once, so a flood costs O(1) per key.
+    if (this.buckets.size < this.maxKeys) return;
+    let drop = Math.max(1, Math.floor(this.maxKeys / 10));
+    for (const key of this.buckets.keys()) {
+      if (drop-- <= 0) break;
+      this.buckets.delete(key);
+    }
   }
 
   sweep(nowMs = performance.now()): void {

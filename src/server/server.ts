@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { TemplatedApp, WebSocket, us_listen_socket, HttpResponse } from 'uWebSockets.js';
+import type { TemplatedApp, WebSocket, us_listen_socket, HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { uWS, uwsIsNative } from './uws.js';
 import type { Config } from '../config/config.js';
 import type { InferencePool } from '../inference/pool.js';
@@ -17,6 +17,9 @@ import { PrometheusText } from '../metrics/prometheus.js';
 import { TokenAuthority, generatedSecret } from './auth.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 import { registerVideoDialects, type VideoDialects } from '../video/register.js';
+import { ClientAddressResolver, addressText, rateLimitKey } from './client-address.js';
+import { getRoute, json, optionsRoute, postRoute } from './http-routes.js';
+import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from './socket-limits.js';
 
 export interface ServerDeps {
   config: Config;
@@ -35,8 +38,6 @@ interface SocketData {
   open: boolean;
 }
 
-/** uWS frames beyond this are closed by uWS itself; below it we answer MESSAGE_TOO_LARGE. */
-const HARD_PAYLOAD_LIMIT = 64 * 1024 * 1024;
 const LOOP_DELAY_WINDOW_S = 5;
 
 /**
@@ -59,6 +60,8 @@ export class AvatarServer {
   port = 0;
   private readonly auth: TokenAuthority | null = null;
   private readonly connectionLimiter: KeyedRateLimiter;
+  private readonly addressLimiter: KeyedRateLimiter;
+  private readonly clientAddresses: ClientAddressResolver;
   private accepting = true;
   private video: VideoDialects | null = null;
 
@@ -78,6 +81,8 @@ export class AvatarServer {
       this.auth = new TokenAuthority({ secret: config.auth.secretKey ?? generatedSecret(), ttlS: config.auth.tokenTtlS, allowedOrigins: config.auth.allowedOrigins });
     }
     this.connectionLimiter = new KeyedRateLimiter(config.rateLimit.connectionsBurst, config.rateLimit.connectionsPerS);
+    this.addressLimiter = new KeyedRateLimiter(config.rateLimit.addressConnectionsBurst, config.rateLimit.addressConnectionsPerS);
+    this.clientAddresses = new ClientAddressResolver(config.trustedProxies);
     this.app = config.tls ? uWS.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile }) : uWS.App();
     this.routes();
   }
@@ -92,7 +97,7 @@ export class AvatarServer {
 
   private routes(): void {
     const { config, logger } = this.deps;
-    this.app.get('/health', (res) => {
+    getRoute(this.app, '/health', (res) => {
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
@@ -105,7 +110,7 @@ export class AvatarServer {
           : { status: 'unhealthy', details: { modelLoaded: pool.info !== null, workers: h.workers, workersAnswering: h.answered, expectedWorkers: h.expected } });
       });
     });
-    this.app.get('/inf', (res) => {
+    getRoute(this.app, '/inf', (res) => {
       const body: Record<string, unknown> = { name: 'avatar-stream-server', version: this.deps.version, status: 'running' };
       if (config.debug) {
         body.agentType = config.agentType;
@@ -114,7 +119,7 @@ export class AvatarServer {
       }
       json(res, '200 OK', body);
     });
-    this.app.options('/api/auth/token', (res, req) => {
+    optionsRoute(this.app, '/api/auth/token', (res, req) => {
       const origin = req.getHeader('origin');
       res.cork(() => {
         if (origin && this.auth?.isOriginAllowed(origin)) {
@@ -130,36 +135,36 @@ export class AvatarServer {
         }
       });
     });
-    this.app.post('/api/auth/token', (res, req) => {
+    postRoute(this.app, '/api/auth/token', (res, req) => {
       const origin = req.getHeader('origin');
       res.onAborted(() => {});
       if (!this.auth) return json(res, '403 Forbidden', { error: 'authentication is disabled' });
       if (!origin) return json(res, '400 Bad Request', { error: 'missing Origin header' });
-      if (!this.auth.isOriginAllowed(origin)) return json(res, '403 Forbidden', { error: 'origin not allowed' }, origin);
+      // No CORS headers for a refused origin: its page must not even read why.
+      if (!this.auth.isOriginAllowed(origin)) return json(res, '403 Forbidden', { error: 'origin not allowed' });
       json(res, '200 OK', this.auth.issue(origin), origin);
     });
-    this.app.get('/stats', (res) => json(res, '200 OK', this.stats()));
-    this.app.get('/metrics', (res) => {
+    getRoute(this.app, '/stats', (res) => json(res, '200 OK', this.stats()));
+    getRoute(this.app, '/metrics', (res) => {
       const body = this.prometheus();
       res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body));
     });
     // Before the demo page: WebSocket upgrades on `/` go to the frame-stream dialect.
-    this.video = registerVideoDialects(this.app, { ...this.deps, admit: (origin, token) => this.admit(origin, token) });
+    this.video = registerVideoDialects(this.app, { ...this.deps, admit: (res, req) => this.admit(res, req) });
     registerDemoPage(this.app, logger);
     registerApiDocs(this.app, buildOpenApi(this.deps.version));
     this.app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
-      maxPayloadLength: Math.max(HARD_PAYLOAD_LIMIT, config.maxMessageBytes * 2),
+      // Between MAX_MESSAGE_BYTES and this ceiling the session answers MESSAGE_TOO_LARGE (§1.2).
+      maxPayloadLength: payloadCeilingFor(config.maxMessageBytes),
       // uWS wants a multiple of 4; the widget pings every 30 s, uWS pings idle sockets too.
       idleTimeout: Math.max(8, Math.ceil(config.idleTimeoutS / 4) * 4),
       sendPingsAutomatically: true,
-      maxBackpressure: 16 * 1024 * 1024,
+      maxBackpressure: maxBackpressureFor(config.maxBufferedBytes),
       upgrade: (res, req, context) => {
-        const origin = req.getHeader('origin');
-        const token = new URLSearchParams(req.getQuery() ?? '').get('token');
         res.upgrade<SocketData>(
           {
-            session: null, open: true, reject: this.admit(origin, token),
+            session: null, open: true, reject: this.admit(res, req),
             messages: new TokenBucket(config.rateLimit.messagesBurst, config.rateLimit.messagesPerS),
           },
           req.getHeader('sec-websocket-key'),
@@ -185,18 +190,23 @@ export class AvatarServer {
           session.sendError('INTERNAL_ERROR', 'the server could not handle this message');
         }
       },
-      close: (ws, code) => {
+      close: (ws, code, message) => {
         const data = ws.getUserData();
         data.open = false;
         const session = data.session;
         if (!session) return;
+        const forced = uwsForcedCloseCause(code, message);
+        if (forced) logger.warn({ sessionId: session.id, cause: forced }, 'client sent a frame the socket library refuses; it dropped the connection (1006)');
         this.sessions.delete(session.key);
         this.sockets.delete(session.key);
         session.close();
         logger.info({ sessionId: session.id, code }, 'session closed');
       },
     });
-    this.app.any('/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
+    this.app.any('/*', (res, req) => {
+      if (req.getMethod() === 'head') res.cork(() => res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').endWithoutBody(0));
+      else json(res, '404 Not Found', { error: 'not found' });
+    });
   }
 
   /** Live numbers for engineers (demo page, bench): JSON, cheap to compute. */
@@ -260,10 +270,21 @@ export class AvatarServer {
     return p.toString();
   }
 
-  /** Who may open a session: null to accept, or the close code and reason (PROTOCOL §1.6). */
-  private admit(origin: string, token: string | null): SocketData['reject'] {
+  /**
+   * Who may open a session (any dialect, called in the upgrade handler): null to accept, or the
+   * close code and reason (PROTOCOL §1.6). Connection attempts are limited per origin and per
+   * client address, so neither a rotating Origin nor one origin shared by many users gets through.
+   */
+  private admit(res: HttpResponse, req: HttpRequest): SocketData['reject'] {
     const { config } = this.deps;
+    const origin = req.getHeader('origin');
+    const token = new URLSearchParams(req.getQuery() ?? '').get('token');
     if (!this.accepting) return { code: 1001, reason: 'server shutting down' };
+    const address = this.clientAddresses.resolve(addressText(res.getRemoteAddressAsText()), req.getHeader('x-forwarded-for'));
+    if (!this.addressLimiter.take(rateLimitKey(address))) {
+      this.deps.logger.info({ address }, 'connection attempts over the per-address limit');
+      return { code: 1008, reason: 'too many connection attempts', errorCode: 'RATE_LIMITED' };
+    }
     if (!this.connectionLimiter.take(origin || 'no-origin')) return { code: 1008, reason: 'too many connection attempts', errorCode: 'RATE_LIMITED' };
     if (this.auth) {
       const failure = this.auth.verify(token, origin);
@@ -294,18 +315,16 @@ export class AvatarServer {
       metrics: this.metrics,
       transport: {
         sendText: (text) => {
-          if (data.open) ws.send(text, false);
+          if (data.open && ws.send(text, false) === SendStatus.DROPPED) this.dropSlowClient(ws, session);
         },
         sendFrame: (bytes) => {
           if (!data.open) return;
           if (ws.getBufferedAmount() > config.maxBufferedBytes) {
             // The client cannot keep up with real time: end it rather than buffer without bound.
-            logger.warn({ sessionId: session.id, buffered: ws.getBufferedAmount() }, 'client too slow; closing session');
-            data.open = false;
-            ws.end(1008, 'client too slow');
+            this.dropSlowClient(ws, session);
             return;
           }
-          ws.send(bytes, false);
+          if (ws.send(bytes, false) === SendStatus.DROPPED) return this.dropSlowClient(ws, session);
           this.framesSent++;
         },
         close: (code, reason) => {
@@ -328,6 +347,18 @@ export class AvatarServer {
     void session.start();
   }
 
+  /**
+   * The slow-client policy: a client that cannot take the stream in real time is closed with a
+   * reason, never left with a silent gap (uWS drops sends above maxBackpressure).
+   */
+  private dropSlowClient(ws: WebSocket<SocketData>, session: Session): void {
+    const data = ws.getUserData();
+    if (!data.open) return;
+    this.deps.logger.warn({ sessionId: session.id, buffered: ws.getBufferedAmount(), limit: this.deps.config.maxBufferedBytes }, 'client too slow; closing session');
+    data.open = false;
+    ws.end(1008, 'client too slow');
+  }
+
   listen(): Promise<number> {
     const { host, port } = this.deps.config;
     return new Promise((resolve, reject) => {
@@ -346,8 +377,9 @@ export class AvatarServer {
   }
 
   /**
-   * Graceful stop: refuse new sessions, let playing turns finish for up to `graceMs`, then close
-   * every session with 1001 and stop the pacer.
+   * Graceful stop: refuse new sessions, let playing turns finish for up to `graceMs`, then end
+   * any turn still playing as an interrupt (the client sees interrupt, Listening, transcript_done)
+   * and close every session with 1001, and stop the pacer.
    */
   async close(graceMs = 0): Promise<void> {
     this.accepting = false;
@@ -357,19 +389,17 @@ export class AvatarServer {
     while (performance.now() < deadline && [...this.sessions.values()].some((s) => s.isSpeaking)) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    for (const ws of this.sockets.values()) ws.end(1001, 'server shutting down');
+    for (const ws of this.sockets.values()) {
+      ws.cork(() => {
+        ws.getUserData().session?.interrupt('shutdown');
+        ws.end(1001, 'server shutting down');
+      });
+    }
     await this.video?.close();
     this.connectionLimiter.close();
+    this.addressLimiter.close();
     clearInterval(this.loopDelayTimer);
     this.loopDelay.stop();
     await this.pacer.stop();
   }
-}
-
-function json(res: HttpResponse, status: string, body: unknown, corsOrigin?: string): void {
-  res.cork(() => {
-    res.writeStatus(status).writeHeader('content-type', 'application/json');
-    if (corsOrigin) res.writeHeader('access-control-allow-origin', corsOrigin).writeHeader('vary', 'Origin');
-    res.end(JSON.stringify(body));
-  });
 }

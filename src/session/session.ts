@@ -458,10 +458,10 @@ export class Session {
 
   /**
    * PROTOCOL §1.5, synchronously: interrupt, avatar_state Listening, transcript_done
-   * (interrupted) for the playing turn; its queued frames and inference are dropped; the agent
-   * is told how much audio the client got. Nothing is sent when nothing plays.
+   * (interrupted) for the playing turn, also at server shutdown so no turn is cut mid-air; its
+   * queued frames and inference are dropped; the agent is told how much audio the client got. Nothing is sent when nothing plays.
    */
-  interrupt(reason: 'client' | 'text' | 'agent'): void {
+  interrupt(reason: 'client' | 'text' | 'agent' | 'shutdown'): void {
     // Whatever the agent owed is off: typed text asks again right after this.
     this.agentTimeouts.clear();
     const playing = this.turns[0];

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import type { MouthShape } from './face-drawing.js';
 
 /**
@@ -42,11 +42,15 @@ export function readPackManifest(dir: string): AvatarPackManifest {
   const name = typeof raw.name === 'string' && raw.name ? raw.name : dir.split(/[\\/]/).filter(Boolean).pop()!;
   if (!/^[\w-]{1,64}$/.test(name)) throw new Error(`${file}: name must match [A-Za-z0-9_-]{1,64}`);
   if (typeof raw.base !== 'string') throw new Error(`${file}: "base" (the portrait image) is required`);
+  // Confined by real path: an absolute name, `..` or a symlink must not reach outside the pack.
+  const packRoot = realpathSync(dir);
   const inDir = (f: unknown, what: string): string => {
-    if (typeof f !== 'string' || f.includes('..')) throw new Error(`${file}: ${what} must be a file name inside the pack`);
-    const path = resolve(dir, f);
+    if (typeof f !== 'string' || f === '' || f.includes('\0')) throw new Error(`${file}: ${what} must be a file name inside the pack`);
+    const path = resolve(packRoot, f);
     if (!existsSync(path)) throw new Error(`${file}: ${what} "${f}" not found`);
-    return path;
+    const real = realpathSync(path);
+    if (!real.startsWith(packRoot + sep) || !statSync(real).isFile()) throw new Error(`${file}: ${what} "${f}" is not a file inside the pack`);
+    return real;
   };
   const mouths: AvatarPackManifest['mouths'] = {};
   const rawMouths = (raw.mouths ?? {}) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { accessSync, constants } from 'node:fs';
 import type { Logger } from 'pino';
-import type { HttpRequest, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { uWS } from '../server/uws.js';
 import type { Config } from '../config/config.js';
 import type { InferencePool } from '../inference/pool.js';
@@ -9,6 +9,7 @@ import type { Agent } from '../agents/agent.js';
 import { randomUUID } from 'node:crypto';
 import { FRAME_STREAM_MAX_MESSAGE_BYTES, FrameStreamErrorCode, frameStreamError } from '../protocol/frame-stream.js';
 import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES, museTalkError } from '../protocol/musetalk.js';
+import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from '../server/socket-limits.js';
 import { listAvatarPacks, type AvatarPackManifest } from './avatar-pack.js';
 import { FrameStreamSession, type VideoTransport } from './frame-stream-session.js';
 import { MuseTalkSession } from './musetalk-session.js';
@@ -20,8 +21,8 @@ export interface VideoDialectDeps {
   logger: Logger;
   pool: InferencePool;
   createAgent(): Agent;
-  /** The server's admission check (connection rate limit, auth token + origin): null admits. */
-  admit?: (origin: string, token: string | null) => { code: number; reason: string } | null;
+  /** The server's admission check (connection rate limits, auth token + origin): null admits. */
+  admit?: (res: HttpResponse, req: HttpRequest) => { code: number; reason: string } | null;
 }
 
 export interface VideoDialects {
@@ -52,11 +53,18 @@ export function bundledFfmpegPath(logger: Logger): string | null {
   }
 }
 
-function transportOf(ws: WebSocket<SocketData>): VideoTransport {
+/** A MuseTalk message (GENERATE carries at most 320 kB of PCM, ~427 kB in base64). */
+const MUSETALK_MAX_MESSAGE_BYTES = Math.max(1 << 20, MUSETALK_MAX_CHUNK_BYTES * 2);
+
+function transportOf(ws: WebSocket<SocketData>, logger: Logger): VideoTransport {
   const data = ws.getUserData();
   return {
     send: (msg) => {
-      if (data.open) ws.send(msg, typeof msg !== 'string');
+      if (!data.open || ws.send(msg, typeof msg !== 'string') !== SendStatus.DROPPED) return;
+      // Never a silent gap in the stream: the slow-client policy closes with a reason.
+      logger.warn({ buffered: ws.getBufferedAmount() }, 'video client too slow; closing session');
+      data.open = false;
+      ws.end(1008, 'client too slow');
     },
     bufferedAmount: () => (data.open ? ws.getBufferedAmount() : 0),
     close: (code, reason) => {
@@ -89,10 +97,24 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     return true;
   };
   const VIDEO_FULL = `the server is at its video session limit (${video.maxSessions}); try again later`;
-  const blank = (req: HttpRequest): SocketData => ({
+  const blank = (res: HttpResponse, req: HttpRequest): SocketData => ({
     open: true, userId: null, frameStream: null, museTalk: null,
-    reject: deps.admit?.(req.getHeader('origin'), new URLSearchParams(req.getQuery() ?? '').get('token')) ?? null,
+    reject: deps.admit?.(res, req) ?? null,
   });
+  /** A message above the dialect's limit: answered, then closed with 1009 (never uWS's silent drop). */
+  const tooBig = (ws: WebSocket<SocketData>, bytes: number, limit: number, error: () => string): boolean => {
+    if (bytes <= limit) return false;
+    const data = ws.getUserData();
+    if (!data.open) return true;
+    ws.send(error(), false);
+    data.open = false;
+    ws.end(1009, 'message too big');
+    return true;
+  };
+  const logForcedClose = (code: number, message: ArrayBuffer): void => {
+    const cause = uwsForcedCloseCause(code, message);
+    if (cause) logger.warn({ cause }, 'video client sent a frame the socket library refuses; it dropped the connection (1006)');
+  };
   /** Close a refused connection; true when it was refused. */
   const refused = (ws: WebSocket<SocketData>): boolean => {
     const data = ws.getUserData();
@@ -105,12 +127,12 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
 
   app.ws<SocketData>('/', {
     compression: uWS.DISABLED,
-    maxPayloadLength: FRAME_STREAM_MAX_MESSAGE_BYTES,
+    maxPayloadLength: payloadCeilingFor(FRAME_STREAM_MAX_MESSAGE_BYTES),
     idleTimeout: Math.max(8, Math.round(video.frameStreamIdleTimeoutS / 4) * 4),
     sendPingsAutomatically: true,
-    maxBackpressure: 64 * 1024 * 1024,
+    maxBackpressure: maxBackpressureFor(config.maxBufferedBytes),
     upgrade: (res, req, context) => {
-      res.upgrade<SocketData>(blank(req), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      res.upgrade<SocketData>(blank(res, req), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
       if (refused(ws)) return;
@@ -126,7 +148,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         return;
       }
       const session = new FrameStreamSession({
-        transport: transportOf(ws), agent: deps.createAgent(), pool, logger, pack: packs.find((p) => p.name === video.defaultVideo) ?? null,
+        transport: transportOf(ws, logger), agent: deps.createAgent(), pool, logger, pack: packs.find((p) => p.name === video.defaultVideo) ?? null,
         maxBufferedBytes: config.maxBufferedBytes, audioLimits: { maxDurationS: video.frameStreamMaxAudioS },
       });
       ws.getUserData().frameStream = session;
@@ -135,6 +157,8 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     },
     message: (ws, message, isBinary) => {
       const session = ws.getUserData().frameStream;
+      const limitMb = FRAME_STREAM_MAX_MESSAGE_BYTES / (1 << 20);
+      if (tooBig(ws, message.byteLength, FRAME_STREAM_MAX_MESSAGE_BYTES, () => frameStreamError(`message of ${message.byteLength} bytes exceeds the ${limitMb} MB limit`, FrameStreamErrorCode.MESSAGE_TOO_LARGE))) return;
       try {
         session?.onMessage(message, isBinary);
       } catch (err) {
@@ -142,7 +166,8 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         ws.send(frameStreamError('the server could not handle this message', FrameStreamErrorCode.INTERNAL_ERROR), false);
       }
     },
-    close: (ws) => {
+    close: (ws, code, message) => {
+      logForcedClose(code, message);
       const data = ws.getUserData();
       data.open = false;
       if (data.frameStream) {
@@ -154,14 +179,14 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
 
   app.ws<SocketData>(`${MUSETALK_PATH_PREFIX}*`, {
     compression: uWS.DISABLED,
-    maxPayloadLength: Math.max(1 << 20, MUSETALK_MAX_CHUNK_BYTES * 2),
+    maxPayloadLength: payloadCeilingFor(MUSETALK_MAX_MESSAGE_BYTES),
     // The application-level idle timeout (300 s) is ours; uWS only detects dead peers (it pings).
     idleTimeout: 120,
     sendPingsAutomatically: true,
-    maxBackpressure: 64 * 1024 * 1024,
+    maxBackpressure: maxBackpressureFor(config.maxBufferedBytes),
     upgrade: (res, req, context) => {
       const rest = req.getUrl().slice(MUSETALK_PATH_PREFIX.length);
-      const data = blank(req);
+      const data = blank(res, req);
       data.userId = MUSETALK_USER_ID.test(rest) ? rest : null;
       res.upgrade<SocketData>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
@@ -186,7 +211,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         return;
       }
       const session: MuseTalkSession = new MuseTalkSession({
-        userId: data.userId, transport: transportOf(ws), pool, logger, packs,
+        userId: data.userId, transport: transportOf(ws, logger), pool, logger, packs,
         settings: {
           idleTimeoutS: video.museTalkIdleTimeoutS, pingIntervalS: video.museTalkPingIntervalS, maxQueuedSpeechS: 60,
           maxBufferedBytes: config.maxBufferedBytes, ffmpegPath,
@@ -198,6 +223,11 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     },
     message: (ws, message, isBinary) => {
       const session = ws.getUserData().museTalk;
+      const error = () => JSON.stringify({
+        type: 'ERROR', session_id: session?.id ?? null,
+        data: { code: 'INVALID_MESSAGE', message: `message of ${message.byteLength} bytes exceeds the ${MUSETALK_MAX_MESSAGE_BYTES}-byte limit` },
+      });
+      if (tooBig(ws, message.byteLength, MUSETALK_MAX_MESSAGE_BYTES, error)) return;
       try {
         session?.onMessage(message, isBinary);
       } catch (err) {
@@ -205,7 +235,8 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         if (session) ws.send(JSON.stringify({ type: 'ERROR', session_id: session.id, data: { code: 'INTERNAL_ERROR', message: 'the server could not handle this message' } }), false);
       }
     },
-    close: (ws) => {
+    close: (ws, code, message) => {
+      logForcedClose(code, message);
       const data = ws.getUserData();
       data.open = false;
       void data.museTalk?.end(null);

@@ -1,0 +1,87 @@
+import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp } from 'uWebSockets.js';
+
+/**
+ * HTTP route registration shared by every REST route, so each gets the same request checks:
+ * - `HEAD` is answered wherever `GET` is (same status and headers, the body's length, no body);
+ *   uWS routes HEAD separately and would otherwise answer 404.
+ * - A request with conflicting `Content-Length` headers is refused with 400 and the connection is
+ *   closed: uWS frames the body by the first one, a proxy in front might use another (request
+ *   smuggling). uWS itself already drops a comma list or Content-Length with Transfer-Encoding.
+ */
+export type RouteHandler = (res: HttpResponse, req: HttpRequest) => void;
+
+export function getRoute(app: TemplatedApp, pattern: string, handler: RouteHandler): void {
+  app.get(pattern, checked(handler));
+  app.head(pattern, checked((res, req) => handler(withoutBody(res), req)));
+}
+
+export function postRoute(app: TemplatedApp, pattern: string, handler: RouteHandler): void {
+  app.post(pattern, checked(handler));
+}
+
+export function optionsRoute(app: TemplatedApp, pattern: string, handler: RouteHandler): void {
+  app.options(pattern, checked(handler));
+}
+
+/** A JSON answer; CORS headers only for an origin the caller has already checked. */
+export function json(res: HttpResponse, status: string, body: unknown, allowedOrigin?: string): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('content-type', 'application/json');
+    if (allowedOrigin) res.writeHeader('access-control-allow-origin', allowedOrigin).writeHeader('vary', 'Origin');
+    res.end(JSON.stringify(body));
+  });
+}
+
+/** Why the request's framing headers are unacceptable, or null. */
+export function framingProblem(req: HttpRequest): string | null {
+  let length: string | null = null;
+  let problem: string | null = null;
+  req.forEach((key, value) => {
+    if (key !== 'content-length') return;
+    if (length !== null && value.trim() !== length) problem = 'conflicting Content-Length headers';
+    length = value.trim();
+  });
+  return problem;
+}
+
+function checked(handler: RouteHandler): RouteHandler {
+  return (res, req) => {
+    const problem = framingProblem(req);
+    if (problem === null) return handler(res, req);
+    res.cork(() => {
+      // end(body, closeConnection): the rest of the stream cannot be parsed safely.
+      res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: problem }), true);
+    });
+  };
+}
+
+/**
+ * The response of a HEAD request, seen by a GET handler: `end(body)` sends the headers with the
+ * body's length and no body. Everything else is the real response.
+ */
+function withoutBody(res: HttpResponse): HttpResponse {
+  // uWS requires an abort handler before an asynchronous or body-less answer.
+  res.onAborted(() => {});
+  const view: HttpResponse = new Proxy(res, {
+    get(target, prop) {
+      if (prop === 'end') {
+        return (body?: RecognizedString, closeConnection?: boolean) => {
+          target.endWithoutBody(byteLength(body), closeConnection);
+          return view;
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result === target ? view : result;
+      };
+    },
+  });
+  return view;
+}
+
+function byteLength(body: RecognizedString | undefined): number {
+  if (body === undefined) return 0;
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
