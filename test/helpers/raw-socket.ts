@@ -1,0 +1,107 @@
+import { connect } from 'node:net';
+import WebSocket from 'ws';
+
+/**
+ * Byte-level clients for what well-behaved libraries will not send: raw HTTP requests, and
+ * WebSocket connections that report every message and how they closed.
+ */
+
+/** Send `request` as is on a fresh TCP connection; resolves everything received until the server closes or goes quiet. */
+export function rawHttp(port: number, request: string | Buffer, quietMs = 2000): Promise<{ text: string; closedByServer: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let text = '';
+    let timer: NodeJS.Timeout;
+    const done = (closedByServer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text, closedByServer });
+    };
+    // "Quiet" only ends a keep-alive exchange that is complete; it is not a timing assertion.
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => done(false), quietMs);
+    };
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      arm();
+    });
+    socket.on('close', () => done(true));
+    socket.on('error', () => undefined);
+    arm();
+  });
+}
+
+export interface RawWsResult {
+  messages: Array<Record<string, unknown>>;
+  code: number;
+  reason: string;
+}
+
+/** A WebSocket that records messages; `closed` resolves with them and the close code/reason. */
+export class RecordingWs {
+  readonly messages: Array<Record<string, unknown>> = [];
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<RawWsResult>;
+  private waiters: Array<() => void> = [];
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.ws = new WebSocket(url, { headers, maxPayload: 256 << 20 });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    this.opened.catch(() => undefined);
+    this.ws.on('error', () => undefined);
+    this.ws.on('message', (d) => {
+      this.messages.push(JSON.parse(d.toString()) as Record<string, unknown>);
+      this.wake();
+    });
+    this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => {
+      this.wake();
+      resolve({ messages: this.messages, code, reason: reason.toString() });
+    }));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves with the first message, or null if the connection closes before one arrives. */
+  async firstMessageOrClose(): Promise<Record<string, unknown> | null> {
+    const closed = this.closed.then(() => null);
+    for (;;) {
+      if (this.messages.length) return this.messages[0]!;
+      const next = new Promise<void>((r) => this.waiters.push(r));
+      const r = await Promise.race([next.then(() => 'wake' as const), closed]);
+      if (r === null) return this.messages[0] ?? null;
+    }
+  }
+
+  /**
+   * Write one client frame as given (masked, FIN set): `payload` may be invalid UTF-8, and
+   * `declaredLength` may claim more bytes than follow (a frame header announcing a huge message).
+   */
+  sendRawFrame(opcode: number, payload: Buffer, declaredLength = payload.length): void {
+    const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+    let header: Buffer;
+    if (declaredLength < 126) header = Buffer.from([0x80 | opcode, 0x80 | declaredLength]);
+    else if (declaredLength < 65536) {
+      header = Buffer.alloc(4);
+      header[0] = 0x80 | opcode;
+      header[1] = 0x80 | 126;
+      header.writeUInt16BE(declaredLength, 2);
+    } else {
+      header = Buffer.alloc(10);
+      header[0] = 0x80 | opcode;
+      header[1] = 0x80 | 127;
+      header.writeBigUInt64BE(BigInt(declaredLength), 2);
+    }
+    const masked = Buffer.from(payload);
+    for (let i = 0; i < masked.length; i++) masked[i]! ^= mask[i % 4]!;
+    (this.ws as unknown as { _socket: import('node:net').Socket })._socket.write(Buffer.concat([header, mask, masked]));
+  }
+}
