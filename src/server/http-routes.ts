@@ -65,8 +65,11 @@ function withoutBody(res: HttpResponse): HttpResponse {
   const view: HttpResponse = new Proxy(res, {
     get(target, prop) {
       if (prop === 'end') {
-        return (body?: RecognizedString, closeConnection?: boolean) => {
-          target.endWithoutBody(byteLength(body), closeConnection);
+        return (body?: RecognizedString) => {
+          // uWS 20.30's endWithoutBody(length) — any argument, even undefined — leaves the
+          // response open and a pipelined request then kills the connection: write the length
+          // ourselves and end with no argument. (No GET handler asks to close the connection.)
+          target.writeHeader('content-length', String(byteLength(body))).endWithoutBody();
           return view;
         };
       }

@@ -203,10 +203,9 @@ export class AvatarServer {
         logger.info({ sessionId: session.id, code }, 'session closed');
       },
     });
-    this.app.any('/*', (res, req) => {
-      if (req.getMethod() === 'head') res.cork(() => res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').endWithoutBody(0));
-      else json(res, '404 Not Found', { error: 'not found' });
-    });
+    // HEAD of an unknown path: 404 like GET (getRoute answers HEAD on the known ones).
+    getRoute(this.app, '/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
+    this.app.any('/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
   }
 
   /** Live numbers for engineers (demo page, bench): JSON, cheap to compute. */

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 
 /**
@@ -6,8 +6,11 @@ import WebSocket from 'ws';
  * WebSocket connections that report every message and how they closed.
  */
 
-/** Send `request` as is on a fresh TCP connection; resolves everything received until the server closes or goes quiet. */
-export function rawHttp(port: number, request: string | Buffer, quietMs = 2000): Promise<{ text: string; closedByServer: boolean }> {
+/**
+ * Send `request` as is on a fresh TCP connection; resolves what was received once `until` holds
+ * for it, the server closes, or nothing more arrives for `quietMs`.
+ */
+export function rawHttp(port: number, request: string | Buffer, until: (text: string) => boolean = () => false, quietMs = 2000): Promise<{ text: string; closedByServer: boolean }> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(request));
     let text = '';
@@ -24,12 +27,67 @@ export function rawHttp(port: number, request: string | Buffer, quietMs = 2000):
     };
     socket.on('data', (d) => {
       text += d.toString('latin1');
-      arm();
+      if (until(text)) done(false);
+      else arm();
     });
     socket.on('close', () => done(true));
     socket.on('error', () => undefined);
     arm();
   });
+}
+
+/** One TCP connection speaking raw bytes: send, then wait until the received text satisfies a probe. */
+export class RawConnection {
+  text = '';
+  closed = false;
+  private readonly socket: Socket;
+  private readonly ready: Promise<void>;
+  private waiters: Array<() => void> = [];
+
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1');
+    this.ready = new Promise((resolve) => this.socket.once('connect', () => resolve()));
+    this.socket.on('data', (d) => {
+      this.text += d.toString('latin1');
+      this.wake();
+    });
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    this.socket.on('error', () => undefined);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  async send(data: string): Promise<void> {
+    await this.ready;
+    this.socket.write(data);
+  }
+
+  async waitFor(probe: (text: string) => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!probe(this.text)) {
+      if (this.closed) throw new Error(`connection closed; received: ${JSON.stringify(this.text)}`);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out; received: ${JSON.stringify(this.text)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
 }
 
 export interface RawWsResult {
