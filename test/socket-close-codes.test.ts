@@ -28,7 +28,7 @@ t.test('frame-stream: a message over 50 MB gets an error message and close 1009'
   c.ws.send(JSON.stringify({ type: 'text_input', text: 'x'.repeat(50 * 1024 * 1024 + 10) }));
   const { messages, code, reason } = await c.closed;
   const err = messages.find((m) => m.type === 'error' && String(m.message).includes('exceeds'));
-  t.match(err, { type: 'error', message: /exceeds the 50 MB limit/ }, 'coded error message');
+  t.match(err, { type: 'error', code: 'MESSAGE_TOO_LARGE', message: /exceeds the 50 MB limit/ }, 'coded error message');
   t.equal(code, 1009, 'close 1009 Message Too Big');
   t.equal(reason, 'message too big');
 });
