@@ -283,7 +283,12 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
       const parts = isRecord(c.modelTurn) && Array.isArray(c.modelTurn.parts) ? c.modelTurn.parts : [];
       for (const part of parts) {
         if (!isRecord(part) || !isRecord(part.inlineData)) continue;
-        const mime = upstreamText(part.inlineData.mimeType).slice(0, 100);
+        const rawMime = part.inlineData.mimeType;
+        if (rawMime !== undefined && typeof rawMime !== 'string') {
+          this.ignored.note('inline data with a mimeType that is not a string');
+          continue;
+        }
+        const mime = (rawMime ?? '').slice(0, 100);
         if (mime && !mime.startsWith('audio/pcm')) continue;
         const pcm = decodeUpstreamAudio(part.inlineData.data);
         if (!pcm) {
