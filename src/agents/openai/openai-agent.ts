@@ -35,6 +35,8 @@ export interface OpenAIRealtimeAgentOptions {
 const MAX_OUTBOX = 32;
 /** OpenAI refuses a `response.create` while another response is active (until its `response.done`). */
 const ACTIVE_RESPONSE_CODE = 'conversation_already_has_active_response';
+/** Refusals in a row (no `response.done` between) after which a deferred create just waits. */
+const MAX_CREATE_REFUSALS = 3;
 
 /**
  * OpenAI Realtime over WebSocket (the `openai` package's `OpenAIRealtimeWS`, GA interface).
@@ -81,6 +83,8 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
   private droppedAudioChunks = 0;
   /** A `response.create` waits until no response is active (see the class comment). */
   private createDeferred = false;
+  /** `response.create`s refused since the last `response.done` or user message. */
+  private createRefusals = 0;
   /** Conversation item → the item before it (`previous_item_id`), for transcripts. */
   private readonly previousItemIds = new BoundedIdMap();
   private readonly declaredTools: ReadonlySet<string>;
@@ -362,6 +366,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       }
     }
     if (this.activeResponseId === id) this.activeResponseId = null;
+    this.createRefusals = 0;
     // A response.create that had to wait for this response goes out now.
     if (this.createDeferred && this.activeResponseId === null) this.sendResponseCreate();
     if (this.cancelled.has(id)) return;
@@ -399,16 +404,24 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       // not finished yet): send it again when that response is done. A response that has not
       // spoken yet is cancelled, as typed text would have done had we known of it.
       this.o.logger.debug({ code }, 'OpenAI Realtime: response.create deferred until the active response is done');
-      const active = this.activeResponseId;
-      if (active && !this.turn?.started) this.cancelActive(active);
       this.createDeferred = true;
+      // Bounded: a service that keeps refusing yet reports nothing active must not make us loop.
+      if (++this.createRefusals > MAX_CREATE_REFUSALS) return;
+      const active = this.activeResponseId;
+      if (active) {
+        if (!this.turn?.started) this.cancelActive(active);
+      } else {
+        // Active, yet we never heard of it (its response.created is late or was unusable): it
+        // has said nothing to the user, so it goes, like any silent response before typed text.
+        this.send({ type: 'response.cancel', event_id: this.ownEventId('cancel') }, false);
+      }
       return;
     }
     // Errors caused by our own cancel/truncate racing the server (the response already ended,
     // the server already truncated on VAD) change nothing for the user.
     if (this.ownEventIds.has(upstreamId(e.event_id)) || code === 'response_cancel_not_active') {
       this.o.logger.debug({ code }, `OpenAI Realtime: ${message}`);
-      if (this.createDeferred && this.activeResponseId === null && code === 'response_cancel_not_active') this.sendResponseCreate();
+      if (this.createDeferred && this.activeResponseId === null && code === 'response_cancel_not_active' && this.createRefusals <= MAX_CREATE_REFUSALS) this.sendResponseCreate();
       return;
     }
     this.o.logger.warn({ code, type: upstreamId(e.type) }, `OpenAI Realtime error: ${message}`);
@@ -436,6 +449,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
 
   sendText(text: string): void {
     this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
+    this.createRefusals = 0;
     const active = this.activeResponseId;
     if (active && !this.cancelled.has(active)) {
       // A response exists but has not spoken yet (a speaking one was interrupted by the session
