@@ -69,6 +69,8 @@ interface Turn {
   waitTimer: NodeJS.Timeout | null;
   /** The oldest undispatched audio has waited WINDOW_MAX_WAIT_MS. */
   windowDue: boolean;
+  /** The agent's conversation item ids for this response (latest seen), forwarded as is. */
+  itemIds: { itemId?: string; previousItemId?: string };
 }
 
 const MAX_TURN_AUDIO_SAMPLES = OUTPUT_SAMPLE_RATE * 600; // 10 minutes per response
@@ -205,9 +207,10 @@ export class Session {
       if (this.receiving) this.appendAudio(this.receiving, pcm);
       else this.log.debug({ bytes: pcm.length }, 'agent audio outside a response dropped');
     });
-    agent.on('transcriptDelta', ({ text }) => {
+    agent.on('transcriptDelta', ({ text, itemId, previousItemId }) => {
       const turn = this.receiving;
       if (!turn) return;
+      if (itemId) turn.itemIds = { itemId, ...(previousItemId && { previousItemId }) };
       for (const w of turn.transcript.push(text)) this.sendWord(turn, w.text, w.startMs, w.endMs);
     });
     agent.on('responseEnd', ({ transcript }) => {
@@ -224,9 +227,9 @@ export class Session {
       if (this.turns[0] === turn) this.announceEnd(turn);
       this.schedule();
     });
-    agent.on('userTranscript', ({ text }) => {
+    agent.on('userTranscript', ({ text, itemId }) => {
       const now = Date.now();
-      this.send({ type: 'transcript_done', text, role: 'user', turnId: `user_${now}`, timestamp: now });
+      this.send({ type: 'transcript_done', text, role: 'user', turnId: `user_${now}`, timestamp: now, ...(itemId && { itemId }) });
     });
     agent.on('interrupted', () => this.interrupt('agent'));
     agent.on('toolCall', (call) => {
@@ -286,14 +289,14 @@ export class Session {
       seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`, transcript: new TurnTranscript(),
       ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
       inflight: false, agentDone: false, started: false, framesSent: 0, finalText: null,
-      waitTimer: null, windowDue: false,
+      waitTimer: null, windowDue: false, itemIds: {},
     };
   }
 
   private sendWord(turn: Turn, text: string, startMs: number, endMs: number): void {
     this.send({
       type: 'transcript_delta', text, role: 'assistant', turnId: turn.turnId, sessionId: this.id,
-      timestamp: Date.now(), startOffset: Math.round(startMs), endOffset: Math.round(endMs),
+      timestamp: Date.now(), startOffset: Math.round(startMs), endOffset: Math.round(endMs), ...turn.itemIds,
     });
   }
 
@@ -446,7 +449,7 @@ export class Session {
   private finishTurn(turn: Turn): void {
     const now = Date.now();
     if (turn.started) this.send({ type: 'audio_end', sessionId: this.id, turnId: turn.turnId, timestamp: now });
-    this.send({ type: 'transcript_done', text: turn.finalText ?? turn.transcript.text, role: 'assistant', turnId: turn.turnId, timestamp: now });
+    this.send({ type: 'transcript_done', text: turn.finalText ?? turn.transcript.text, role: 'assistant', turnId: turn.turnId, timestamp: now, ...(turn.itemIds.itemId && { itemId: turn.itemIds.itemId }) });
     this.send({ type: 'avatar_state', state: 'Listening' });
     this.o.metrics.turnsCompleted++;
     this.turns.shift();
@@ -471,7 +474,7 @@ export class Session {
     const now = Date.now();
     this.send({ type: 'interrupt', turnId: playing.turnId, offsetMs, timestamp: now });
     this.send({ type: 'avatar_state', state: 'Listening' });
-    this.send({ type: 'transcript_done', text: playing.transcript.spokenBy(offsetMs), role: 'assistant', turnId: playing.turnId, timestamp: now, interrupted: true });
+    this.send({ type: 'transcript_done', text: playing.transcript.spokenBy(offsetMs), role: 'assistant', turnId: playing.turnId, timestamp: now, interrupted: true, ...(playing.itemIds.itemId && { itemId: playing.itemIds.itemId }) });
     this.o.pacer.drop(this.key, playing.seq);
     this.o.metrics.turnsInterrupted++;
     this.log.debug({ reason, turnId: playing.turnId, offsetMs }, 'turn interrupted');

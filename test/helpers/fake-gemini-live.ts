@@ -35,11 +35,17 @@ const PATH = /^\/+ws\/google\.ai\.generativelanguage\.(v\d+\w*)\.GenerativeServi
  * (`<baseUrl>/ws/google.ai.generativelanguage.<version>.GenerativeService.BidiGenerateContent?key=…`;
  * the SDK's URL has a double slash after the host, which the real service tolerates and so does
  * this fake). Answers `setup` with `setupComplete`, records every client message, and is scripted
- * by the test for everything else.
+ * by the test for everything else. A `setup` that resumes with a handle in `expiredHandles` is
+ * refused the way the service refuses a resumption it cannot honour: the socket closes with an
+ * error before any `setupComplete`.
  */
 export class FakeGeminiLive {
   readonly conns: LiveConn[] = [];
   onMessage: ((conn: LiveConn, msg: Msg) => void) | null = null;
+  /** Called as soon as a connection is accepted, before the client sent anything. */
+  onConnect: ((conn: LiveConn) => void) | null = null;
+  /** Session-resumption handles that are no longer valid. */
+  readonly expiredHandles = new Set<string>();
   private readonly waiters = new Waiters('fake Gemini Live');
 
   private constructor(private readonly http: Server, private readonly wss: WebSocketServer) {}
@@ -68,12 +74,15 @@ export class FakeGeminiLive {
       send: (msg, binary = false) => ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg), { binary }),
     };
     this.conns.push(conn);
+    this.onConnect?.(conn);
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString()) as Msg;
       conn.received.push(msg);
       if (conn.setup === null && msg.setup) {
         conn.setup = msg.setup as Msg;
-        conn.send({ setupComplete: {} }, true);
+        const handle = (conn.setup.sessionResumption as Msg | undefined)?.handle;
+        if (typeof handle === 'string' && this.expiredHandles.has(handle)) ws.close(1008, 'Session resumption handle is invalid or has expired.');
+        else conn.send({ setupComplete: {} }, true);
       }
       this.onMessage?.(conn, msg);
       this.waiters.wake();
@@ -109,6 +118,11 @@ export class FakeGeminiLive {
     if (opts.noEnd) return;
     conn.send({ serverContent: { generationComplete: true } });
     conn.send({ serverContent: { turnComplete: true }, usageMetadata: { totalTokenCount: 42 } });
+  }
+
+  /** The service announces it will close this connection (`goAway`). */
+  goAway(conn: LiveConn, timeLeft = '10s'): void {
+    conn.send({ goAway: { timeLeft } });
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export interface RealtimeConn {
   authorization: string | undefined;
   betaHeader: string | undefined;
   received: Event[];
+  /** Responses this connection created (`response.created` sent) and has not finished yet. */
+  active: Set<string>;
   send(ev: unknown): void;
 }
 
@@ -31,6 +33,11 @@ export interface SpeakOptions {
   beta?: boolean;
   /** Stop before `response.done` (the response stays active). */
   noDone?: boolean;
+  /** `response.done` status (default `completed`) and its `status_details`. */
+  status?: 'completed' | 'failed' | 'incomplete';
+  statusDetails?: Record<string, unknown>;
+  /** `previous_item_id` of the assistant item (`conversation.item.added`); null when absent. */
+  previousItemId?: string;
 }
 
 /**
@@ -38,13 +45,18 @@ export interface SpeakOptions {
  * self-signed certificate for 127.0.0.1 in a temporary folder; start the server under test with
  * `NODE_EXTRA_CA_CERTS=<caFile>` so it trusts it. Speaks the Realtime event protocol: sends
  * `session.created` on connect, answers `session.update` with `session.updated`, records every
- * client event, and is scripted by the test for everything else.
+ * client event, and is scripted by the test for everything else — except what the real service
+ * does on its own about active responses (set `strictResponses = false` to script that too): it
+ * refuses a `response.create` while a response it created is not done
+ * (`conversation_already_has_active_response`), and answers `response.cancel` with that
+ * response's `response.done` (`cancelled`), or `response_cancel_not_active` when none is active.
  */
 export class FakeOpenAIRealtime {
   readonly conns: RealtimeConn[] = [];
   /** HTTP status to refuse the next upgrade with (e.g. 401), once. */
   rejectNext: number | null = null;
   onEvent: ((conn: RealtimeConn, ev: Event) => void) | null = null;
+  strictResponses = true;
   private readonly waiters = new Waiters('fake OpenAI Realtime');
 
   private constructor(
@@ -55,22 +67,45 @@ export class FakeOpenAIRealtime {
   ) {
     wss.on('connection', (ws, req) => {
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+      const active = new Set<string>();
       const conn: RealtimeConn = {
         ws, model: url.searchParams.get('model'), authorization: req.headers.authorization,
-        betaHeader: req.headers['openai-beta'] as string | undefined, received: [],
-        send: (ev) => ws.send(typeof ev === 'string' ? ev : JSON.stringify(ev)),
+        betaHeader: req.headers['openai-beta'] as string | undefined, received: [], active,
+        send: (ev) => {
+          const text = typeof ev === 'string' ? ev : JSON.stringify(ev);
+          trackActive(active, ev);
+          ws.send(text);
+        },
       };
       this.conns.push(conn);
       ws.on('message', (data) => {
         const ev = JSON.parse(data.toString()) as Event;
         conn.received.push(ev);
         if (ev.type === 'session.update') conn.send({ type: 'session.updated', event_id: 'evt_su', session: ev.session });
+        if (this.strictResponses) this.actAsService(conn, ev);
         this.onEvent?.(conn, ev);
         this.waiters.wake();
       });
       conn.send({ type: 'session.created', event_id: 'evt_sc', session: { id: `sess_${this.conns.length}`, type: 'realtime', model: conn.model } });
       this.waiters.wake();
     });
+  }
+
+  /** What the real service does by itself about active responses (see the class comment). */
+  private actAsService(conn: RealtimeConn, ev: Event): void {
+    const eventId = typeof ev.event_id === 'string' ? ev.event_id : null;
+    if (ev.type === 'response.create' && conn.active.size > 0) {
+      const busy = [...conn.active][0];
+      conn.send({ type: 'error', event_id: 'evt_busy', error: { type: 'invalid_request_error', code: 'conversation_already_has_active_response', message: `Conversation already has an active response in progress: ${busy}. Wait until the response is finished before creating a new one.`, param: null, event_id: eventId } });
+      ev.refused = true;
+    } else if (ev.type === 'response.cancel') {
+      const id = typeof ev.response_id === 'string' ? ev.response_id : [...conn.active][0];
+      if (id !== undefined && conn.active.has(id)) {
+        conn.send({ type: 'response.done', event_id: 'evt_cancelled', response: { id, object: 'realtime.response', status: 'cancelled', status_details: { type: 'cancelled', reason: 'client_cancelled' }, output: [] } });
+      } else {
+        conn.send({ type: 'error', event_id: 'evt_nocancel', error: { type: 'invalid_request_error', code: 'response_cancel_not_active', message: 'Cancellation failed: no active response found', param: null, event_id: eventId } });
+      }
+    }
   }
 
   static async start(): Promise<FakeOpenAIRealtime> {
@@ -122,7 +157,9 @@ export class FakeOpenAIRealtime {
     const transcriptDelta = opts.beta ? 'response.audio_transcript.delta' : 'response.output_audio_transcript.delta';
     const ids = { response_id: responseId, item_id: itemId, output_index: 0, content_index: 0 };
     conn.send({ type: 'response.created', event_id: 'e1', response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] } });
-    conn.send({ type: 'response.output_item.added', event_id: 'e2', response_id: responseId, output_index: 0, item: { id: itemId, type: 'message', role: 'assistant', status: 'in_progress', content: [] } });
+    const assistantItem = { id: itemId, type: 'message', role: 'assistant', status: 'in_progress', content: [] };
+    conn.send({ type: 'response.output_item.added', event_id: 'e2', response_id: responseId, output_index: 0, item: assistantItem });
+    conn.send({ type: opts.beta ? 'conversation.item.created' : 'conversation.item.added', event_id: 'e2b', previous_item_id: opts.previousItemId ?? null, item: assistantItem });
     for (const [i, w] of (opts.words ?? []).entries()) conn.send({ type: transcriptDelta, event_id: `t${i}`, ...ids, delta: i === 0 ? w : ` ${w}` });
     const chunk = opts.chunkBytes ?? 4800;
     for (let at = 0; at < pcm.length; at += chunk) {
@@ -133,7 +170,18 @@ export class FakeOpenAIRealtime {
     if (opts.noDone) return;
     conn.send({ type: opts.beta ? 'response.audio.done' : 'response.output_audio.done', event_id: 'e3', ...ids });
     conn.send({ type: opts.beta ? 'response.audio_transcript.done' : 'response.output_audio_transcript.done', event_id: 'e4', ...ids, transcript: (opts.words ?? []).join(' ') });
-    conn.send({ type: 'response.done', event_id: 'e5', response: { id: responseId, object: 'realtime.response', status: 'completed', output: [{ id: itemId, type: 'message', role: 'assistant' }] } });
+    conn.send({
+      type: 'response.done', event_id: 'e5',
+      response: { id: responseId, object: 'realtime.response', status: opts.status ?? 'completed', ...(opts.statusDetails && { status_details: opts.statusDetails }), output: [{ id: itemId, type: 'message', role: 'assistant' }] },
+    });
+  }
+
+  /** A response that ends `failed` or `incomplete` before saying anything (e.g. quota exceeded). */
+  failResponse(conn: RealtimeConn, status: 'failed' | 'incomplete', statusDetails: Record<string, unknown>): string {
+    const id = `resp_${Math.random().toString(16).slice(2, 10)}`;
+    conn.send({ type: 'response.created', event_id: 'x1', response: { id, object: 'realtime.response', status: 'in_progress', output: [] } });
+    conn.send({ type: 'response.done', event_id: 'x2', response: { id, object: 'realtime.response', status, status_details: statusDetails, output: [] } });
+    return id;
   }
 
   /** A response that calls one function (GA events), then ends. */
@@ -156,4 +204,23 @@ export class FakeOpenAIRealtime {
     await new Promise<void>((resolve) => this.https.close(() => resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Keeps `active` in step with the `response.created` / `response.done` the fake sends. */
+function trackActive(active: Set<string>, ev: unknown): void {
+  let obj = ev;
+  if (typeof ev === 'string') {
+    if (ev.length > 4096 || !ev.includes('"response.')) return;
+    try {
+      obj = JSON.parse(ev);
+    } catch {
+      return;
+    }
+  }
+  if (typeof obj !== 'object' || obj === null) return;
+  const e = obj as { type?: unknown; response?: { id?: unknown } };
+  const id = typeof e.response?.id === 'string' ? e.response.id : null;
+  if (id === null) return;
+  if (e.type === 'response.created') active.add(id);
+  else if (e.type === 'response.done') active.delete(id);
 }

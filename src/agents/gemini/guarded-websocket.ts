@@ -1,11 +1,23 @@
 import WebSocket from 'ws';
-import { GoogleGenAI, Live } from '@google/genai';
+import { GoogleGenAI, Live, LiveServerMessage } from '@google/genai';
 import type { Logger } from 'pino';
+import { IgnoredUpstreamLog } from '../upstream-fields.js';
 
 /**
- * The WebSocket under `@google/genai`'s Live client, with one change: a frame that is not a JSON
- * object is dropped here. The SDK parses every frame inside a promise nobody awaits, so a single
- * malformed frame from upstream would become an unhandled rejection and stop the whole server.
+ * Frames that arrive before the SDK sent its `setup` are held back (at most this many): the SDK's
+ * message callback reads its session object, which does not exist yet at that point.
+ */
+const MAX_FRAMES_BEFORE_SETUP = 64;
+
+/**
+ * The WebSocket under `@google/genai`'s Live client, guarding the SDK against upstream frames it
+ * would crash on. The SDK handles every frame inside a promise nobody awaits, so any exception
+ * there becomes an unhandled rejection that stops the whole server:
+ * - a frame that is not a JSON object (it calls JSON.parse unguarded) is dropped here;
+ * - a top-level key that exists on the SDK's `LiveServerMessage` prototype (`text` and `data`
+ *   are getters without setters, `__proto__` would replace the prototype) is removed here,
+ *   because the SDK copies the frame onto such an object with Object.assign;
+ * - frames that arrive before the SDK sent its `setup` are delivered after it (see above).
  */
 interface SdkCallbacks {
   onopen: () => void;
@@ -16,13 +28,18 @@ interface SdkCallbacks {
 
 class GuardedWebSocket {
   private ws: WebSocket | undefined;
+  private setupSent = false;
+  private held: string[] = [];
+  private readonly ignored: IgnoredUpstreamLog;
 
   constructor(
     private readonly url: string,
     private readonly headers: Record<string, string>,
     private readonly callbacks: SdkCallbacks,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.ignored = new IgnoredUpstreamLog(log, 'Gemini Live');
+  }
 
   connect(): void {
     const ws = new WebSocket(this.url, { headers: this.headers, handshakeTimeout: 10_000, maxPayload: 16 << 20 });
@@ -31,25 +48,54 @@ class GuardedWebSocket {
     ws.on('error', (err) => this.callbacks.onerror({ type: 'error', message: err.message, error: err }));
     ws.on('close', (code, reason) => this.callbacks.onclose({ code, reason: reason.toString('utf8') }));
     ws.on('message', (data) => {
-      // Gemini sends its JSON in binary frames as well as text frames.
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
-      let parsed: unknown;
       try {
-        parsed = JSON.parse(text);
+        const text = this.checked(data);
+        if (text === null) return;
+        if (this.setupSent) this.callbacks.onmessage({ data: text });
+        else if (this.held.length < MAX_FRAMES_BEFORE_SETUP) this.held.push(text);
+        else this.ignored.note('a frame before setup beyond the first few');
       } catch {
-        this.log.warn({ bytes: text.length }, 'Gemini Live sent a frame that is not JSON; ignored');
-        return;
+        // Nothing thrown here may escape: the socket's 'message' handler has no other catcher.
+        this.ignored.note('a frame that could not be handled');
       }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        this.log.warn('Gemini Live sent JSON that is not an object; ignored');
-        return;
-      }
-      this.callbacks.onmessage({ data: text });
     });
+  }
+
+  /** The frame as JSON text the SDK can take safely, or null when it must be dropped. */
+  private checked(data: WebSocket.RawData): string | null {
+    // Gemini sends its JSON in binary frames as well as text frames.
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      this.ignored.note('a frame that is not JSON', { bytes: text.length });
+      return null;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.ignored.note('JSON that is not an object');
+      return null;
+    }
+    const clashing = Object.keys(parsed).filter((k) => k in LiveServerMessage.prototype);
+    if (clashing.length === 0) return text;
+    this.ignored.note('top-level fields the SDK cannot take', { fields: clashing.slice(0, 5).map((k) => k.slice(0, 40)) });
+    const rest = parsed as Record<string, unknown>;
+    for (const k of clashing) delete rest[k];
+    try {
+      return JSON.stringify(rest);
+    } catch {
+      this.ignored.note('a frame too deeply nested to pass on');
+      return null;
+    }
   }
 
   send(message: string): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(message);
+    if (!this.setupSent) {
+      // The SDK's first message is its `setup`: it is ready for server frames from now on.
+      this.setupSent = true;
+      for (const text of this.held.splice(0)) this.callbacks.onmessage({ data: text });
+    }
   }
 
   close(): void {

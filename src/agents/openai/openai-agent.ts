@@ -5,9 +5,15 @@ import type { Logger } from 'pino';
 import { OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
 import { Reconnector } from '../reconnect.js';
 import type { Agent, AgentEvents } from '../agent.js';
-import { TOOL_RESULT, isRecord, toolArguments, type ToolDefinition } from '../tools.js';
+import { TOOL_RESULT, isRecord, type ToolDefinition } from '../tools.js';
 import { sessionUpdate, type OpenAISettings } from './settings.js';
 import { redactSecrets } from '../redact-secrets.js';
+import {
+  IgnoredUpstreamLog, MAX_RESPONSE_TEXT_CHARS, checkedToolCall, decodeUpstreamAudio, upstreamErrorText, upstreamId, upstreamText,
+} from '../upstream-fields.js';
+import { takeOverRealtimeFrames, type RealtimeEvent } from './realtime-frames.js';
+import { addTurnAudio, newRealtimeTurn, truncationEvents, type RealtimeTurn } from './realtime-turn.js';
+import { BoundedIdMap, BoundedIdSet } from '../bounded-ids.js';
 
 export interface OpenAIRealtimeAgentOptions {
   /** Holds the API key and base URL; shared by the sessions of one server. */
@@ -25,28 +31,12 @@ export interface OpenAIRealtimeAgentOptions {
   connectTimeoutMs?: number;
 }
 
-/** Bytes of 24 kHz PCM16 per millisecond. */
-const BYTES_PER_MS = (OUTPUT_SAMPLE_RATE * 2) / 1000;
 /** Text typed while reconnecting is delivered afterwards (bounded); microphone audio is not. */
 const MAX_OUTBOX = 32;
-/** Remembered ids (cancelled responses, handled calls, own event ids) — only recent ones matter. */
-const MAX_REMEMBERED = 64;
-
-/**
- * What the client hears as one turn: one response, or a chain of them when a response called a
- * tool and the follow-up response (after the tool output) continues speaking.
- */
-interface Turn {
-  id: string;
-  responseIds: Set<string>;
-  /** Assistant audio items in arrival order, with the bytes received for each. */
-  items: Array<{ itemId: string; bytes: number }>;
-  transcript: string;
-  /** `responseStart` emitted (first audio or transcript arrived). */
-  started: boolean;
-  /** Still receiving; false once ended (kept for truncation while the client plays it). */
-  open: boolean;
-}
+/** OpenAI refuses a `response.create` while another response is active (until its `response.done`). */
+const ACTIVE_RESPONSE_CODE = 'conversation_already_has_active_response';
+/** Refusals in a row (no `response.done` between) after which a deferred create just waits. */
+const MAX_CREATE_REFUSALS = 3;
 
 /**
  * OpenAI Realtime over WebSocket (the `openai` package's `OpenAIRealtimeWS`, GA interface).
@@ -55,6 +45,18 @@ interface Turn {
  * Interrupts: `input_audio_buffer.speech_started` → `interrupted`; on `cancelResponse(offsetMs)`
  * the active response is cancelled and the assistant item being played is truncated to what the
  * client heard, so the model forgets the unspoken rest.
+ *
+ * Typed text while a response is active but has not spoken yet (the session has nothing to
+ * interrupt): that response is cancelled first and the new `response.create` waits for its
+ * `response.done`, because OpenAI refuses a second active response. A `response.create` refused
+ * for that reason anyway (a race with server VAD or a barge-in cancel) is sent again once the
+ * active response is done; the client never sees that refusal.
+ *
+ * A response that ends `failed` or `incomplete` (quota, content filter, token limit) ends the turn
+ * with what already arrived, and the client gets an `AGENT_ERROR` saying why.
+ *
+ * Every server event is untrusted (see realtime-frames.ts and upstream-fields.ts): wrongly typed
+ * or oversized fields make the event (or the field) ignored and logged, never an exception.
  *
  * Upstream close: a non-fatal `AGENT_DISCONNECTED` error, then reconnects with backoff (a new
  * Realtime session, configured again; the conversation so far is not carried over). After
@@ -68,20 +70,30 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
   private closing = false;
   private readonly reconnector: Reconnector;
   private outbox: object[] = [];
-  private turn: Turn | null = null;
+  private turn: RealtimeTurn | null = null;
   private activeResponseId: string | null = null;
-  private readonly cancelled = new BoundedSet();
-  private readonly handledCalls = new BoundedSet();
-  private readonly ownEventIds = new BoundedSet();
-  private readonly callNames = new Map<string, string>();
+  private readonly cancelled = new BoundedIdSet();
+  private readonly handledCalls = new BoundedIdSet();
+  private readonly ownEventIds = new BoundedIdSet();
+  private readonly callNames = new BoundedIdMap();
   /** Responses that called a tool: a follow-up `response.create` goes out when they finish. */
-  private readonly toolResponses = new BoundedSet();
+  private readonly toolResponses = new BoundedIdSet();
   private eventSeq = 0;
   private uncommittedAudio = false;
   private droppedAudioChunks = 0;
+  /** A `response.create` waits until no response is active (see the class comment). */
+  private createDeferred = false;
+  /** `response.create`s refused since the last `response.done` or user message. */
+  private createRefusals = 0;
+  /** Conversation item → the item before it (`previous_item_id`), for transcripts. */
+  private readonly previousItemIds = new BoundedIdMap();
+  private readonly declaredTools: ReadonlySet<string>;
+  private readonly ignored: IgnoredUpstreamLog;
 
   constructor(private readonly o: OpenAIRealtimeAgentOptions) {
     super();
+    this.declaredTools = new Set(o.tools.map((t) => t.name));
+    this.ignored = new IgnoredUpstreamLog(o.logger, 'OpenAI Realtime');
     this.reconnector = new Reconnector({
       open: () => this.open(),
       onGiveUp: () => this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to OpenAI Realtime was lost and could not be restored', fatal: true }),
@@ -124,21 +136,21 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       const timer = setTimeout(() => fail('no session.created in time'), this.o.connectTimeoutMs ?? 10_000);
       timer.unref();
       rt.on('error', (err) => {
-        // Server `error` events arrive through 'event' too and are handled there.
-        if (err.error) return;
-        if (!settled) return fail(err.message);
-        logger.warn(this.redact(`OpenAI Realtime socket: ${err.message}`));
+        // Socket errors only: server `error` events are parsed by takeOverRealtimeFrames.
+        const why = String(err?.message);
+        if (!settled) return fail(why);
+        logger.warn(this.redact(`OpenAI Realtime socket: ${why}`));
       });
-      rt.on('event', (ev) => {
-        const event = ev as unknown;
-        if (!settled && isRecord(event) && (event.type === 'session.created' || event.type === 'session.updated')) {
+      takeOverRealtimeFrames(rt, (event) => {
+        if (this.rt !== rt) return; // a socket we already gave up on
+        if (!settled && (event.type === 'session.created' || event.type === 'session.updated')) {
           settled = true;
           clearTimeout(timer);
           this.ready = true;
           resolve();
         }
         this.onEvent(event);
-      });
+      }, this.ignored);
       rt.socket.once('open', () => {
         rt.send(sessionUpdate(settings, this.o.instructions, this.o.tools) as never);
         const queued = this.outbox;
@@ -157,6 +169,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     this.rt = null;
     this.ready = false;
     this.activeResponseId = null;
+    this.createDeferred = false;
     // The client plays out what already arrived; the rest of that response is gone.
     if (this.turn?.open) this.endTurn(this.turn);
     this.o.logger.warn({ code }, 'OpenAI Realtime connection closed; reconnecting');
@@ -191,39 +204,33 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
 
   // ---- server events ---------------------------------------------------------------------
 
-  private onEvent(ev: unknown): void {
-    if (!isRecord(ev) || typeof ev.type !== 'string') {
-      this.o.logger.debug('OpenAI Realtime sent an event without a type; ignored');
-      return;
-    }
+  private onEvent(ev: RealtimeEvent): void {
     try {
       this.dispatch(ev.type, ev);
     } catch (err) {
       // A malformed event must never take the session (or the server) down.
-      this.o.logger.warn({ type: ev.type, err: this.redact((err as Error).message) }, 'OpenAI Realtime event could not be handled; ignored');
+      this.ignored.note('an event that could not be handled', { type: ev.type, err: this.redact(String((err as Error)?.message)) });
     }
   }
 
   private dispatch(type: string, ev: Record<string, unknown>): void {
     switch (type) {
       case 'response.created': {
-        const id = str(isRecord(ev.response) ? ev.response.id : undefined);
-        if (!id) return;
+        const id = upstreamId(isRecord(ev.response) ? ev.response.id : undefined);
+        if (!id) return this.ignored.note('response.created without a response id');
         this.activeResponseId = id;
         this.turnFor(id);
         return;
       }
       case 'response.output_audio.delta':
       case 'response.audio.delta': {
-        const responseId = str(ev.response_id);
-        const itemId = str(ev.item_id);
-        if (typeof ev.delta !== 'string' || this.cancelled.has(responseId)) return;
-        const pcm = Buffer.from(ev.delta, 'base64');
+        const responseId = upstreamId(ev.response_id);
+        if (this.cancelled.has(responseId)) return;
+        const pcm = decodeUpstreamAudio(ev.delta);
+        if (!pcm) return this.ignored.note('an audio delta that is not base64', { type });
         if (pcm.length === 0) return;
         const turn = this.turnFor(responseId);
-        const last = turn.items[turn.items.length - 1];
-        if (last && last.itemId === itemId) last.bytes += pcm.length;
-        else turn.items.push({ itemId, bytes: pcm.length });
+        addTurnAudio(turn, upstreamId(ev.item_id), pcm.length);
         this.startTurn(turn);
         this.emit('audio', pcm);
         return;
@@ -232,25 +239,40 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       case 'response.audio_transcript.delta':
       case 'response.output_text.delta':
       case 'response.text.delta': {
-        const responseId = str(ev.response_id);
-        if (typeof ev.delta !== 'string' || ev.delta === '' || this.cancelled.has(responseId)) return;
+        const responseId = upstreamId(ev.response_id);
+        const delta = upstreamText(ev.delta);
+        if (delta === '' || this.cancelled.has(responseId)) return;
         const turn = this.turnFor(responseId);
+        if (turn.transcript.length + delta.length > MAX_RESPONSE_TEXT_CHARS) {
+          if (!turn.textCapped) this.ignored.note(`more than ${MAX_RESPONSE_TEXT_CHARS} characters of text in one response`);
+          turn.textCapped = true;
+          return;
+        }
         this.startTurn(turn);
-        turn.transcript += ev.delta;
-        this.emit('transcriptDelta', { text: ev.delta });
+        turn.transcript += delta;
+        const itemId = upstreamId(ev.item_id);
+        const previousItemId = this.previousItemIds.get(itemId);
+        this.emit('transcriptDelta', { text: delta, ...(itemId && { itemId }), ...(previousItemId && { previousItemId }) });
+        return;
+      }
+      case 'conversation.item.added':
+      case 'conversation.item.created': {
+        const itemId = upstreamId(isRecord(ev.item) ? ev.item.id : undefined);
+        const previous = upstreamId(ev.previous_item_id);
+        if (itemId && previous) this.previousItemIds.set(itemId, previous);
         return;
       }
       case 'response.output_item.added':
       case 'response.output_item.done': {
         const item = ev.item;
         if (!isRecord(item) || item.type !== 'function_call') return;
-        const callId = str(item.call_id);
-        if (typeof item.name === 'string') this.callNames.set(callId, item.name);
-        if (type === 'response.output_item.done') this.onFunctionCall(str(ev.response_id), callId, item.name, item.arguments);
+        const callId = upstreamId(item.call_id);
+        if (callId && typeof item.name === 'string' && this.declaredTools.has(item.name)) this.callNames.set(callId, item.name);
+        if (type === 'response.output_item.done') this.onFunctionCall(upstreamId(ev.response_id), callId, item.name, item.arguments);
         return;
       }
       case 'response.function_call_arguments.done':
-        this.onFunctionCall(str(ev.response_id), str(ev.call_id), ev.name, ev.arguments);
+        this.onFunctionCall(upstreamId(ev.response_id), upstreamId(ev.call_id), ev.name, ev.arguments);
         return;
       case 'response.done':
         this.onResponseDone(ev.response);
@@ -263,11 +285,25 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       case 'input_audio_buffer.committed':
         this.uncommittedAudio = false;
         return;
-      case 'conversation.item.input_audio_transcription.completed': {
-        const text = typeof ev.transcript === 'string' ? ev.transcript.trim() : '';
-        if (text) this.emit('userTranscript', { text });
+      case 'conversation.item.input_audio_transcription.delta': {
+        const text = upstreamText(ev.delta);
+        const itemId = upstreamId(ev.item_id);
+        if (text) this.emit('userTranscriptDelta', { text, ...(itemId && { itemId }) });
         return;
       }
+      case 'conversation.item.input_audio_transcription.completed': {
+        const text = upstreamText(ev.transcript).trim();
+        const itemId = upstreamId(ev.item_id);
+        if (text) this.emit('userTranscript', { text, ...(itemId && { itemId }) });
+        return;
+      }
+      case 'conversation.item.input_audio_transcription.failed':
+        // The user's words are not shown; the model still heard the audio and answers it.
+        this.o.logger.warn(
+          { itemId: upstreamId(ev.item_id), code: upstreamId(isRecord(ev.error) ? ev.error.code : undefined) },
+          this.redact(`OpenAI Realtime could not transcribe the user: ${upstreamErrorText(ev.error)}`),
+        );
+        return;
       case 'error':
         this.onServerError(ev.error);
         return;
@@ -282,77 +318,149 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
   }
 
   /** The turn a response's output belongs to: the open one, or a new one. */
-  private turnFor(responseId: string): Turn {
+  private turnFor(responseId: string): RealtimeTurn {
     let turn = this.turn;
     if (!turn || !turn.open) {
-      turn = { id: responseId || `resp_${Date.now()}`, responseIds: new Set(), items: [], transcript: '', started: false, open: true };
+      turn = newRealtimeTurn(responseId);
       this.turn = turn;
     }
     if (responseId) turn.responseIds.add(responseId);
     return turn;
   }
 
-  private startTurn(turn: Turn): void {
+  private startTurn(turn: RealtimeTurn): void {
     if (turn.started) return;
     turn.started = true;
     this.emit('responseStart', { responseId: turn.id });
   }
 
-  private endTurn(turn: Turn): void {
+  private endTurn(turn: RealtimeTurn): void {
     if (!turn.open) return;
     turn.open = false;
     if (turn.started) this.emit('responseEnd', { responseId: turn.id, transcript: turn.transcript });
   }
 
   private onFunctionCall(responseId: string, callId: string, rawName: unknown, rawArgs: unknown): void {
+    if (!callId || this.handledCalls.has(callId) || this.cancelled.has(responseId)) return;
     const name = typeof rawName === 'string' && rawName ? rawName : this.callNames.get(callId);
-    if (!callId || !name || this.handledCalls.has(callId) || this.cancelled.has(responseId)) return;
+    const call = checkedToolCall(name, rawArgs, this.declaredTools);
+    if (!call) {
+      // Not one of our tools (the model can call nothing else): nothing for the widget.
+      if (typeof name === 'string' && name) this.ignored.note('a call of an undeclared tool', { callId });
+      return;
+    }
     this.handledCalls.add(callId);
     this.callNames.delete(callId);
     if (responseId) this.toolResponses.add(responseId);
-    this.emit('toolCall', { name, arguments: toolArguments(rawArgs) });
+    this.emit('toolCall', call);
     this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: JSON.stringify(TOOL_RESULT) } });
   }
 
   private onResponseDone(response: unknown): void {
-    if (!isRecord(response)) return;
-    const id = str(response.id);
+    if (!isRecord(response)) return this.ignored.note('response.done without a response object');
+    const id = upstreamId(response.id);
+    const status = upstreamText(response.status);
     if (Array.isArray(response.output)) {
       for (const item of response.output) {
-        if (isRecord(item) && item.type === 'function_call') this.onFunctionCall(id, str(item.call_id), item.name, item.arguments);
+        if (isRecord(item) && item.type === 'function_call') this.onFunctionCall(id, upstreamId(item.call_id), item.name, item.arguments);
       }
     }
     if (this.activeResponseId === id) this.activeResponseId = null;
+    this.createRefusals = 0;
+    // A response.create that had to wait for this response goes out now.
+    if (this.createDeferred && this.activeResponseId === null) this.sendResponseCreate();
     if (this.cancelled.has(id)) return;
     const turn = this.turn;
-    if (!turn || !turn.open || (id && !turn.responseIds.has(id))) return;
-    if (this.toolResponses.has(id) && response.status === 'completed') {
+    const ownTurn = turn !== null && turn.open && (!id || turn.responseIds.has(id));
+    if (status === 'failed' || status === 'incomplete') {
+      // The client plays what already arrived, then hears why the answer stopped.
+      if (ownTurn) this.endTurn(turn);
+      this.reportUnfinished(id, status, response.status_details);
+      return;
+    }
+    if (!ownTurn) return;
+    if (this.toolResponses.has(id) && status === 'completed') {
       // The model called a tool and got its output: let it go on speaking in the same turn.
-      this.send({ type: 'response.create' });
+      this.sendResponseCreate();
       return;
     }
     this.endTurn(turn);
   }
 
+  private reportUnfinished(responseId: string, status: string, details: unknown): void {
+    const d = isRecord(details) ? details : {};
+    const reason = status === 'failed' ? upstreamErrorText(d.error, upstreamText(d.reason) || 'no reason given') : upstreamText(d.reason).slice(0, 100) || 'no reason given';
+    const message = this.redact(`OpenAI Realtime response ${status}: ${reason}`);
+    this.o.logger.warn({ responseId, status }, message);
+    this.emit('error', { code: 'AGENT_ERROR', message, fatal: false });
+  }
+
   private onServerError(error: unknown): void {
     const e = isRecord(error) ? error : {};
-    const code = str(e.code);
-    const message = this.redact(typeof e.message === 'string' ? e.message : 'unknown error');
-    // Errors caused by our own cancel/truncate racing the server (the response already ended,
-    // the server already truncated on VAD) change nothing for the user.
-    if (this.ownEventIds.has(str(e.event_id)) || code === 'response_cancel_not_active') {
-      this.o.logger.debug({ code }, `OpenAI Realtime: ${message}`);
+    const code = upstreamId(e.code);
+    const message = this.redact(upstreamErrorText(error));
+    if (code === ACTIVE_RESPONSE_CODE) {
+      // Our response.create met a response still active (server VAD started one, or a cancel has
+      // not finished yet): send it again when that response is done. A response that has not
+      // spoken yet is cancelled, as typed text would have done had we known of it.
+      this.o.logger.debug({ code }, 'OpenAI Realtime: response.create deferred until the active response is done');
+      this.createDeferred = true;
+      // Bounded: a service that keeps refusing yet reports nothing active must not make us loop.
+      if (++this.createRefusals > MAX_CREATE_REFUSALS) return;
+      const active = this.activeResponseId;
+      if (active) {
+        if (!this.turn?.started) this.cancelActive(active);
+      } else {
+        // Active, yet we never heard of it (its response.created is late or was unusable): it
+        // has said nothing to the user, so it goes, like any silent response before typed text.
+        this.send({ type: 'response.cancel', event_id: this.ownEventId('cancel') }, false);
+      }
       return;
     }
-    this.o.logger.warn({ code, type: e.type }, `OpenAI Realtime error: ${message}`);
+    // Errors caused by our own cancel/truncate racing the server (the response already ended,
+    // the server already truncated on VAD) change nothing for the user.
+    if (this.ownEventIds.has(upstreamId(e.event_id)) || code === 'response_cancel_not_active') {
+      this.o.logger.debug({ code }, `OpenAI Realtime: ${message}`);
+      if (this.createDeferred && this.activeResponseId === null && code === 'response_cancel_not_active' && this.createRefusals <= MAX_CREATE_REFUSALS) this.sendResponseCreate();
+      return;
+    }
+    this.o.logger.warn({ code, type: upstreamId(e.type) }, `OpenAI Realtime error: ${message}`);
     this.emit('error', { code: 'AGENT_ERROR', message: `OpenAI Realtime: ${message}`, fatal: false });
+  }
+
+  private sendResponseCreate(): void {
+    this.createDeferred = false;
+    this.send({ type: 'response.create' });
+  }
+
+  /** Cancel the active response; a turn of it that has not spoken yet is dropped unannounced. */
+  private cancelActive(responseId: string): void {
+    this.send({ type: 'response.cancel', response_id: responseId, event_id: this.ownEventId('cancel') }, false);
+    this.cancelled.add(responseId);
+    if (this.activeResponseId === responseId) this.activeResponseId = null;
+    const turn = this.turn;
+    if (turn && !turn.started && turn.responseIds.has(responseId)) {
+      turn.open = false;
+      this.turn = null;
+    }
   }
 
   // ---- Agent -----------------------------------------------------------------------------
 
   sendText(text: string): void {
     this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
-    this.send({ type: 'response.create' });
+    this.createRefusals = 0;
+    const active = this.activeResponseId;
+    if (active && !this.cancelled.has(active)) {
+      // A response exists but has not spoken yet (a speaking one was interrupted by the session
+      // before this call): cancel it, and ask for the answer once it is done.
+      this.cancelActive(active);
+      this.createDeferred = true;
+      return;
+    }
+    // Also when a create is already deferred: if that wait were stuck (an upstream that never
+    // finishes a response), the user's next message still gets through; a refusal defers again.
+    this.sendResponseCreate();
   }
 
   appendAudio(pcm: Buffer): void {
@@ -370,43 +478,20 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     if (this.o.settings.turnDetection !== null || !this.uncommittedAudio) return;
     this.uncommittedAudio = false;
     this.send({ type: 'input_audio_buffer.commit' });
-    this.send({ type: 'response.create' });
+    this.sendResponseCreate();
   }
 
   cancelResponse(offsetMs: number): void {
     const active = this.activeResponseId;
-    if (active && !this.cancelled.has(active)) {
-      this.send({ type: 'response.cancel', response_id: active, event_id: this.ownEventId('cancel') }, false);
-    }
-    if (active) this.cancelled.add(active);
+    if (active && !this.cancelled.has(active)) this.cancelActive(active);
     this.activeResponseId = null;
     const turn = this.turn;
     if (!turn) return;
     this.turn = null;
     for (const id of turn.responseIds) this.cancelled.add(id);
     turn.open = false;
-    this.truncate(turn, Math.max(0, offsetMs));
-  }
-
-  /** Cut the assistant audio the client never heard out of the conversation. */
-  private truncate(turn: Turn, offsetMs: number): void {
-    let startMs = 0;
-    for (let i = 0; i < turn.items.length; i++) {
-      const item = turn.items[i]!;
-      const itemMs = item.bytes / BYTES_PER_MS;
-      const last = i === turn.items.length - 1;
-      if (offsetMs < startMs + itemMs || last) {
-        const audioEndMs = Math.floor(Math.min(offsetMs - startMs, itemMs));
-        if (item.itemId) {
-          this.send({ type: 'conversation.item.truncate', item_id: item.itemId, content_index: 0, audio_end_ms: Math.max(0, audioEndMs), event_id: this.ownEventId('truncate') }, false);
-        }
-        for (const later of turn.items.slice(i + 1)) {
-          if (later.itemId) this.send({ type: 'conversation.item.delete', item_id: later.itemId, event_id: this.ownEventId('delete') }, false);
-        }
-        return;
-      }
-      startMs += itemMs;
-    }
+    // Cut the assistant audio the client never heard out of the conversation.
+    for (const ev of truncationEvents(turn, Math.max(0, offsetMs))) this.send({ ...ev, event_id: this.ownEventId(String(ev.type).split('.').pop()!) }, false);
   }
 
   async disconnect(): Promise<void> {
@@ -424,22 +509,5 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     } else if (ws.readyState === 1) {
       rt.close({ code: 1000, reason: 'session closed' });
     }
-  }
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-/** A set that forgets its oldest entries beyond MAX_REMEMBERED. */
-class BoundedSet {
-  private readonly items = new Set<string>();
-  add(v: string): void {
-    if (!v) return;
-    this.items.add(v);
-    if (this.items.size > MAX_REMEMBERED) this.items.delete(this.items.values().next().value as string);
-  }
-  has(v: string): boolean {
-    return v !== '' && this.items.has(v);
   }
 }
