@@ -22,22 +22,11 @@ async function waitForLog(server: ServerProcess, msg: string, timeoutMs = 15_000
  * Wait until GET /health answers `status` (a replacement worker needs a moment to load its model;
  * a stuck one is seen once its ping goes unanswered); resolves the last answer's body.
  */
-function waitForHealth(server: ServerProcess, status = 200, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-  let asking = false;
-  let answer: Record<string, unknown> | null = null;
-  return waiter.waitFor(() => {
-    if (!asking && !answer) {
-      asking = true;
-      void fetch(`http://127.0.0.1:${server.port}/health`).then(async (r) => {
-        const body = (await r.json()) as Record<string, unknown>;
-        if (r.status === status) answer = body;
-        asking = false;
-        waiter.wake();
-      }, () => {
-        asking = false;
-      });
-    }
-    return answer;
+async function waitForHealth(server: ServerProcess, status = 200, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  return waiter.waitForAsync(async () => {
+    const res = await fetch(`http://127.0.0.1:${server.port}/health`);
+    const body = (await res.json()) as Record<string, unknown>;
+    return res.status === status && body;
   }, timeoutMs);
 }
 
