@@ -129,7 +129,6 @@ export function runBeforeDeadline(task: WindowTask, deadline: WindowDeadline, h:
       // Re-check at the next point; the due time may have moved (the pacer re-anchored).
       const next = hedged || now >= hedgeAt ? fillAt : hedgeAt;
       timer = setTimeout(check, Math.max(1, next - now));
-      timer.unref();
     };
 
     h.original(shared).then(
