@@ -134,8 +134,11 @@ t.test('barge-in: interrupt, response.cancel and truncate to the audio the clien
   // Audio the service still had in flight for the cancelled response never reaches the client.
   conn.send({ type: 'response.output_audio.delta', event_id: 'late', response_id: 'resp_long', item_id: 'item_long', output_index: 0, content_index: 0, delta: syntheticSpeech(0.5).toString('base64') });
   conn.send({ type: 'response.done', event_id: 'late2', response: { id: 'resp_long', status: 'cancelled', output: [] } });
-  await new Promise((r) => setTimeout(r, 500));
-  t.notOk(client.received.slice(i + 1).some((r) => r.msg.type === 'audio_start'), 'no new turn from the cancelled response');
+  // A fresh response after the late events, on the same upstream socket: once it has played, the
+  // late events have been handled too (no fixed wait); it must be the only turn after the interrupt.
+  void fake.speak(conn, syntheticSpeech(0.3), { words: ['Next.'] });
+  await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant' && m.text === 'Next.', 10_000, i + 1);
+  t.equal(client.received.slice(i + 1).filter((r) => r.msg.type === 'audio_start').length, 1, 'no new turn from the cancelled response');
   await client.close();
 });
 
@@ -151,7 +154,8 @@ t.test('client interrupt after response.done: truncate only, capped to the audio
   const truncate = await fake.waitEvent(conn, 'conversation.item.truncate', from);
   t.match(truncate, { item_id: 'item_done', content_index: 0 });
   t.ok(Math.abs((truncate.audio_end_ms as number) - (client.received[i]!.msg.offsetMs as number)) <= 1);
-  await new Promise((r) => setTimeout(r, 200));
+  // A cancel would leave before the truncate on the same socket (cancelResponse sends it first),
+  // so having the truncate means having seen everything: no wait needed.
   t.notOk(conn.received.slice(from).some((e) => e.type === 'response.cancel'), 'no cancel for a finished response');
   await client.close();
 });
@@ -166,13 +170,13 @@ t.test('tool calls reach the client as trigger_action; the output goes back and 
   t.match(output.item, { type: 'function_call_output', call_id: callId });
   t.match(JSON.parse((output.item as { output: string }).output), { status: 'triggered' });
   await fake.waitEvent(conn, 'response.create', from);
-  await new Promise((r) => setTimeout(r, 200));
-  t.equal(client.received.filter((r) => r.msg.type === 'trigger_action').length, 1, 'one action per call (done + item.done + response.done deduplicated)');
-  t.notOk(client.received.some((r) => r.msg.type === 'avatar_state'), 'a call without speech is no turn');
-  // The follow-up response speaks.
+  // The follow-up response speaks. It comes after the call's done events on the same socket, so
+  // once it has played those were all handled (no fixed wait).
   const pcm = syntheticSpeech(0.4);
   void fake.speak(conn, pcm, { words: ['Confetti!'] });
   await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant' && m.text === 'Confetti!', 10_000);
+  t.equal(client.received.filter((r) => r.msg.type === 'trigger_action').length, 1, 'one action per call (done + item.done + response.done deduplicated)');
+  t.equal(client.received.filter((r) => r.msg.type === 'avatar_state' && r.msg.state === 'Responding').length, 1, 'a call without speech is no turn (only the follow-up is)');
   await client.close();
 });
 
@@ -229,7 +233,7 @@ t.test('a refused connection: AGENT_UNAVAILABLE and the session closes', async (
 });
 
 t.test('the API key never appears in the server output', async (t) => {
-  await new Promise((r) => setTimeout(r, 200));
+  await server.stop(); // the whole output, shutdown included (teardown's stop is then a no-op)
   const out = server.output();
   t.ok(out.length > 0);
   t.notOk(out.includes(API_KEY), 'no key in logs');

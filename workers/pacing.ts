@@ -42,6 +42,11 @@ function post(msg: FromPacer, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
 }
 
+/** Tell the main thread where the turn's clock now stands (it times inference deadlines on it). */
+function reportClock(session: number, q: TurnQueue): void {
+  post({ op: 'clock', session, turn: q.turn, originEpochMs: performance.timeOrigin + q.clock.originMs });
+}
+
 function queueFor(session: number, turn: number): TurnQueue {
   let q = sessions.get(session);
   if (!q || q.turn !== turn) {
@@ -61,7 +66,10 @@ function handle(msg: ToPacer, now: number): boolean {
         q.frames.push({ frameIndex: msg.firstFrameIndex + i, bytes: msg.bytes.subarray(at, at + len), timestampOffset: msg.timestampOffsets[i]!, arrivedAt: now });
         at += len;
       }
-      if (!q.clock.started) q.clock.start(now);
+      if (!q.clock.started) {
+        q.clock.start(now);
+        reportClock(msg.session, q);
+      }
       return true;
     }
     case 'end':
@@ -108,6 +116,7 @@ function sendDue(now: number): number {
       } else if (f.arrivedAt > due + 1) {
         underruns++;
         q.clock.reanchor(f.frameIndex, now, UNDERRUN_SLACK_MS);
+        reportClock(session, q);
       } else {
         lateness.observe(now - Math.max(due, f.arrivedAt));
       }

@@ -35,7 +35,9 @@ t.test('gives up once after maxAttempts failures; stop() cancels', async (t) => 
   const r = new Reconnector({ open: async () => { opened++; }, onGiveUp: () => undefined, baseMs: 1 });
   r.schedule();
   r.stop();
-  await new Promise((res) => setTimeout(res, 20));
+  // A second reconnector with the same delay, scheduled after: timers of equal delay fire in the
+  // order they were set, so once it has opened, the stopped one would have too.
+  await new Promise<void>((resolve) => new Reconnector({ open: async () => resolve(), onGiveUp: () => undefined, baseMs: 1 }).schedule());
   t.equal(opened, 0, 'no attempt after stop');
   t.equal(r.schedule(), null);
 });

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { InferenceWorkerData, PingResult, WindowResult, WindowTask } from './tasks.js';
 import { Histogram } from '../metrics/histogram.js';
+import { runBeforeDeadline, type WindowDeadline } from './window-deadline.js';
 
 export interface InferencePoolOptions {
   modelPath: string;
@@ -16,7 +17,9 @@ export interface InferencePoolOptions {
 /**
  * The Piscina pool of inference workers, seen from the main thread. Turns a window task into
  * finished frames; survives a worker crash (the task is retried once on a fresh worker, then
- * served with neutral weights) so a turn always completes with all of its audio.
+ * served with neutral weights) so a turn always completes with all of its audio; and, given the
+ * window's deadline, never lets a stuck or slow worker stall playback (window-deadline.ts: hedge
+ * on a free worker, else neutral weights from the fill worker, in time).
  */
 export class InferencePool {
   private readonly piscina: Piscina;
@@ -27,10 +30,25 @@ export class InferencePool {
   windows = 0;
   failures = 0;
   neutralWindows = 0;
+  /** Windows run a second time on another worker because the first run missed its hedge point. */
+  hedges = 0;
+  /** Windows served with neutral weights because no result was back by their fill point. */
+  deadlineFills = 0;
+  /** Results that came back after another copy of their window had been used. */
+  lateResultsDiscarded = 0;
   audioMsTotal = 0;
   inferMsTotal = 0;
   info: PingResult | null = null;
   private readonly taskTimeoutMs: number;
+  /**
+   * One small thread without a model that encodes neutral windows: the fallback must not wait
+   * for the inference workers (they may all be busy or stuck) nor put base64/JSON on the main thread.
+   */
+  private readonly filler: Piscina;
+  /** Pool tasks in flight (windows, retries, hedges), to know whether a worker is free. */
+  private inflight = 0;
+  /** Decaying peak of dispatch → result time of model windows, ms. */
+  private slowestRoundTripMs = 0;
 
   constructor(opts: InferencePoolOptions) {
     this.logger = opts.logger;
@@ -55,12 +73,22 @@ export class InferencePool {
       workerData,
     });
     this.piscina.on('error', (err: unknown) => this.logger.error({ err }, 'inference pool error'));
+    this.filler = new Piscina({
+      filename: new URL('../../workers/neutral-fill.js', import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: 24 * 3600 * 1000,
+      maxQueue: Infinity,
+    });
+    this.filler.on('error', (err: unknown) => this.logger.error({ err }, 'fill worker error'));
   }
 
   /** Load the model in every worker (each warms up before answering) and check that all answer. */
   async start(): Promise<PingResult> {
     const pings = await Promise.all(Array.from({ length: this.size }, () => this.ping()));
     this.info = pings[0]!;
+    // Until windows have been timed, the warm-up run is the best guess of this host's speed.
+    this.slowestRoundTripMs = Math.max(...pings.map((p) => p.warmupMs));
     this.logger.info({ workers: this.size, input: this.info.inputName, output: this.info.outputName, warmupMs: Math.round(this.info.warmupMs) }, 'inference pool ready');
     return this.info;
   }
@@ -92,36 +120,78 @@ export class InferencePool {
     return this.piscina.utilization;
   }
 
-  async runWindow(task: WindowTask): Promise<WindowResult> {
-    let result: WindowResult;
+  /**
+   * Finished frames (or weights) for one window. With a `deadline`, the result is back by the
+   * time its frames are needed even if the worker running it is stuck (see window-deadline.ts);
+   * without one (the video dialects pace themselves), it is the plain retry-then-neutral path.
+   */
+  async runWindow(task: WindowTask, deadline?: WindowDeadline): Promise<WindowResult> {
+    if (!deadline) {
+      const result = await this.runReliably(task);
+      this.record(task, result);
+      return result;
+    }
+    const dispatchedAt = performance.now();
+    const { result, source } = await runBeforeDeadline(task, deadline, {
+      original: (t) => this.runReliably(t),
+      hasIdleWorker: () => this.inflight < this.size,
+      hedge: (t) => this.attempt(t),
+      fill: (t) => this.filler.run(t) as Promise<WindowResult>,
+      recentSlowestMs: () => this.slowestRoundTripMs,
+      onHedge: () => this.hedges++,
+      onFill: () => this.deadlineFills++,
+      onLateDiscarded: () => this.lateResultsDiscarded++,
+      logger: this.logger,
+    });
+    if (source !== 'fill') {
+      this.slowestRoundTripMs = Math.max(performance.now() - dispatchedAt, this.slowestRoundTripMs * 0.95);
+      this.record(task, result);
+    }
+    return result;
+  }
+
+  /** The window on the pool; on failure once more on a fresh worker, then neutral weights. */
+  private async runReliably(task: WindowTask): Promise<WindowResult> {
     try {
-      result = await this.attempt(task);
+      return await this.attempt(task);
     } catch (first) {
       this.failures++;
+      if (task.abandoned && Atomics.load(new Int32Array(task.abandoned), 0) !== 0) {
+        // Another copy (a hedge or a fill) already served this window: nothing to retry.
+        this.logger.warn({ err: first, sessionId: task.sessionId, turnId: task.turnId }, 'abandoned inference task failed (its window was already served)');
+        throw first;
+      }
       this.logger.error({ err: first, sessionId: task.sessionId, turnId: task.turnId }, 'inference task failed; retrying once');
       try {
-        result = await this.attempt(task);
+        return await this.attempt(task);
       } catch (second) {
         this.failures++;
         this.neutralWindows++;
         this.logger.error({ err: second, sessionId: task.sessionId, turnId: task.turnId }, 'inference failed twice; sending neutral weights for this window');
-        result = await this.attempt({ ...task, neutral: true });
+        return (await this.filler.run(task)) as WindowResult;
       }
     }
+  }
+
+  private record(task: WindowTask, result: WindowResult): void {
     this.windows++;
     this.audioMsTotal += result.audioMs;
     this.inferMsTotal += result.taskMs;
     this.windowMs.observe(result.taskMs);
     this.rtf.observe(result.taskMs / result.audioMs);
     this.logger.debug({ sessionId: task.sessionId, frames: result.frameCount, inferMs: +result.inferMs.toFixed(2), rtf: +(result.taskMs / result.audioMs).toFixed(4), thread: result.threadId }, 'window inferred');
-    return result;
   }
 
-  private attempt(task: WindowTask): Promise<WindowResult> {
-    return this.piscina.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) }) as Promise<WindowResult>;
+  private async attempt(task: WindowTask): Promise<WindowResult> {
+    this.inflight++;
+    try {
+      return (await this.piscina.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) })) as WindowResult;
+    } finally {
+      this.inflight--;
+    }
   }
 
   async close(): Promise<void> {
-    await this.piscina.destroy();
+    await Promise.all([this.piscina.destroy(), this.filler.destroy()]);
   }
 }

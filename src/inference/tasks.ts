@@ -18,8 +18,11 @@ export interface WindowTask {
   final: boolean;
   /** Everything before this position may be overwritten once the task has read the ring. */
   releaseTo: number;
-  /** Skip the model and emit neutral weights (fallback after repeated failures). */
-  neutral?: boolean;
+  /**
+   * One Int32 the main thread sets to 1 once the result is no longer wanted (a hedge or a neutral
+   * fill was used instead): a worker that only now picks the task up returns at once, untouched.
+   */
+  abandoned?: SharedArrayBuffer;
   /**
    * What the task returns: finished widget `sync_frame` bytes (default), or only the 30 FPS
    * weights (video dialects render their own frames; `bytes` is then empty).
@@ -41,6 +44,8 @@ export interface WindowResult {
   /** Audio length of the window, ms. */
   audioMs: number;
   threadId: number;
+  /** The task was abandoned before a worker started it: no frames, nothing read. */
+  abandoned?: boolean;
 }
 
 export interface PingTask {

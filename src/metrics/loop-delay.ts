@@ -22,6 +22,11 @@ export class LoopDelayMonitor {
     return { p50Ms: r(this.delayMs(this.h.percentile(50))), p99Ms: r(this.delayMs(this.h.percentile(99))), maxMs: r(this.delayMs(this.h.max)) };
   }
 
+  /** Timer ticks recorded since the last reset. */
+  get samples(): number {
+    return this.h.count;
+  }
+
   reset(): void {
     this.h.reset();
   }

@@ -42,6 +42,12 @@ export interface PacingStats {
 
 export type FromPacer =
   | { op: 'send'; frames: OutgoingFrame[] }
+  /**
+   * The turn's clock started or was re-anchored: its origin as `performance.timeOrigin + now()`
+   * of the pacing thread (a time base every thread shares), so the main thread knows when each
+   * frame is due (the deadlines of in-flight inference windows).
+   */
+  | { op: 'clock'; session: number; turn: number; originEpochMs: number }
   | { op: 'turnDone'; session: number; turn: number }
   | { op: 'stats'; stats: PacingStats };
 

@@ -2,6 +2,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FromPacer, OutgoingFrame, PacingStats, PacingWorkerData, ToPacer } from './messages.js';
 import type { WindowResult } from '../inference/tasks.js';
+import { TurnClock } from './turn-clock.js';
 
 export interface PacerCallbacks {
   onFrames(frames: OutgoingFrame[]): void;
@@ -19,8 +20,10 @@ export class Pacer {
   private readonly ctrl = new Int32Array(this.control);
   stats: PacingStats | null = null;
   private stopped = false;
+  /** A mirror of each session's current turn clock (the worker reports starts and re-anchors). */
+  private readonly clocks = new Map<number, { turn: number; clock: TurnClock }>();
 
-  constructor(leadFrames: number, callbacks: PacerCallbacks, private readonly logger: Logger) {
+  constructor(private readonly leadFrames: number, callbacks: PacerCallbacks, private readonly logger: Logger) {
     const channel = new MessageChannel();
     const data: PacingWorkerData = { control: this.control, leadFrames, port: channel.port2 };
     this.worker = new Worker(new URL('../../workers/pacing.js', import.meta.url), {
@@ -32,7 +35,10 @@ export class Pacer {
     this.port.on('message', (data: unknown) => {
       const msg = data as FromPacer;
       if (msg.op === 'send') callbacks.onFrames(msg.frames);
-      else if (msg.op === 'turnDone') callbacks.onTurnDone(msg.session, msg.turn);
+      else if (msg.op === 'turnDone') {
+        this.forgetClock(msg.session, msg.turn);
+        callbacks.onTurnDone(msg.session, msg.turn);
+      } else if (msg.op === 'clock') this.mirrorClock(msg.session, msg.turn, msg.originEpochMs - performance.timeOrigin);
       else this.stats = msg.stats;
     });
     this.worker.on('error', (err) => this.logger.fatal({ err }, 'pacing worker failed'));
@@ -48,6 +54,9 @@ export class Pacer {
   }
 
   pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult): void {
+    // The worker starts the turn's clock when these frames arrive, about now; its report refines it.
+    const known = this.clocks.get(session);
+    if (!known || known.turn < turn) this.mirrorClock(session, turn, performance.now());
     const transfer = r.bytes.byteOffset === 0 && r.bytes.byteLength === r.bytes.buffer.byteLength ? [r.bytes.buffer as ArrayBuffer] : [];
     this.post({ op: 'frames', session, turn, firstFrameIndex, bytes: r.bytes, lengths: r.lengths, timestampOffsets: r.timestampOffsets }, transfer);
   }
@@ -57,11 +66,34 @@ export class Pacer {
   }
 
   drop(session: number, turn: number): void {
+    this.forgetClock(session, turn);
     this.post({ op: 'drop', session, turn });
   }
 
   closeSession(session: number): void {
+    this.clocks.delete(session);
     this.post({ op: 'close', session });
+  }
+
+  /**
+   * When frame `frameIndex` of the turn is due, in this thread's performance.now() ms; undefined
+   * before the turn's first frames reached the pacer. Later re-anchors move it later, never earlier.
+   */
+  dueAtMs(session: number, turn: number, frameIndex: number): number | undefined {
+    const c = this.clocks.get(session);
+    return c && c.turn === turn ? c.clock.deadline(frameIndex) : undefined;
+  }
+
+  private mirrorClock(session: number, turn: number, originMs: number): void {
+    const known = this.clocks.get(session);
+    if (known && known.turn > turn) return; // a report about a turn that is already over
+    const clock = known && known.turn === turn ? known.clock : new TurnClock(this.leadFrames);
+    clock.start(originMs);
+    this.clocks.set(session, { turn, clock });
+  }
+
+  private forgetClock(session: number, turn: number): void {
+    if (this.clocks.get(session)?.turn === turn) this.clocks.delete(session);
   }
 
   /** Resolves once the worker thread is up (the first stats report or a short grace). */

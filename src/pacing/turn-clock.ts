@@ -20,6 +20,11 @@ export class TurnClock {
     this.origin = nowMs;
   }
 
+  /** The current origin (NaN before start), for mirroring this clock in another thread. */
+  get originMs(): number {
+    return this.origin;
+  }
+
   /** Lead frames are due at or before the origin: they go out at once and are never "late". */
   isLead(frameIndex: number): boolean {
     return frameIndex <= this.leadFrames;

@@ -223,6 +223,7 @@ export class AvatarServer {
       },
       inference: {
         workers: pool.threads, windows: pool.windows, failures: pool.failures, neutralWindows: pool.neutralWindows,
+        hedges: pool.hedges, deadlineFills: pool.deadlineFills, lateResultsDiscarded: pool.lateResultsDiscarded,
         rtfMean: pool.audioMsTotal > 0 ? +(pool.inferMsTotal / pool.audioMsTotal).toFixed(5) : null,
         rtfP50: +pool.rtf.quantile(0.5).toFixed(5), rtfP95: +pool.rtf.quantile(0.95).toFixed(5),
         windowMsP50: +pool.windowMs.quantile(0.5).toFixed(3), windowMsP95: +pool.windowMs.quantile(0.95).toFixed(3),
@@ -253,6 +254,9 @@ export class AvatarServer {
       .histogram('avatar_inference_window_seconds', 'Wall time per inference window', pool.windowMs, 0.001)
       .counter('avatar_inference_windows_total', 'Inference windows run', pool.windows)
       .counter('avatar_inference_failures_total', 'Inference tasks that failed (crash or error)', pool.failures)
+      .counter('avatar_inference_hedges_total', 'Windows run again on another worker after missing their hedge point', pool.hedges)
+      .counter('avatar_inference_deadline_fills_total', 'Windows served with neutral weights because no result was back before their frames were due', pool.deadlineFills)
+      .counter('avatar_inference_late_results_discarded_total', 'Window results discarded because a hedge or fill had already been used', pool.lateResultsDiscarded)
       .gauge('avatar_inference_queue_depth', 'Windows waiting for a worker', pool.queueSize)
       .gauge('avatar_inference_workers', 'Live inference worker threads', pool.threads)
       .gauge('avatar_inference_pool_utilization', 'Pool utilisation (0..1, Piscina)', pool.utilization)

@@ -409,6 +409,10 @@ export class Session {
       .runWindow({
         kind: 'window', ring: this.ring.sab, sessionId: this.id, turnId: turn.turnId, contextStart, start, end,
         firstFrameIndex, final: lastAudio && turn.dispatched === turn.written, releaseTo: nextContextStart,
+      }, {
+        // Needed by the pacer's due time of its first frame: a stuck worker is hedged or filled, never waited for.
+        dueAtMs: () => this.o.pacer.dueAtMs(this.key, turn.seq, firstFrameIndex),
+        stillNeeded: () => !this.closed && this.turns[0] === turn,
       })
       .then(
         (result) => this.onWindow(turn, firstFrameIndex, result),

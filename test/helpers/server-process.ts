@@ -18,7 +18,7 @@ export interface ServerProcess {
 }
 
 /** Start the real server (compiled entry point) on a random loopback port. */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [ENTRY], {
     cwd: ROOT,
     env: {

@@ -14,9 +14,14 @@ export class Waiters {
   }
 
   async waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
+    return this.waitForAsync(async () => probe(), timeoutMs);
+  }
+
+  /** `waitFor` with a probe that has to ask something first (an HTTP endpoint, a file). */
+  async waitForAsync<T>(probe: () => Promise<T | undefined | false | null>, timeoutMs = 10_000): Promise<T> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const v = probe();
+      const v = await probe();
       if (v) return v;
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`${this.label}: timed out`);
