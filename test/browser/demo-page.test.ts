@@ -145,7 +145,6 @@ async function run(): Promise<void> {
     if (text === 'hello avatar') void agent.speak(up, syntheticSpeech(1.6, { pauseAt: [0.8, 1.0] }), { words: ['Hello', 'there,', 'friend.'] });
     else if (text.startsWith('tell me a long story')) void agent.speak(up, syntheticSpeech(8), { words: ['Once', 'upon', 'a', 'time', 'there', 'was', 'a', 'server.'] });
     else if (text === 'stop, say hi') void agent.speak(up, syntheticSpeech(0.6), { words: ['Hi!'] });
-    else if (text === 'show long words') void agent.speak(up, syntheticSpeech(5), { words: LONG_WORDS });
   };
 
   // idle=0: no client-side blinks, so the neutral face is one exact picture; pings every second.
@@ -287,10 +286,11 @@ async function run(): Promise<void> {
 
   await t.test('words appear as they are spoken; the bubble shows transcript_done.text; long words wrap', async (t) => {
     const turnsBefore = (await state()).turnsPlayed.length;
+    agent.onText = (up) => void agent.speak(up, syntheticSpeech(5), { words: LONG_WORDS });
     await page.fill('#message', 'show long words');
     await page.press('#message', 'Enter');
     const total = LONG_WORDS.length;
-    await until(`(() => { const b = ${BUBBLE_WORDS}; return b.all === ${total} && b.shown > 0 && b.shown < ${total}; })()`, 10_000);
+    await until(`(() => { const b = ${BUBBLE_WORDS}; return b.all === ${total} && b.shown > 0 && b.shown < ${total}; })()`, 30_000);
     t.pass('while the turn plays, only the words already heard are shown');
     await until(`window.__demo.turnsPlayed.length > ${turnsBefore}`, 15_000);
     const turnId = await page.evaluate<string>(`[...document.querySelectorAll('.line.assistant')].at(-1).dataset.turnId`);
