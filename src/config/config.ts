@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { DEFAULT_TRANSCRIPT_CHARS_PER_SECOND } from '../session/transcript.js';
 
 /**
  * Configuration: read once at start from the environment (and `.env`), validated into a typed
@@ -121,7 +122,7 @@ function tlsConfig(env: Env): Config['tls'] {
 /** Chars/s for transcript offsets where the agent gives no word timings; per-agent overrides as in the reference. */
 function transcriptCharsPerSecond(env: Env, agentType: string): number {
   const range = { min: 1, max: 100 };
-  const base = num(env, 'TRANSCRIPT_CHARS_PER_SECOND', 16, range);
+  const base = num(env, 'TRANSCRIPT_CHARS_PER_SECOND', DEFAULT_TRANSCRIPT_CHARS_PER_SECOND, range);
   const openai = num(env, 'OPENAI_TRANSCRIPT_SPEED', base, range);
   const gemini = num(env, 'GEMINI_TRANSCRIPT_SPEED', base, range);
   return agentType === 'sample_openai' ? openai : agentType === 'sample_gemini' ? gemini : base;

@@ -10,7 +10,7 @@ import type { WindowResult } from '../inference/tasks.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { ErrorCode, ProtocolError, parseClientMessage } from '../protocol/widget-client.js';
 import { serializeServerMessage, type ServerMessage } from '../protocol/widget-server.js';
-import { TurnTranscript, type TimedWord } from './transcript.js';
+import { DEFAULT_TRANSCRIPT_CHARS_PER_SECOND, TurnTranscript, type TimedWord } from './transcript.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { WavFileWriter } from '../audio/wav-file-writer.js';
 import { join } from 'node:path';
@@ -43,7 +43,7 @@ export interface SessionOptions {
   agentResponseTimeoutMs?: number;
   agentIdleTimeoutMs?: number;
   /** Speaking rate for transcript offsets the agent does not time itself (TRANSCRIPT_CHARS_PER_SECOND). */
-  transcriptCharsPerSecond: number;
+  transcriptCharsPerSecond?: number;
 }
 
 /** One agent response as the client sees it: `audio_start` … frames … `audio_end`. */
@@ -292,7 +292,7 @@ export class Session {
     const seq = ++this.turnSeq;
     return {
       seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`,
-      transcript: new TurnTranscript(this.o.transcriptCharsPerSecond),
+      transcript: new TurnTranscript(this.o.transcriptCharsPerSecond ?? DEFAULT_TRANSCRIPT_CHARS_PER_SECOND),
       ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
       inflight: false, agentDone: false, started: false, framesSent: 0,
       waitTimer: null, windowDue: false,

@@ -11,6 +11,9 @@ import type { AssistantTextDelta, WordTiming } from '../agents/agent.js';
  * from a characters-per-second speaking rate (`TRANSCRIPT_CHARS_PER_SECOND`).
  */
 
+/** Typical English speech, spaces included: TRANSCRIPT_CHARS_PER_SECOND's default, as in the reference. */
+export const DEFAULT_TRANSCRIPT_CHARS_PER_SECOND = 16;
+
 export interface TimedWord {
   text: string;
   startMs: number;
