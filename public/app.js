@@ -47,6 +47,8 @@ const debug = {
   },
   errors: [],
   actions: [],
+  /** transcript_done messages of assistant turns, by turnId. */
+  assistantDone: {},
 };
 window.__demo = debug;
 
@@ -126,6 +128,7 @@ const handlers = {
     if (msg.role === 'assistant') transcript.assistantDelta(msg.turnId, msg.text, msg.startOffset);
   },
   transcript_done(msg) {
+    if (msg.role === 'assistant' && typeof msg.turnId === 'string') debug.assistantDone[msg.turnId] = msg;
     transcript.done(msg.turnId, msg.role, msg.text ?? '', msg.interrupted === true);
   },
   trigger_action(msg) {

@@ -1,5 +1,11 @@
-// The live transcript: the user's lines, and the assistant's words as they arrive per turn
-// (transcript_delta may run ahead of the audio, so words light up as they are heard).
+// The live transcript: the user's lines, and the assistant's words per turn. transcript_delta
+// runs ahead of the audio, so, like the widget, a word appears when playback reaches its
+// startOffset.
+
+// The widget's rule for assembling words (avatar-chat-widget 0.15): a space before each word
+// unless it starts with punctuation. The server's transcript_done text follows the same rule
+// (src/session/transcript.ts), so the bubble ends up showing exactly that text.
+const NO_SPACE_BEFORE = /^[.,!?;:'"\-)\]}>…]/;
 
 export class TranscriptView {
   /** @param {HTMLElement} list  an <ol> */
@@ -21,7 +27,8 @@ export class TranscriptView {
     const span = document.createElement('span');
     span.className = 'word';
     // The server sends whole words without spaces; like the widget, we put them in.
-    span.textContent = (entry.words.length ? ' ' : '') + text;
+    span.textContent = (entry.words.length && !NO_SPACE_BEFORE.test(text) ? ' ' : '') + text;
+    span.hidden = true; // until it is heard (markSpoken)
     entry.text.append(span);
     entry.words.push({ span, startMs: Number.isFinite(startOffsetMs) ? startOffsetMs : 0 });
     this.scrollDown();
@@ -42,6 +49,9 @@ export class TranscriptView {
     } else if (text.trim() && text.trim() !== shown) {
       entry.text.textContent = text.trim();
       entry.words = [];
+    } else {
+      // The turn's last frame has been sent: whatever is left is being heard now.
+      this.markAllSpoken(turnId);
     }
     entry.item.classList.add('done');
   }
@@ -51,13 +61,18 @@ export class TranscriptView {
     const entry = this.entries.get(`assistant:${turnId}`);
     if (!entry) return;
     for (const word of entry.words) {
-      if (word.startMs <= turnMs) word.span.classList.add('spoken');
+      if (word.startMs <= turnMs) this.reveal(word);
     }
   }
 
   markAllSpoken(turnId) {
     const entry = this.entries.get(`assistant:${turnId}`);
-    for (const word of entry?.words ?? []) word.span.classList.add('spoken');
+    for (const word of entry?.words ?? []) this.reveal(word);
+  }
+
+  reveal(word) {
+    word.span.hidden = false;
+    word.span.classList.add('spoken');
   }
 
   /** Errors, tool calls, interrupts: small grey lines between the turns. */

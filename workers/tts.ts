@@ -1,7 +1,7 @@
 /**
  * TTS worker (a Piscina thread): text → flite (WASI) → PCM16 at the voice's rate → resampled to
- * the rate asked for. The wasm module is compiled once when the thread starts and reused by
- * every task. Protocol: src/agents/offline/tts-protocol.ts.
+ * the rate asked for, with the time each word is spoken (from flite's phone timeline). The wasm
+ * module is compiled once when the thread starts and reused by every task. Protocol: src/agents/offline/tts-protocol.ts.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { isFliteVoice, type TtsResult, type TtsTask } from '../src/agents/offline/tts-protocol.js';
@@ -17,6 +17,7 @@ process.on('warning', (warning) => {
 
 const { compileFlite, runFlite } = await import('../src/agents/offline/flite-wasi.js');
 const { resamplePcm16 } = await import('../src/agents/offline/wav.js');
+const { wordTimings } = await import('../src/agents/offline/word-timing.js');
 const flite = await compileFlite();
 
 export default async function synthesize(task: TtsTask): Promise<TtsResult> {
@@ -27,12 +28,15 @@ export default async function synthesize(task: TtsTask): Promise<TtsResult> {
   const samples = resamplePcm16(speech.samples, speech.sampleRate, task.sampleRate);
   // An exact-size buffer of its own, so it moves to the main thread without a copy.
   const pcm = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength ? (samples.buffer as ArrayBuffer) : samples.slice().buffer;
+  const durationMs = (samples.length / task.sampleRate) * 1000;
   const result: TtsResult = {
     pcm,
     sampleRate: task.sampleRate,
     sourceSampleRate: speech.sampleRate,
-    durationMs: (samples.length / task.sampleRate) * 1000,
+    durationMs,
     synthMs: performance.now() - startMs,
+    // Phone times do not change with the resampling: they map onto the PCM that goes back.
+    words: wordTimings(task.text, speech.phones, durationMs),
   };
   // Piscina posts `result` with `pcm` in the transfer list.
   return move({ [transferableSymbol]: [pcm], [valueSymbol]: result }) as unknown as TtsResult;

@@ -19,6 +19,8 @@ export interface Agent extends EventEmitter<AgentEvents> {
   sendText(text: string): void;
   /** Append microphone PCM16 at `inputSampleRate`. */
   appendAudio(pcm: Buffer): void;
+  /** Microphone opened (`audio_stream_start`): a new mic stream begins. Optional. */
+  startAudioStream?(): void;
   /**
    * Microphone closed: agents with manual turn-taking commit the buffered input. Returns true
    * when this commit asks for an answer, so the session may time the agent out

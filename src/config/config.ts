@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
+import { DEFAULT_TRANSCRIPT_CHARS_PER_SECOND } from '../session/transcript.js';
 
 /**
  * Configuration: read once at start from the environment (and `.env`), validated into a typed
@@ -46,6 +47,8 @@ export interface Config {
   /** On SIGTERM/SIGINT, how long playing turns may finish before sessions are closed. */
   shutdownGraceMs: number;
   debugAudioCaptureDir: string | null;
+  /** Speaking rate for estimated transcript offsets: TRANSCRIPT_CHARS_PER_SECOND, or the agent's *_TRANSCRIPT_SPEED. */
+  transcriptCharsPerSecond: number;
   /** Testing aid only: `crash:<k>` / `hang:<k>`: one inference worker exits / spins on its k-th task, once. */
   inferenceFaultInjection: string;
   /** A window taking longer is aborted and its worker replaced. */
@@ -147,6 +150,15 @@ function tlsConfig(env: Env): Config['tls'] {
   return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
 }
 
+/** Chars/s for transcript offsets where the agent gives no word timings; per-agent overrides as in the reference. */
+function transcriptCharsPerSecond(env: Env, agentType: string): number {
+  const range = { min: 1, max: 100 };
+  const base = num(env, 'TRANSCRIPT_CHARS_PER_SECOND', DEFAULT_TRANSCRIPT_CHARS_PER_SECOND, range);
+  const openai = num(env, 'OPENAI_TRANSCRIPT_SPEED', base, range);
+  const gemini = num(env, 'GEMINI_TRANSCRIPT_SPEED', base, range);
+  return agentType === 'sample_openai' ? openai : agentType === 'sample_gemini' ? gemini : base;
+}
+
 export function loadConfig(env: Env = readEnv()): Config {
   const debug = bool(env, 'DEBUG', false);
   const cores = availableParallelism();
@@ -223,6 +235,7 @@ export function loadConfig(env: Env = readEnv()): Config {
       // An idle MuseTalk session streams and encodes 25 FPS: ~0.14–0.18 of a core (README "Hardening").
       maxSessions: num(env, 'VIDEO_MAX_SESSIONS', 4 * cores, { min: 1, max: 1e5, integer: true }),
     },
+    transcriptCharsPerSecond: transcriptCharsPerSecond(env, str(env, 'AGENT_TYPE', 'offline')),
     debugAudioCaptureDir: bool(env, 'DEBUG_AUDIO_CAPTURE', false) ? resolve(str(env, 'DEBUG_AUDIO_CAPTURE_DIR', 'captures')) : null,
     env,
   };

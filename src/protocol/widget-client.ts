@@ -27,6 +27,8 @@ export const ErrorCode = {
   AGENT_INVALID_MESSAGE: 'AGENT_INVALID_MESSAGE',
   /** The agent did not answer, or went silent inside a response (AGENT_*_TIMEOUT_MS). */
   AGENT_TIMEOUT: 'AGENT_TIMEOUT',
+  /** Mic audio sent to an agent that has no speech recognition (offline): type instead. */
+  SPEECH_INPUT_UNSUPPORTED: 'SPEECH_INPUT_UNSUPPORTED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

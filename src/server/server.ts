@@ -341,6 +341,7 @@ export class AvatarServer {
       captureDir: config.debugAudioCaptureDir,
       agentResponseTimeoutMs: config.agentResponseTimeoutMs,
       agentIdleTimeoutMs: config.agentIdleTimeoutMs,
+      transcriptCharsPerSecond: config.transcriptCharsPerSecond,
     });
     data.session = session;
     this.sessions.set(key, session);

@@ -10,7 +10,7 @@ import type { WindowResult } from '../inference/tasks.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { ErrorCode, ProtocolError, parseClientMessage } from '../protocol/widget-client.js';
 import { serializeServerMessage, type ServerMessage } from '../protocol/widget-server.js';
-import { TurnTranscript } from './transcript.js';
+import { DEFAULT_TRANSCRIPT_CHARS_PER_SECOND, TurnTranscript, type TimedWord } from './transcript.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { WavFileWriter } from '../audio/wav-file-writer.js';
 import { join } from 'node:path';
@@ -42,6 +42,8 @@ export interface SessionOptions {
   /** AGENT_RESPONSE_TIMEOUT_MS / AGENT_IDLE_TIMEOUT_MS (src/session/agent-timeouts.ts); 0 or absent: off. */
   agentResponseTimeoutMs?: number;
   agentIdleTimeoutMs?: number;
+  /** Speaking rate for transcript offsets the agent does not time itself (TRANSCRIPT_CHARS_PER_SECOND). */
+  transcriptCharsPerSecond?: number;
 }
 
 /** One agent response as the client sees it: `audio_start` … frames … `audio_end`. */
@@ -64,7 +66,6 @@ interface Turn {
   /** `audio_start` sent (its first audio arrived). */
   started: boolean;
   framesSent: number;
-  finalText: string | null;
   /** Timer that releases a partial window (WINDOW_MAX_WAIT_MS). */
   waitTimer: NodeJS.Timeout | null;
   /** The oldest undispatched audio has waited WINDOW_MAX_WAIT_MS. */
@@ -80,6 +81,10 @@ const MAX_TURN_AUDIO_SAMPLES = OUTPUT_SAMPLE_RATE * 600; // 10 minutes per respo
  * the media clock overtakes them. Agents that stream faster than real time fill windows first.
  */
 const WINDOW_MAX_WAIT_MS = 60;
+/** Item ids come from upstream: forwarded only when they are strings. */
+function stringOrUndefined(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
 
 /**
  * The turn state machine of one widget-dialect connection (PROTOCOL.md §1.4–1.5). Runs on the
@@ -176,6 +181,7 @@ export class Session {
         this.callAgent('appendAudio', () => this.o.agent.appendAudio(msg.pcm));
         break;
       case 'audio_stream_start':
+        this.o.agent.startAudioStream?.();
         break;
       case 'audio_stream_end': {
         const expectsAnswer = this.callAgent('commitAudio', () => this.o.agent.commitAudio()) === true;
@@ -207,18 +213,20 @@ export class Session {
       if (this.receiving) this.appendAudio(this.receiving, pcm);
       else this.log.debug({ bytes: pcm.length }, 'agent audio outside a response dropped');
     });
-    agent.on('transcriptDelta', ({ text, itemId, previousItemId }) => {
+    agent.on('transcriptDelta', (delta) => {
       const turn = this.receiving;
-      if (!turn) return;
-      if (itemId) turn.itemIds = { itemId, ...(previousItemId && { previousItemId }) };
-      for (const w of turn.transcript.push(text)) this.sendWord(turn, w.text, w.startMs, w.endMs);
+      if (!turn || typeof delta?.text !== 'string') return;
+      const item = { itemId: stringOrUndefined(delta.itemId), previousItemId: stringOrUndefined(delta.previousItemId) };
+      if (item.itemId) turn.itemIds = { itemId: item.itemId, ...(item.previousItemId && { previousItemId: item.previousItemId }) };
+      for (const w of turn.transcript.push(delta)) this.sendWord(turn, w, item);
     });
     agent.on('responseEnd', ({ transcript }) => {
       const turn = this.receiving;
       if (!turn) return;
       this.receiving = null;
-      for (const w of turn.transcript.flush()) this.sendWord(turn, w.text, w.startMs, w.endMs);
-      turn.finalText = transcript || turn.transcript.text;
+      // An agent that streamed no text but names it at the end: its words still go out one by one.
+      if (!turn.transcript.hasWords && typeof transcript === 'string') turn.transcript.push({ text: transcript });
+      for (const w of turn.transcript.flush()) this.sendWord(turn, w, turn.itemIds);
       turn.agentDone = true;
       if (turn.carry) {
         this.log.warn('agent audio ended on an odd byte; last byte dropped');
@@ -286,17 +294,21 @@ export class Session {
   private newTurn(): Turn {
     const seq = ++this.turnSeq;
     return {
-      seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`, transcript: new TurnTranscript(),
+      seq, turnId: `turn_${Date.now()}_${randomBytes(4).toString('hex')}`,
+      transcript: new TurnTranscript(this.o.transcriptCharsPerSecond ?? DEFAULT_TRANSCRIPT_CHARS_PER_SECOND),
       ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
-      inflight: false, agentDone: false, started: false, framesSent: 0, finalText: null,
+      inflight: false, agentDone: false, started: false, framesSent: 0,
       waitTimer: null, windowDue: false, itemIds: {},
     };
   }
 
-  private sendWord(turn: Turn, text: string, startMs: number, endMs: number): void {
+  /** One word, one `transcript_delta` (PROTOCOL §1.4). */
+  private sendWord(turn: Turn, word: TimedWord, item: { itemId?: string | undefined; previousItemId?: string | undefined }): void {
     this.send({
-      type: 'transcript_delta', text, role: 'assistant', turnId: turn.turnId, sessionId: this.id,
-      timestamp: Date.now(), startOffset: Math.round(startMs), endOffset: Math.round(endMs), ...turn.itemIds,
+      type: 'transcript_delta', text: word.text, role: 'assistant', turnId: turn.turnId, sessionId: this.id,
+      timestamp: Date.now(), startOffset: Math.round(word.startMs), endOffset: Math.round(word.endMs),
+      ...(item.itemId !== undefined ? { itemId: item.itemId } : {}),
+      ...(item.previousItemId !== undefined ? { previousItemId: item.previousItemId } : {}),
     });
   }
 
@@ -453,7 +465,7 @@ export class Session {
   private finishTurn(turn: Turn): void {
     const now = Date.now();
     if (turn.started) this.send({ type: 'audio_end', sessionId: this.id, turnId: turn.turnId, timestamp: now });
-    this.send({ type: 'transcript_done', text: turn.finalText ?? turn.transcript.text, role: 'assistant', turnId: turn.turnId, timestamp: now, ...(turn.itemIds.itemId && { itemId: turn.itemIds.itemId }) });
+    this.send({ type: 'transcript_done', text: turn.transcript.text, role: 'assistant', turnId: turn.turnId, timestamp: now, ...(turn.itemIds.itemId && { itemId: turn.itemIds.itemId }) });
     this.send({ type: 'avatar_state', state: 'Listening' });
     this.o.metrics.turnsCompleted++;
     this.turns.shift();

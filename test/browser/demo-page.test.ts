@@ -90,6 +90,14 @@ function rms(pcm: Buffer): number {
   return Math.sqrt(sum / Math.max(1, pcm.length / 2));
 }
 
+/** Words revealed at 16 chars/s over 5 s of audio; the last one longer than any bubble is wide. */
+const LONG_WORDS = ['Here', 'are', 'some', 'words,', '"quoted"', 'and', 'then', `${'Supercalifragilisticexpialidocious'.repeat(5)}.`];
+/** The last assistant bubble: its words, and those shown so far. */
+const BUBBLE_WORDS = `(() => {
+  const line = [...document.querySelectorAll('.line.assistant')].at(-1);
+  return { all: line?.querySelectorAll('.word').length ?? 0, shown: line?.querySelectorAll('.word:not([hidden])').length ?? 0 };
+})()`;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const missing = chromiumMissing();
@@ -276,6 +284,28 @@ async function run(): Promise<void> {
     t.pass('user speech transcript shown');
   });
 
+  await t.test('words appear as they are spoken; the bubble shows transcript_done.text; long words wrap', async (t) => {
+    const turnsBefore = (await state()).turnsPlayed.length;
+    agent.onText = (up) => void agent.speak(up, syntheticSpeech(5), { words: LONG_WORDS });
+    await page.fill('#message', 'show long words');
+    await page.press('#message', 'Enter');
+    const total = LONG_WORDS.length;
+    await until(`(() => { const b = ${BUBBLE_WORDS}; return b.all === ${total} && b.shown > 0 && b.shown < ${total}; })()`, 30_000);
+    t.pass('while the turn plays, only the words already heard are shown');
+    await until(`window.__demo.turnsPlayed.length > ${turnsBefore}`, 15_000);
+    const turnId = await page.evaluate<string>(`[...document.querySelectorAll('.line.assistant')].at(-1).dataset.turnId`);
+    await until(`window.__demo.assistantDone['${turnId}'] !== undefined && document.querySelector('[data-turn-id="${turnId}"].done') !== null`);
+    const doneText = await page.evaluate<string>(`window.__demo.assistantDone['${turnId}'].text`);
+    const rendered = await page.evaluate<string>(`document.querySelector('[data-turn-id="${turnId}"] .text').innerText`);
+    t.equal(rendered, doneText, 'the rendered bubble text equals transcript_done.text');
+    t.match(doneText, /^Here are some words,"quoted" and then Super/, 'joined by the widget rule');
+    const overflow = await page.evaluate<{ scrollWidth: number; clientWidth: number }>(
+      `(() => { const el = document.querySelector('[data-turn-id="${turnId}"]'); return { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }; })()`,
+    );
+    t.ok(overflow.scrollWidth <= overflow.clientWidth + 1, `the long word wraps inside its bubble (${overflow.scrollWidth} ≤ ${overflow.clientWidth} px)`);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-page-long-words.png') });
+  });
+
   await t.test('engineers panel, pings, no page errors, screenshot', async (t) => {
     await until(`/\\d/.test(document.querySelector('[data-stat="rtf"]').textContent)`, 3_000);
     await until(`/\\d/.test(document.querySelector('[data-stat="fps"]').textContent)`, 3_000);
@@ -285,5 +315,12 @@ async function run(): Promise<void> {
     t.same(s.errors, [], 'no protocol or mic errors');
     await page.screenshot({ path: join(ARTIFACTS, 'demo-page.png') });
     t.same(pageErrors, [], 'no errors in the page');
+  });
+
+  await t.test('errors from the server are shown', async (t) => {
+    const up = upstream!;
+    up.send({ type: 'error', code: 'UPSTREAM_QUOTA', message: 'quota exceeded' });
+    await until(`[...document.querySelectorAll('.note.error')].some((n) => n.textContent.includes('UPSTREAM_QUOTA'))`);
+    t.pass('an error line in the transcript');
   });
 }

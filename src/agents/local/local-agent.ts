@@ -270,7 +270,7 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
         this.lastRun = run;
         this.emit('responseStart', { responseId: run.id });
       },
-      onWord: (word) => this.emit('transcriptDelta', { text: word }),
+      onText: (delta) => this.emit('transcriptDelta', delta),
       onAudio: (chunk, ms) => {
         if (firstAudioAt === 0) firstAudioAt = Date.now();
         audioMs += ms;

@@ -3,6 +3,7 @@ import { AudioChunker } from '../offline/audio-chunker.js';
 import type { SpeechAudio, TextToSpeech } from '../offline/flite-tts.js';
 import { splitWords } from '../offline/sentences.js';
 import type { AsyncQueue } from './async-queue.js';
+import type { AssistantTextDelta } from '../agent.js';
 
 export interface SpokenSentence {
   text: string;
@@ -14,7 +15,8 @@ export interface SpeakHooks {
   cancelled(): boolean;
   /** The first sentence is known (before its synthesis): the response starts. */
   onStart(): void;
-  onWord(word: string): void;
+  /** A sentence's text (raw, with the space before it) and its word timings, just before its audio. */
+  onText(delta: AssistantTextDelta): void;
   onAudio(chunk: Buffer, durationMs: number): void;
 }
 
@@ -29,7 +31,8 @@ type Synthesis = { ok: true; speech: SpeechAudio } | { ok: false; err: unknown }
 /**
  * Speaks sentences as they arrive: synthesis (worker pool) of sentence i+1 starts as soon as it
  * is known while sentence i is emitted, never more than one ahead so a long reply does not
- * fill the shared pool's queue. Words go out just before their sentence's audio; audio in
+ * fill the shared pool's queue. A sentence's text, with the time each word is spoken (ms from
+ * the response's first audio, from the TTS), goes out just before its audio; audio in
  * `chunkBytes` pieces, yielding to the event loop between them. A sentence counts as spoken
  * (in `spoken`) from its words on.
  */
@@ -54,6 +57,8 @@ export async function speakSentences(
     }
   };
 
+  /** Audio of this response before the current sentence. */
+  let audioMs = 0;
   let next = await nextSentence();
   if (hooks.cancelled()) return { kind: 'cancelled', spoken };
   if ('err' in next) return { kind: 'failed', spoken, source: 'text', err: next.err };
@@ -68,11 +73,12 @@ export async function speakSentences(
     // Prefetch: the following sentence, if the source already has it.
     let following: string | null | undefined = sentences.shiftReady();
     synthesis = following !== undefined ? synthesize(following) : null;
-    spoken.push({ text, durationMs: result.speech.durationMs });
-    for (const word of splitWords(text)) {
-      hooks.onWord(word);
-      if (hooks.cancelled()) return { kind: 'cancelled', spoken };
-    }
+    const { speech } = result;
+    const words = speech.words?.map((w) => ({ startMs: audioMs + w.startMs, endMs: audioMs + w.endMs }));
+    hooks.onText({ text: (spoken.length > 0 ? ' ' : '') + text, ...(words ? { words } : {}) });
+    spoken.push({ text, durationMs: speech.durationMs });
+    audioMs += speech.pcm.length / bytesPerMs;
+    if (hooks.cancelled()) return { kind: 'cancelled', spoken };
     for (const chunk of chunker.push(result.speech.pcm)) {
       await yieldToEventLoop();
       if (hooks.cancelled()) return { kind: 'cancelled', spoken };

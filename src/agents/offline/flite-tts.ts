@@ -99,7 +99,7 @@ export class FliteTts implements TextToSpeech {
     this.audioMsTotal += result.durationMs;
     this.synthMsTotal += result.synthMs;
     this.logger?.debug({ chars: text.length, audioMs: Math.round(result.durationMs), synthMs: Math.round(result.synthMs) }, 'tts');
-    return { pcm: Buffer.from(result.pcm), sampleRate: result.sampleRate, durationMs: result.durationMs, synthMs: result.synthMs };
+    return { pcm: Buffer.from(result.pcm), sampleRate: result.sampleRate, durationMs: result.durationMs, synthMs: result.synthMs, words: result.words };
   }
 
   /** One tiny synthesis, once for all callers; a failure is reported and tried again next time. */

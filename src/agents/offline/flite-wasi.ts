@@ -57,35 +57,75 @@ function viaJavaScript(importObject: object): object {
   return out;
 }
 
-/** Text → WAV bytes → PCM16 at the voice's own rate (8 or 16 kHz). */
-export async function runFlite(module: FliteModule, text: string, voice: FliteVoice): Promise<Pcm16> {
+/** One phone of the synthesized speech and when it ends, ms from the start of the audio. */
+export interface FlitePhone {
+  /** Flite's phone name (`pau` is a pause). */
+  phone: string;
+  endMs: number;
+}
+
+/** What one flite run gives: PCM16 at the voice's own rate (8 or 16 kHz) and the phone timeline. */
+export interface FliteSpeech extends Pcm16 {
+  phones: FlitePhone[];
+}
+
+/**
+ * WASI numbers preopened directories from 3 up, after stdin/stdout/stderr. Node's WASI opens
+ * them when the instance is made and closes them only when the WASI object is collected, which
+ * on a busy server may be never: one directory handle per sentence leaked (issue 13 item 2).
+ */
+const OUT_DIR_FD = 3;
+
+/** `-psdur` prints `name:endSeconds` per phone on one line (stdout, mixed with any diagnostics). */
+export function parsePhoneDurations(output: string): FlitePhone[] {
+  const line = output.split('\n').find((l) => /^\S+:\d+(?:\.\d+)?(?: \S+:\d+(?:\.\d+)?)*\s*$/.test(l.trim()) && l.trim() !== '');
+  if (!line) return [];
+  return line.trim().split(/\s+/).map((token) => {
+    const at = token.lastIndexOf(':');
+    return { phone: token.slice(0, at), endMs: Number(token.slice(at + 1)) * 1000 };
+  });
+}
+
+/** Text → WAV bytes → PCM16 at the voice's own rate (8 or 16 kHz), with flite's phone timings. */
+export async function runFlite(module: FliteModule, text: string, voice: FliteVoice): Promise<FliteSpeech> {
   const dir = await mkdtemp(join(tmpdir(), 'flite-'));
-  // flite prints diagnostics on stdout/stderr; they go to a file so they can explain a failure
-  // instead of landing in the server's JSON log stream.
+  // flite prints its phone timeline (and any diagnostics) on stdout/stderr; they go to a file,
+  // not into the server's JSON log stream, and explain a failure.
   const log = await open(join(dir, 'log.txt'), 'w');
+  const readLog = (): Promise<string> => readFile(join(dir, 'log.txt'), 'utf8');
+  let wasi: WASI | null = null;
+  let imports: Record<string, Record<string, unknown>> | null = null;
   try {
-    const wasi = new WASI({
+    wasi = new WASI({
       version: 'preview1',
-      // `-t` takes the next argument as text even if it starts with "-".
-      args: ['flite', '-voice', voice, '-t', text, '-o', '/out/speech.wav'],
+      // `-t` takes the next argument as text even if it starts with "-"; `-psdur` prints phone end times.
+      args: ['flite', '-voice', voice, '-psdur', '-t', text, '-o', '/out/speech.wav'],
       env: {},
       preopens: { '/out': dir },
       returnOnExit: true,
       stdout: log.fd,
       stderr: log.fd,
     });
-    const instance = await wasm.instantiate(module, viaJavaScript(wasi.getImportObject()));
+    imports = wasi.getImportObject() as Record<string, Record<string, unknown>>;
+    const instance = await wasm.instantiate(module, viaJavaScript(imports));
     const exitCode = wasi.start(instance);
-    if (exitCode !== 0) throw new Error(`flite exited with ${exitCode}: ${(await readFile(join(dir, 'log.txt'), 'utf8')).trim().slice(0, 300)}`);
+    if (exitCode !== 0) throw new Error(`flite exited with ${exitCode}: ${(await readLog()).trim().slice(0, 300)}`);
     let wav: Buffer;
     try {
       wav = await readFile(join(dir, 'speech.wav'));
     } catch {
-      throw new Error(`flite wrote no audio: ${(await readFile(join(dir, 'log.txt'), 'utf8')).trim().slice(0, 300) || 'no message'}`);
+      throw new Error(`flite wrote no audio: ${(await readLog()).trim().slice(0, 300) || 'no message'}`);
     }
-    return parseWav(wav);
+    return { ...parseWav(wav), phones: parsePhoneDurations(await readLog()) };
   } finally {
+    if (imports) closeWasiFd(imports, OUT_DIR_FD);
     await log.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Closes a descriptor of a WASI instance through its own `fd_close` (no memory access involved). */
+function closeWasiFd(imports: Record<string, Record<string, unknown>>, fd: number): void {
+  const fdClose = imports.wasi_snapshot_preview1?.fd_close;
+  if (typeof fdClose === 'function') (fdClose as (fd: number) => number)(fd);
 }

@@ -2,7 +2,8 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { FliteTts, type TextToSpeech } from './flite-tts.js';
-import { OfflineAgent, type OfflineAgentOptions } from './offline-agent.js';
+import { NO_SPEECH_INPUT_REPLY, OfflineAgent, type OfflineAgentOptions } from './offline-agent.js';
+import type { WordTiming } from '../agent.js';
 
 // The real TTS in its worker thread, shared like the server shares it.
 const tts = new FliteTts();
@@ -23,7 +24,7 @@ function newAgent(opts: Partial<OfflineAgentOptions> = {}): OfflineAgent {
 
 type Event =
   | { type: 'responseStart'; responseId: string }
-  | { type: 'transcriptDelta'; text: string }
+  | { type: 'transcriptDelta'; text: string; words: WordTiming[] | undefined }
   | { type: 'audio'; pcm: Buffer; atMs: number }
   | { type: 'responseEnd'; responseId: string; transcript: string }
   | { type: 'error'; code: string; fatal: boolean; message: string };
@@ -31,7 +32,7 @@ type Event =
 function record(agent: OfflineAgent): Event[] {
   const events: Event[] = [];
   agent.on('responseStart', ({ responseId }) => events.push({ type: 'responseStart', responseId }));
-  agent.on('transcriptDelta', ({ text }) => events.push({ type: 'transcriptDelta', text }));
+  agent.on('transcriptDelta', ({ text, words }) => events.push({ type: 'transcriptDelta', text, words }));
   agent.on('audio', (pcm) => events.push({ type: 'audio', pcm, atMs: performance.now() }));
   agent.on('responseEnd', ({ responseId, transcript }) => events.push({ type: 'responseEnd', responseId, transcript }));
   agent.on('error', ({ code, fatal, message }) => events.push({ type: 'error', code, fatal, message }));
@@ -79,10 +80,15 @@ t.test('one response: events in order, 100 ms chunks, transcript = deltas', asyn
   t.equal(end.responseId, start.responseId);
   t.equal(events[1]?.type, 'transcriptDelta', 'the first sentence is transcribed before its audio');
 
-  const deltas = events.flatMap((e) => (e.type === 'transcriptDelta' ? [e.text] : []));
-  t.ok(deltas.every((w) => w !== '' && !/\s/.test(w)), 'whole words, no spaces');
-  t.equal(end.transcript, deltas.join(' '));
+  const deltas = events.flatMap((e) => (e.type === 'transcriptDelta' ? [e] : []));
+  t.equal(deltas.map((d) => d.text).join(''), end.transcript, 'raw fragments with their spaces: concatenated, the reply');
   t.match(end.transcript, /^Hello! I'm the built-in offline assistant\./);
+  const timings = deltas.flatMap((d) => d.words ?? []);
+  t.equal(timings.length, end.transcript.split(' ').length, 'a timing for every word, from the TTS');
+  for (let i = 1; i < timings.length; i++) t.ok(timings[i]!.startMs >= timings[i - 1]!.endMs - 1e-6, `word ${i} starts after the one before ends`);
+  const audioMs = (audioOf(events).length / 2 / 24000) * 1000;
+  const lastEndMs = timings.at(-1)!.endMs;
+  t.ok(lastEndMs <= audioMs && lastEndMs > audioMs * 0.85, `last word ends at ${Math.round(lastEndMs)} ms of ${Math.round(audioMs)} ms`);
 
   const chunks = events.flatMap((e) => (e.type === 'audio' ? [e.pcm] : []));
   const last = chunks.at(-1)!;
@@ -225,16 +231,39 @@ t.test('TTS failure: error event, and the response still ends', async (t) => {
   await nextEnd(quiet);
 });
 
-t.test('microphone audio is accepted and ignored', async (t) => {
+t.test('microphone audio gets a spoken hint and an error, once per mic stream', async (t) => {
   const agent = newAgent();
   const events = record(agent);
+  agent.startAudioStream();
+  let end = nextEnd(agent);
   for (let i = 0; i < 50; i++) agent.appendAudio(Buffer.alloc(4800));
   agent.commitAudio();
-  agent.commitAudio();
-  await sleep(300);
-  t.same(events, [], 'no response to speech');
+  t.equal((await end).transcript, NO_SPEECH_INPUT_REPLY);
+  const errors = events.filter((e) => e.type === 'error');
+  t.same(errors.map((e) => e.type === 'error' && [e.code, e.fatal]), [['SPEECH_INPUT_UNSUPPORTED', false]]);
+  t.equal(events.filter((e) => e.type === 'responseStart').length, 1, 'one hint for the whole stream');
+  t.ok(audioOf(events).length > 24000, 'spoken');
+
+  agent.startAudioStream();
+  end = nextEnd(agent);
+  agent.appendAudio(Buffer.alloc(4800));
+  t.equal((await end).transcript, NO_SPEECH_INPUT_REPLY, 'a second stream gets it again');
+  t.equal(events.filter((e) => e.type === 'error').length, 2);
   t.equal(agent.inputSampleRate, 24000);
   t.equal(agent.outputSampleRate, 24000);
+});
+
+t.test('the mic hint waits for the reply being spoken instead of cutting it', async (t) => {
+  const agent = newAgent();
+  const events = record(agent);
+  agent.sendText('Hello, what can you do?');
+  await new Promise((resolve) => agent.once('audio', resolve));
+  agent.startAudioStream();
+  agent.appendAudio(Buffer.alloc(4800));
+  const first = await nextEnd(agent);
+  t.match(first.transcript, /^Hello!/, 'the reply completes');
+  t.equal((await nextEnd(agent)).transcript, NO_SPEECH_INPUT_REPLY, 'then the hint');
+  t.equal(events.filter((e) => e.type === 'responseStart').length, 2);
 });
 
 t.test('disconnect stops everything and is idempotent', async (t) => {

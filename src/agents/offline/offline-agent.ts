@@ -7,7 +7,8 @@ import { BYTES_PER_SAMPLE, OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
 import { AudioChunker } from './audio-chunker.js';
 import type { SpeechAudio, TextToSpeech } from './flite-tts.js';
 import { responderFor, type Responder } from './responder.js';
-import { DEFAULT_MAX_SENTENCE_CHARS, splitSentences, splitWords } from './sentences.js';
+import { DEFAULT_MAX_SENTENCE_CHARS, splitSentences } from './sentences.js';
+import { ErrorCode } from '../../protocol/widget-client.js';
 
 export interface OfflineAgentOptions extends AgentContext {
   /** The server's shared TTS (one pool for all sessions). */
@@ -21,6 +22,12 @@ export interface OfflineAgentOptions extends AgentContext {
 
 /** Speech audio is sent in 100 ms deltas, the size real-time APIs and the widget use. */
 const DEFAULT_CHUNK_MS = 100;
+/**
+ * Spoken (and shown) when the user talks to this agent, once per mic stream: a face that never
+ * reacts to speech looks broken, so it says why and what to do instead.
+ */
+export const NO_SPEECH_INPUT_REPLY = "Sorry, I can't hear you. Speech input needs AGENT_TYPE=local, or a cloud agent. Please type instead.";
+const NO_SPEECH_INPUT_ERROR = 'this agent has no speech recognition: speech input needs AGENT_TYPE=local (or a cloud agent: sample_openai, sample_gemini, remote); type instead';
 
 interface ResponseRun {
   readonly id: string;
@@ -29,13 +36,19 @@ interface ResponseRun {
 
 type Synthesis = { ok: true; speech: SpeechAudio } | { ok: false; message: string };
 
+function newRun(): ResponseRun {
+  return { id: `offline_${randomUUID()}`, cancelled: false };
+}
+
 /**
  * The default agent: works with no API key and no network. Typed text → built-in responder →
  * flite TTS (worker thread) sentence by sentence → events streamed like a cloud agent's, faster
  * than real time but yielding to the event loop between chunks.
  *
- * It has no speech recognition: microphone audio is accepted and dropped (nothing is stored),
- * and `commitAudio` starts no response. `instructions` are not used (there is no language model).
+ * It has no speech recognition: microphone audio is dropped (nothing is stored); the first audio
+ * of each mic stream gets a short spoken reply saying so, and an error with its own code
+ * (SPEECH_INPUT_UNSUPPORTED) for clients that show errors. `instructions` are not used (there is
+ * no language model).
  */
 export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
   /** Mic audio is ignored, so any rate works; the widget's usual one avoids a resample on its side. */
@@ -47,9 +60,13 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
   private readonly chunkBytes: number;
   private readonly maxSentenceChars: number;
   private current: ResponseRun | null = null;
+  /** The spoken mic hint, waiting for the response being emitted to finish (never cut into it). */
+  private queued: { run: ResponseRun; text: string } | null = null;
   private disconnected = false;
-  /** Only counted, for the log line that explains why speaking does nothing. */
+  /** Only counted, for the log line. */
   private ignoredAudioBytes = 0;
+  /** The current mic stream already got its hint. */
+  private micHintGiven = false;
 
   constructor(opts: OfflineAgentOptions) {
     super();
@@ -74,17 +91,24 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
       return;
     }
     this.stopCurrent();
-    const response: ResponseRun = { id: `offline_${randomUUID()}`, cancelled: false };
-    this.current = response;
-    this.respond(response, text).catch((err: unknown) => {
-      // A listener threw: the response cannot go on, but the process must not go down with it.
-      this.logger.error({ err, responseId: response.id }, 'offline agent response failed');
-      if (this.current === response) this.current = null;
-    });
+    const reply = this.responder.reply(text);
+    this.logger.debug({ kind: reply.kind }, 'offline agent reply');
+    this.start(newRun(), reply.text);
+  }
+
+  startAudioStream(): void {
+    this.micHintGiven = false;
   }
 
   appendAudio(pcm: Buffer): void {
     this.ignoredAudioBytes += pcm.length;
+    if (this.micHintGiven || this.disconnected) return;
+    this.micHintGiven = true;
+    this.reportError({ code: ErrorCode.SPEECH_INPUT_UNSUPPORTED, message: NO_SPEECH_INPUT_ERROR, fatal: false });
+    // After the reply being emitted, if any: the session plays responses in order.
+    if (this.current) {
+      if (!this.queued) this.queued = { run: newRun(), text: NO_SPEECH_INPUT_REPLY };
+    } else this.start(newRun(), NO_SPEECH_INPUT_REPLY);
   }
 
   commitAudio(): void {
@@ -92,6 +116,26 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
       this.logger.info({ audioMs: Math.round((this.ignoredAudioBytes / BYTES_PER_SAMPLE / this.inputSampleRate) * 1000) }, 'offline agent has no speech recognition: microphone audio ignored, type instead');
     }
     this.ignoredAudioBytes = 0;
+  }
+
+  private start(response: ResponseRun, text: string): void {
+    this.current = response;
+    this.respond(response, text).then(
+      () => this.startQueued(),
+      (err: unknown) => {
+        // A listener threw: the response cannot go on, but the process must not go down with it.
+        this.logger.error({ err, responseId: response.id }, 'offline agent response failed');
+        if (this.current === response) this.current = null;
+        this.queued = null;
+      },
+    );
+  }
+
+  private startQueued(): void {
+    if (this.current || !this.queued || this.disconnected) return;
+    const { run, text } = this.queued;
+    this.queued = null;
+    this.start(run, text);
   }
 
   cancelResponse(offsetMs: number): void {
@@ -107,6 +151,7 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
   private stopCurrent(): void {
     if (this.current) this.current.cancelled = true;
     this.current = null;
+    this.queued = null;
   }
 
   /** Never rejects: a failed synthesis becomes a value, so a prefetch nobody awaits cannot go unhandled. */
@@ -117,17 +162,21 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
     );
   }
 
-  private async respond(response: ResponseRun, userText: string): Promise<void> {
+  /**
+   * Speaks `replyText` sentence by sentence. Each sentence's text goes out just before its audio,
+   * with the time each of its words is spoken (from the TTS) in ms from the response's start.
+   */
+  private async respond(response: ResponseRun, replyText: string): Promise<void> {
     // Never emit from inside sendText: the caller may still be in the middle of its own bookkeeping.
     await yieldToEventLoop();
     if (response.cancelled) return;
-    const reply = this.responder.reply(userText);
-    const sentences = splitSentences(reply.text, this.maxSentenceChars);
-    this.logger.debug({ responseId: response.id, kind: reply.kind, sentences: sentences.length }, 'offline agent reply');
+    const sentences = splitSentences(replyText, this.maxSentenceChars);
+    this.logger.debug({ responseId: response.id, sentences: sentences.length }, 'offline agent speaks');
     this.emit('responseStart', { responseId: response.id });
 
     const chunker = new AudioChunker(this.chunkBytes);
     const spoken: string[] = [];
+    let audioMs = 0;
     // One sentence ahead: the next one synthesizes while this one streams, yet a long reply
     // does not fill the shared pool's queue ahead of other sessions.
     let next: Promise<Synthesis> | null = sentences.length > 0 ? this.synthesize(sentences[0]!) : null;
@@ -141,10 +190,12 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
         break;
       }
       next = i + 1 < sentences.length ? this.synthesize(sentences[i + 1]!) : null;
-      for (const word of splitWords(sentences[i]!)) {
-        this.emit('transcriptDelta', { text: word });
-        if (response.cancelled) return;
-      }
+      const { speech } = result;
+      const words = speech.words?.map((w) => ({ startMs: audioMs + w.startMs, endMs: audioMs + w.endMs }));
+      // Raw text with its real spaces: the session cuts it into words.
+      this.emit('transcriptDelta', { text: (i > 0 ? ' ' : '') + sentences[i]!, ...(words ? { words } : {}) });
+      if (response.cancelled) return;
+      audioMs += (speech.pcm.length / BYTES_PER_SAMPLE / speech.sampleRate) * 1000;
       spoken.push(sentences[i]!);
       for (const chunk of chunker.push(result.speech.pcm)) {
         await yieldToEventLoop();

@@ -30,4 +30,6 @@ export interface TtsResult {
   durationMs: number;
   /** Worker time for this task: flite plus resampling. */
   synthMs: number;
+  /** When each whitespace-separated word of the text is spoken, ms from the start of `pcm`. */
+  words: Array<{ text: string; startMs: number; endMs: number }>;
 }
