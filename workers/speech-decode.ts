@@ -19,6 +19,7 @@ function resample(samples: Int16Array, fromRate: number, toRate: number): Int16A
   const key = `${fromRate}:${toRate}`;
   let r = resamplers.get(key);
   if (!r) {
+    if (resamplers.size >= 8) resamplers.clear(); // a server that changes rate every answer cannot grow this
     r = new PolyphaseResampler(fromRate, toRate);
     resamplers.set(key, r);
   }

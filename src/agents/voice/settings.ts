@@ -72,7 +72,7 @@ export function readVoiceSettings(env: Readonly<Record<string, string | undefine
     stt: sttEnabled && sttUrl
       ? { url: sttUrl, apiKey: opt('STT_API_KEY'), model: str('STT_MODEL', VOICE_DEFAULTS.sttModel), language, prompt: opt('STT_INITIAL_PROMPT'), timeoutMs: num('STT_TIMEOUT_MS', 30_000, 500, 600_000, true) }
       : null,
-    sttOffReason: !sttEnabled ? 'STT_ENABLED=false' : `no speech recogniser configured (set STT_BASE_URL)`,
+    sttOffReason: !sttEnabled ? 'STT_ENABLED=false' : 'set STT_BASE_URL',
     tts: ttsEnabled && ttsUrl
       ? { url: ttsUrl, apiKey: opt('TTS_API_KEY'), model: str('TTS_MODEL', VOICE_DEFAULTS.ttsModel), voice: str('TTS_VOICE_NAME', VOICE_DEFAULTS.ttsVoice), speed: 1 / lengthScale, timeoutMs: num('TTS_TIMEOUT_MS', 15_000, 500, 600_000, true) }
       : null,

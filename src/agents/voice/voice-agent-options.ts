@@ -18,7 +18,7 @@ export function voiceAgentOptions(stack: VoiceStack, agent: () => Agent): Pick<L
     vad: stack.vad,
     vadOptions,
     stt: stack.stt,
-    sttHint: stack.settings.stt ? 'STT_BASE_URL' : stack.settings.sttOffReason,
+    sttHint: stack.settings.sttOffReason,
     maxSentenceChars: stack.settings.sentenceMaxChars,
   };
 }

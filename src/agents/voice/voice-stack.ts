@@ -47,7 +47,7 @@ export async function prepareVoiceStack(config: Config, settings: VoiceSettings,
   }
   if (settings.piper.voicePath || settings.piper.onnxModelDir) log.info('TTS_VOICE_PATH / TTS_ONNX_MODEL_DIR name local Piper files: here the speech server loads the voice (TTS_VOICE_NAME)');
   const stt = settings.stt ? new OpenAiCompatibleStt(settings.stt) : null;
-  if (!stt) log.warn(`${settings.sttOffReason}: speech barges in but is not understood; typed text works`);
+  if (!stt) log.warn(`no speech recogniser (${settings.sttOffReason}): speech barges in but is not understood; typed text works`);
   else log.info({ url: redactUrl(settings.stt!.url), model: settings.stt!.model }, 'speech recogniser configured');
   return { voice: new SharedVoice(http, flite, log), vad, stt, settings, close };
 }
