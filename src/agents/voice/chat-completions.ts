@@ -1,4 +1,6 @@
 import type OpenAI from 'openai';
+import { Stream } from 'openai/streaming';
+import { redactSecrets } from '../redact-secrets.js';
 import { openAiClient, redactUrl, upstreamError, UpstreamError, type ErrorWording } from './openai-http.js';
 import type { ChatMessage, ReplySource } from './reply-source.js';
 
@@ -86,7 +88,14 @@ export class ChatCompletionsClient implements ReplySource {
       };
       let stream: AsyncIterable<unknown>;
       try {
-        stream = await this.client.chat.completions.create(body, { signal: combined });
+        const response = await this.client.chat.completions.create(body, { signal: combined }).asResponse();
+        if ((response.headers.get('content-type') ?? '').includes('application/json')) {
+          // A server that ignores `stream: true` answers one whole completion.
+          const piece = pieceOf(await wholeCompletion(response, this.wording));
+          if (piece) yield piece;
+          return;
+        }
+        stream = Stream.fromSSEResponse<unknown>(response, new AbortController());
       } catch (err) {
         throw fail(err);
       }
@@ -99,7 +108,9 @@ export class ChatCompletionsClient implements ReplySource {
       } catch (err) {
         throw fail(err);
       }
+      // The SDK ends an aborted stream quietly: an abort (ours or the idle timer's) must not pass for the end of the reply.
       if (signal.aborted) throw signal.reason;
+      if (idle.signal.aborted) throw idle.signal.reason;
     } finally {
       clearTimeout(timer);
     }
@@ -117,4 +128,19 @@ export function pieceOf(chunk: unknown): ChatPiece | null {
   const content = typeof delta === 'object' && delta !== null ? (delta as { content?: unknown }).content : undefined;
   const finish = (choice as { finish_reason?: unknown }).finish_reason;
   return { content: typeof content === 'string' ? content : '', finishReason: typeof finish === 'string' ? finish : null };
+}
+
+async function wholeCompletion(response: Response, w: ErrorWording): Promise<unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await response.text());
+  } catch {
+    throw new UpstreamError(w.failedCode, `${w.what} at ${w.where} sent malformed JSON`);
+  }
+  const error = typeof parsed === 'object' && parsed !== null ? (parsed as { error?: unknown }).error : undefined;
+  if (error !== undefined) {
+    const message = typeof error === 'string' ? error : typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string' ? (error as { message: string }).message : 'unspecified';
+    throw new UpstreamError(w.failedCode, `${w.what} at ${w.where} reported an error: ${redactSecrets(message, w.secrets).slice(0, 200)}`);
+  }
+  return parsed;
 }
