@@ -6,6 +6,8 @@ import { prepareRemoteAgent } from './remote/prepare.js';
 import { prepareLocalAgent } from './local/prepare.js';
 import { prepareOpenAIAgent } from './openai/prepare.js';
 import { prepareGeminiAgent } from './gemini/prepare.js';
+import { prepareOpenClawAgent } from './openclaw/prepare.js';
+import { prepareZeroClawAgent } from './zeroclaw/prepare.js';
 
 /** What the server gets from an agent type: a per-session constructor and a clean-up. */
 export interface AgentFactory {
@@ -28,6 +30,8 @@ const AGENT_TYPES: Readonly<Record<string, AgentPreparer>> = {
   local: prepareLocalAgent,
   sample_openai: prepareOpenAIAgent,
   sample_gemini: prepareGeminiAgent,
+  sample_openclaw: prepareOpenClawAgent,
+  sample_zeroclaw: prepareZeroClawAgent,
 };
 
 export const KNOWN_AGENT_TYPES: readonly string[] = Object.keys(AGENT_TYPES);

@@ -7,7 +7,9 @@ import { Waiters } from './waiters.js';
  * 127.0.0.1, speaking the real wire formats:
  * - `POST /v1/chat/completions` with `stream: true` → `text/event-stream` of
  *   `data: {chat.completion.chunk}\n\n` … `data: [DONE]\n\n`, paced by a script;
- * - `POST /v1/audio/transcriptions` (multipart/form-data) → `{"text": …}`.
+ * - `POST /v1/audio/transcriptions` (multipart/form-data) → `{"text": …}`;
+ * - `POST /v1/audio/speech` (JSON) → a WAV file, as speaches serves Piper voices (22 050 Hz):
+ *   a tone as long as the text would take to say, so lip-sync sees energy.
  * Records every request, including whether the client hung up before the stream ended.
  */
 
@@ -47,8 +49,25 @@ export interface TranscriptionAnswer {
   delayMs?: number;
 }
 
+export interface SpeechRequest {
+  body: { model?: unknown; voice?: unknown; input?: unknown; response_format?: unknown; speed?: unknown };
+  authorization: string | undefined;
+}
+
+export interface SpeechAnswer {
+  status?: number;
+  /** Rate of the WAV (Piper: 22 050 Hz). */
+  sampleRate?: number;
+  /** ms of audio per input character. */
+  msPerChar?: number;
+  /** Raw body instead of a WAV (a server that ignores response_format). */
+  body?: Buffer;
+}
+
 export class FakeOpenAiCompatible {
   readonly chatRequests: ChatRequest[] = [];
+  readonly speechRequests: SpeechRequest[] = [];
+  speak: (r: SpeechRequest) => SpeechAnswer = () => ({});
   readonly transcriptions: Transcription[] = [];
   /** What the next chat request gets; set by tests. */
   chat: (req: ChatRequest) => ChatScript = () => ({ deltas: ['Hello', ' from', ' the', ' fake.'] });
@@ -97,6 +116,7 @@ export class FakeOpenAiCompatible {
     const body = Buffer.concat(chunks);
     if (req.method === 'POST' && req.url === '/v1/chat/completions') return this.handleChat(req, body, res);
     if (req.method === 'POST' && req.url === '/v1/audio/transcriptions') return this.handleTranscription(req, body, res);
+    if (req.method === 'POST' && req.url === '/v1/audio/speech') return this.handleSpeech(req, body, res);
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
   }
 
@@ -158,5 +178,44 @@ export class FakeOpenAiCompatible {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: answer.text ?? '' }));
+  }
+
+  private handleSpeech(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const record: SpeechRequest = { body: JSON.parse(body.toString('utf8')) as SpeechRequest['body'], authorization: req.headers.authorization };
+    this.speechRequests.push(record);
+    this.changed();
+    const answer = this.speak(record);
+    if (answer.status !== undefined && answer.status !== 200) {
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'speech failed' } }));
+      return;
+    }
+    if (answer.body) {
+      res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(answer.body);
+      return;
+    }
+    const rate = answer.sampleRate ?? 22_050;
+    const text = typeof record.body.input === 'string' ? record.body.input : '';
+    const samples = Math.round((text.length * (answer.msPerChar ?? 60) * rate) / 1000);
+    const wav = Buffer.alloc(44 + samples * 2);
+    wav.write('RIFF', 0, 'ascii');
+    wav.writeUInt32LE(36 + samples * 2, 4);
+    wav.write('WAVEfmt ', 8, 'ascii');
+    wav.writeUInt32LE(16, 16);
+    wav.writeUInt16LE(1, 20);
+    wav.writeUInt16LE(1, 22);
+    wav.writeUInt32LE(rate, 24);
+    wav.writeUInt32LE(rate * 2, 28);
+    wav.writeUInt16LE(2, 32);
+    wav.writeUInt16LE(16, 34);
+    wav.write('data', 36, 'ascii');
+    wav.writeUInt32LE(samples * 2, 40);
+    // A vowel-like tone (150 Hz fundamental + formant-ish harmonics), syllable-modulated at 4 Hz.
+    for (let i = 0; i < samples; i++) {
+      const t = i / rate;
+      const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * t);
+      const v = Math.sin(2 * Math.PI * 150 * t) + 0.6 * Math.sin(2 * Math.PI * 750 * t) + 0.3 * Math.sin(2 * Math.PI * 1200 * t);
+      wav.writeInt16LE(Math.round(6000 * env * v), 44 + i * 2);
+    }
+    res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav);
   }
 }

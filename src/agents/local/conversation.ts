@@ -1,4 +1,4 @@
-import type { ChatMessage } from './chat-completions.js';
+import type { ChatMessage } from '../voice/reply-source.js';
 
 /**
  * What the language model is sent each turn: the system prompt and the last messages of the

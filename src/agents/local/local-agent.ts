@@ -8,15 +8,16 @@ import type { TextToSpeech } from '../offline/flite-tts.js';
 import { responderFor, type Responder } from '../offline/responder.js';
 import { splitSentences } from '../offline/sentences.js';
 import { AsyncQueue } from './async-queue.js';
-import { ChatCompletionsError, type ChatCompletionsClient } from './chat-completions.js';
 import { Conversation, systemPromptFor } from './conversation.js';
 import { MicBuffer } from './mic-buffer.js';
 import { heardBy, speakSentences, type SpokenSentence } from './reply-speaker.js';
 import { SentenceStream } from './sentence-stream.js';
 import type { SileroVad, VadStream } from './silero-vad.js';
 import { SpeechSegmenter, type SegmentEvent, type SegmenterOptions } from './speech-segmenter.js';
-import { SpeechToTextError, type SpeechToText } from './speech-to-text.js';
 import { VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE } from './vad-protocol.js';
+import { UpstreamError } from '../voice/openai-http.js';
+import type { ReplySource } from '../voice/reply-source.js';
+import type { SpeechToText } from '../voice/speech-to-text.js';
 
 export interface LocalAgentOptions extends AgentContext {
   /** Shared by all sessions: TTS pool, VAD pool, recogniser, LLM client. */
@@ -26,7 +27,11 @@ export interface LocalAgentOptions extends AgentContext {
   /** null: speech is detected (barge-in works) but not transcribed. */
   stt: SpeechToText | null;
   /** null: the built-in responder answers. */
-  llm: ChatCompletionsClient | null;
+  llm: ReplySource | null;
+  /** What the user is told to set when speech is heard without a recogniser. */
+  sttHint?: string;
+  /** Longest sentence sent to the TTS at once, characters. */
+  maxSentenceChars?: number;
   historyMessages?: number;
   responder?: Responder;
   /** Audio event size, ms of speech. */
@@ -187,7 +192,7 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
     if (!stt) {
       this.reportOnce({
         code: 'STT_NOT_CONFIGURED',
-        message: 'speech was heard but no speech recogniser is configured (set LOCAL_STT_URL); type instead',
+        message: `speech was heard but no speech recogniser is configured (${this.o.sttHint ?? 'set LOCAL_STT_URL'}); type instead`,
         fatal: false,
       });
       return;
@@ -213,7 +218,7 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
       text = (await stt.transcribe(pcm, this.sttAbort.signal)).trim();
     } catch (err) {
       if (this.disconnected) return;
-      const code = err instanceof SpeechToTextError ? err.code : 'STT_FAILED';
+      const code = err instanceof UpstreamError ? err.code : 'STT_FAILED';
       this.reportError({ code, message: err instanceof Error ? err.message : String(err), fatal: false });
       return;
     }
@@ -284,7 +289,7 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
       if (outcome.source === 'tts') {
         this.reportError({ code: 'TTS_FAILED', message: `speech synthesis failed: ${errorMessage(outcome.err)}`, fatal: false });
       } else {
-        const code = outcome.err instanceof ChatCompletionsError ? outcome.err.code : 'LLM_FAILED';
+        const code = outcome.err instanceof UpstreamError ? outcome.err.code : 'LLM_FAILED';
         this.reportError({ code, message: errorMessage(outcome.err), fatal: false });
       }
       if (run.cancelled) return;
@@ -299,10 +304,10 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   /** LLM tokens → sentences into `queue`; errors fail the queue (an abort just ends it). */
-  private streamReply(llm: ChatCompletionsClient, run: Run, userText: string, queue: AsyncQueue<string>): void {
+  private streamReply(llm: ReplySource, run: Run, userText: string, queue: AsyncQueue<string>): void {
     this.conversation.addUser(userText);
     const messages = this.conversation.request();
-    const splitter = new SentenceStream();
+    const splitter = new SentenceStream(this.o.maxSentenceChars);
     const startMs = performance.now();
     let firstTokenMs = -1;
     void (async () => {

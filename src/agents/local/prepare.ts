@@ -4,11 +4,12 @@ import { loadKnowledgeBase } from '../knowledge-base.js';
 import { FliteTts } from '../offline/flite-tts.js';
 import { responderFor } from '../offline/responder.js';
 import { isFliteVoice } from '../offline/tts-protocol.js';
-import { ChatCompletionsClient, redactUrl } from './chat-completions.js';
+import { ChatCompletionsClient } from '../voice/chat-completions.js';
+import { redactUrl } from '../voice/openai-http.js';
 import { LocalAgent } from './local-agent.js';
 import { readLocalSettings, type LocalSettings } from './settings.js';
 import { SileroVad } from './silero-vad.js';
-import { OpenAiCompatibleStt, type SpeechToText } from './speech-to-text.js';
+import { OpenAiCompatibleStt, type SpeechToText } from '../voice/speech-to-text.js';
 
 /**
  * The speech recogniser for `LOCAL_STT_*`. This is the plug-in point for another engine: build
