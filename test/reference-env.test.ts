@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './helpers/server-process.js';
+import { REFERENCE_DEFAULTS } from './helpers/reference-env.js';
 
 // A user of the Python reference server keeps their `.env` and changes only the command. Here
 // that `.env` holds every variable of the reference's configuration table at its documented
@@ -13,54 +14,6 @@ import { startServer } from './helpers/server-process.js';
 // and remote points at a closed loopback port.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const REFERENCE_DEFAULTS: Record<string, string> = {
-  OPENAI_API_KEY: 'sk-your-api-key-here',
-  GEMINI_API_KEY: 'your-gemini-api-key-here',
-  AGENT_URL: '',
-  OPENAI_MODEL: 'gpt-realtime',
-  OPENAI_VOICE: 'alloy',
-  OPENAI_VOICE_SPEED: '1.2',
-  OPENAI_TRANSCRIPT_SPEED: '15.0',
-  OPENAI_TRANSCRIPTION_MODEL: 'gpt-4o-transcribe',
-  OPENAI_TRANSCRIPTION_LANGUAGE: 'en',
-  OPENAI_VAD_TYPE: 'semantic_vad',
-  OPENAI_VAD_THRESHOLD: '0.9',
-  OPENAI_VAD_SILENCE_DURATION_MS: '500',
-  OPENAI_VAD_PREFIX_PADDING_MS: '300',
-  OPENAI_NOISE_REDUCTION: 'near_field',
-  GEMINI_MODEL: 'gemini-2.5-flash-native-audio-preview-12-2025',
-  GEMINI_VOICE: 'Leda',
-  GEMINI_API_VERSION: 'v1alpha',
-  GEMINI_THINKING_BUDGET: '-1',
-  GEMINI_GOOGLE_SEARCH_GROUNDING: 'false',
-  GEMINI_PROACTIVE_AUDIO: 'false',
-  GEMINI_CONTEXT_WINDOW_COMPRESSION: 'true',
-  GEMINI_INPUT_SAMPLE_RATE: '16000',
-  GEMINI_OUTPUT_SAMPLE_RATE: '24000',
-  GEMINI_TRANSCRIPT_SPEED: '15.0',
-  GEMINI_VAD_START_SENSITIVITY: 'START_SENSITIVITY_LOW',
-  GEMINI_VAD_END_SENSITIVITY: 'END_SENSITIVITY_LOW',
-  GEMINI_TURN_COVERAGE: 'TURN_INCLUDES_ALL_INPUT',
-  ASSISTANT_INSTRUCTIONS: 'You are a helpful and friendly AI assistant. Be concise in your responses.',
-  ONNX_MODEL_PATH: './pretrained_models/wav2arkit_cpu.onnx',
-  SERVER_HOST: '0.0.0.0',
-  SERVER_PORT: '8080',
-  USE_SSL: 'false',
-  DEBUG: 'false',
-  DEBUG_AUDIO_CAPTURE: 'false',
-  INPUT_SAMPLE_RATE: '24000',
-  OUTPUT_SAMPLE_RATE: '24000',
-  WAV2ARKIT_SAMPLE_RATE: '16000',
-  BLENDSHAPE_FPS: '30',
-  AUDIO_CHUNK_DURATION: '0.5',
-  TRANSCRIPT_CHARS_PER_SECOND: '16.0',
-  AUTH_ENABLED: 'false',
-  AUTH_SECRET_KEY: '',
-  AUTH_TOKEN_TTL: '3600',
-  AUTH_ALLOWED_ORIGINS: 'http://localhost:5173,http://localhost:5174,http://localhost:5175',
-  AUTH_ENABLE_RATE_LIMITING: 'true',
-  KNOWLEDGE_BASE_SOURCE: 'none',
-};
 
 /** A folder laid out like a checkout (model, dependencies) holding only this `.env`. */
 function checkoutWithEnv(dotenv: string): string {
