@@ -1,3 +1,13 @@
+import type { Test as Tap } from 'tap';
+import { rmSync } from 'node:fs';
+import { startServer } from './server-process.js';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
 /**
  * Every variable of the Python reference server's configuration table (its README's required and
  * optional settings) at its documented default, plus the compose default of KNOWLEDGE_BASE_SOURCE.
@@ -51,3 +61,40 @@ export const REFERENCE_DEFAULTS: Record<string, string> = {
   AUTH_ENABLE_RATE_LIMITING: 'true',
   KNOWLEDGE_BASE_SOURCE: 'none',
 };
+
+/** A folder laid out like a checkout (model, dependencies) holding only this `.env`. */
+export function checkoutWithEnv(dotenv: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'reference-env-'));
+  symlinkSync(join(ROOT, 'pretrained_models'), join(dir, 'pretrained_models'));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  writeFileSync(join(dir, '.env'), dotenv);
+  return dir;
+}
+
+/**
+ * One AGENT_TYPE started from a `.env` holding REFERENCE_DEFAULTS: it must start, warn about
+ * what it does not apply, keep the keys out of its output and serve /health.
+ */
+export function testReferenceEnvStart(t: Tap, agentType: string, extra: Record<string, string> = {}): void {
+  t.test(`reference .env at its documented defaults, AGENT_TYPE=${agentType}: starts, warns, serves /health`, async (t) => {
+    const values = { ...REFERENCE_DEFAULTS, AGENT_TYPE: agentType, ...extra };
+    const dir = checkoutWithEnv(Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // Only what a test must own comes from the real environment (which wins over .env): a free
+    // loopback port and one inference worker.
+    const server = await startServer({}, 120_000, dir);
+    t.teardown(() => server.stop());
+    const listening = server.logs.find((l) => l.msg === 'listening')!;
+    t.equal(listening.agentType, agentType, 'AGENT_TYPE read from .env');
+    const warnings = server.logs.filter((l) => l.level === 40);
+    t.ok(warnings.some((w) => w.variable === 'ONNX_MODEL_PATH'), 'the missing reference model is replaced by the shipped one, with a warning');
+    if (agentType === 'sample_openai') {
+      t.ok(warnings.some((w) => w.variable === 'OPENAI_VAD_THRESHOLD, OPENAI_VAD_SILENCE_DURATION_MS, OPENAI_VAD_PREFIX_PADDING_MS'), 'semantic_vad: the server-VAD tuning is ignored with a warning');
+    }
+    t.notOk(server.output().includes('configuration error'), 'no configuration error');
+    t.notOk(server.output().includes('sk-your-api-key-here') || server.output().includes('your-gemini-api-key-here'), 'the keys are never logged');
+    const res = await fetch(`http://127.0.0.1:${server.port}/health`);
+    t.equal(res.status, 200, '/health');
+    t.equal(await server.stop(), 0, 'clean exit');
+  });
+}
