@@ -4,7 +4,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# onnxruntime-node's postinstall (CUDA download) is disabled by .npmrc + allowScripts.
+# .npmrc (ignore-scripts=true) keeps every dependency install script off: no CUDA download.
 RUN npm ci
 COPY tsconfig.json ./
 COPY src ./src

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  for (const w of config.warnings) logger.warn({ variable: w.variable }, w.message);
   // The effective settings, for DEBUG: never the raw environment or the auth key.
   const { env: _env, auth, ...settings } = config;
   logger.debug({ settings: { ...settings, auth: { ...auth, secretKey: auth.secretKey ? '[set]' : null } } }, 'configuration');

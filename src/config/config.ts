@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
 import { DEFAULT_TRANSCRIPT_CHARS_PER_SECOND } from '../session/transcript.js';
+import { ConfigError, type ConfigWarning } from './config-error.js';
+import { checkReferenceSampleRates, knowledgeBaseSource, lipsyncModelPath, rateLimitingEnabled } from './reference-compat.js';
 
 /**
  * Configuration: read once at start from the environment (and `.env`), validated into a typed
@@ -33,7 +35,9 @@ export interface Config {
   maxMessageBytes: number;
   idleTimeoutS: number;
   auth: { enabled: boolean; secretKey: string | null; tokenTtlS: number; allowedOrigins: string[] };
+  /** `enabled: false` (AUTH_ENABLE_RATE_LIMITING=false) makes every burst unlimited. */
   rateLimit: {
+    enabled: boolean;
     connectionsBurst: number; connectionsPerS: number; messagesBurst: number; messagesPerS: number;
     /** Connection attempts per client address (IPv6: per /64), on top of the per-origin bucket. */
     addressConnectionsBurst: number; addressConnectionsPerS: number;
@@ -71,16 +75,13 @@ export interface Config {
     /** Concurrent video sessions (both dialects); beyond → refused, close 1013. */
     maxSessions: number;
   };
+  /** Settings accepted but worth a word at start (logged once, as warnings, by the entry point). */
+  warnings: readonly ConfigWarning[];
   /** Every variable the process saw, for agent-specific settings read by their own modules. */
   env: Readonly<Record<string, string | undefined>>;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError, type ConfigWarning } from './config-error.js';
 
 export const DEFAULT_MODEL_PATH = 'pretrained_models/lipsync-small.onnx';
 
@@ -141,13 +142,22 @@ function isAddressOrCidr(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }
 
+/**
+ * TLS when USE_SSL=true. Without a readable certificate and key the server refuses to start: it
+ * never serves plain text when TLS was asked for (the Python reference did, while logging wss://),
+ * and a self-signed certificate would only move the failure into the browser, which refuses
+ * wss:// to an untrusted certificate without asking the user.
+ */
 function tlsConfig(env: Env): Config['tls'] {
   if (!bool(env, 'USE_SSL', false)) return null;
-  const certFile = str(env, 'SSL_CERT_FILE', '');
-  const keyFile = str(env, 'SSL_KEY_FILE', '');
-  if (!certFile || !existsSync(certFile)) throw new ConfigError('SSL_CERT_FILE', `USE_SSL=true needs a certificate file (got "${certFile}")`);
-  if (!keyFile || !existsSync(keyFile)) throw new ConfigError('SSL_KEY_FILE', `USE_SSL=true needs a key file (got "${keyFile}")`);
-  return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
+  const hint = 'or set USE_SSL=false when TLS ends at a proxy in front of this server';
+  for (const name of ['SSL_CERT_FILE', 'SSL_KEY_FILE'] as const) {
+    const file = str(env, name, '');
+    const what = name === 'SSL_CERT_FILE' ? 'certificate (PEM)' : 'private key (PEM)';
+    if (!file) throw new ConfigError(name, `USE_SSL=true needs the ${what} file: set ${name}, ${hint}`);
+    if (!existsSync(file)) throw new ConfigError(name, `USE_SSL=true: no ${what} file at ${resolve(file)}; fix ${name}, ${hint}`);
+  }
+  return { certFile: resolve(str(env, 'SSL_CERT_FILE', '')), keyFile: resolve(str(env, 'SSL_KEY_FILE', '')) };
 }
 
 /** Chars/s for transcript offsets where the agent gives no word timings; per-agent overrides as in the reference. */
@@ -160,14 +170,16 @@ function transcriptCharsPerSecond(env: Env, agentType: string): number {
 }
 
 export function loadConfig(env: Env = readEnv()): Config {
+  const warnings: ConfigWarning[] = [];
   const debug = bool(env, 'DEBUG', false);
   const cores = availableParallelism();
   const blendshapeFps = num(env, 'BLENDSHAPE_FPS', 30, { min: 1, max: 120 });
   if (blendshapeFps !== 30) {
     throw new ConfigError('BLENDSHAPE_FPS', 'must be 30: the widget protocol carries 1/30 s of audio per sync_frame');
   }
-  const onnxModelPath = resolve(str(env, 'ONNX_MODEL_PATH', DEFAULT_MODEL_PATH));
-  if (!existsSync(onnxModelPath)) throw new ConfigError('ONNX_MODEL_PATH', `no file at ${onnxModelPath}`);
+  const onnxModelPath = lipsyncModelPath(env, DEFAULT_MODEL_PATH, warnings);
+  checkReferenceSampleRates(env);
+  const rateLimiting = rateLimitingEnabled(env, warnings);
   const logLevel = debug ? 'debug' : str(env, 'LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
@@ -198,7 +210,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     debug,
     logLevel,
     assistantInstructions: str(env, 'ASSISTANT_INSTRUCTIONS', 'You are a friendly assistant. Keep answers short.'),
-    knowledgeBaseSource: str(env, 'KNOWLEDGE_BASE_SOURCE', ''),
+    knowledgeBaseSource: knowledgeBaseSource(env),
     ttsVoice: str(env, 'TTS_VOICE', 'slt'),
     maxMessageBytes: num(env, 'MAX_MESSAGE_BYTES', 1 << 20, { min: 1024, max: 64 << 20, integer: true }),
     idleTimeoutS: num(env, 'IDLE_TIMEOUT_S', 120, { min: 8, max: 960, integer: true }),
@@ -213,11 +225,13 @@ export function loadConfig(env: Env = readEnv()): Config {
       allowedOrigins: str(env, 'AUTH_ALLOWED_ORIGINS', '').split(',').map((o) => o.trim()).filter(Boolean),
     },
     rateLimit: {
-      connectionsBurst: num(env, 'RATE_LIMIT_CONNECTIONS_BURST', 100, { min: 1, max: 1e6, integer: true }),
+      enabled: rateLimiting,
+      // An unlimited bucket never refuses: no special case where the limits are applied.
+      connectionsBurst: rateLimiting ? num(env, 'RATE_LIMIT_CONNECTIONS_BURST', 100, { min: 1, max: 1e6, integer: true }) : Number.POSITIVE_INFINITY,
       connectionsPerS: num(env, 'RATE_LIMIT_CONNECTIONS_PER_S', 10, { min: 0.01, max: 1e6 }),
-      messagesBurst: num(env, 'RATE_LIMIT_MESSAGES_BURST', 60, { min: 1, max: 1e6, integer: true }),
+      messagesBurst: rateLimiting ? num(env, 'RATE_LIMIT_MESSAGES_BURST', 60, { min: 1, max: 1e6, integer: true }) : Number.POSITIVE_INFINITY,
       messagesPerS: num(env, 'RATE_LIMIT_MESSAGES_PER_S', 25, { min: 0.01, max: 1e6 }),
-      addressConnectionsBurst: num(env, 'RATE_LIMIT_ADDRESS_CONNECTIONS_BURST', 100, { min: 1, max: 1e6, integer: true }),
+      addressConnectionsBurst: rateLimiting ? num(env, 'RATE_LIMIT_ADDRESS_CONNECTIONS_BURST', 100, { min: 1, max: 1e6, integer: true }) : Number.POSITIVE_INFINITY,
       addressConnectionsPerS: num(env, 'RATE_LIMIT_ADDRESS_CONNECTIONS_PER_S', 10, { min: 0.01, max: 1e6 }),
     },
     trustedProxies: trustedProxies(env),
@@ -237,6 +251,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     },
     transcriptCharsPerSecond: transcriptCharsPerSecond(env, str(env, 'AGENT_TYPE', 'offline')),
     debugAudioCaptureDir: bool(env, 'DEBUG_AUDIO_CAPTURE', false) ? resolve(str(env, 'DEBUG_AUDIO_CAPTURE_DIR', 'captures')) : null,
+    warnings,
     env,
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from './config.js';
+import { ConfigError } from './config-error.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -13,6 +13,12 @@ export class EnvReader {
       if (v) return { name, value: v };
     }
     return undefined;
+  }
+
+  /** Present but empty (`NAME=` in a `.env`): some reference settings mean "off" by that. */
+  isSetEmpty(name: string): boolean {
+    const v = this.env[name];
+    return v !== undefined && v.trim() === '';
   }
 
   str(name: string, fallback: string, ...aliases: string[]): string {

@@ -17,10 +17,13 @@ export interface ServerProcess {
   url(path?: string): string;
 }
 
-/** Start the real server (compiled entry point) on a random loopback port. */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ServerProcess> {
+/**
+ * Start the real server (compiled entry point) on a random loopback port. `cwd` (default the
+ * repository root) is where it reads `.env` and resolves relative paths.
+ */
+export async function startServer(env: Record<string, string> = {}, timeoutMs = 60_000, cwd = ROOT): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [ENTRY], {
-    cwd: ROOT,
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       SERVER_HOST: '127.0.0.1',

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { EndSensitivity, StartSensitivity, TurnCoverage } from '@google/genai';
 import { liveConnectConfig, readGeminiSettings } from './settings.js';
 
 const KEY = 'AIzaTESTKEY0123456789';
@@ -11,6 +12,23 @@ t.test('defaults: audio out, transcriptions on, compression on, resumption on', 
   t.notOk(c.thinkingConfig);
   t.notOk(c.tools);
   t.same(liveConnectConfig(s, 'hi', [], 'h1').sessionResumption, { handle: 'h1' });
+});
+
+t.test('reference defaults: low start and end sensitivity, the whole input in each turn; UNSPECIFIED leaves it to the service', async (t) => {
+  const s = readGeminiSettings({ GEMINI_API_KEY: KEY });
+  t.match(liveConnectConfig(s, 'x', []).realtimeInputConfig, {
+    automaticActivityDetection: { startOfSpeechSensitivity: StartSensitivity.START_SENSITIVITY_LOW, endOfSpeechSensitivity: EndSensitivity.END_SENSITIVITY_LOW },
+    turnCoverage: TurnCoverage.TURN_INCLUDES_ALL_INPUT,
+  });
+  const unspecified = readGeminiSettings({ GEMINI_API_KEY: KEY, GEMINI_VAD_START_SENSITIVITY: 'START_SENSITIVITY_UNSPECIFIED', GEMINI_VAD_END_SENSITIVITY: 'sensitivity_unspecified', GEMINI_TURN_COVERAGE: 'TURN_COVERAGE_UNSPECIFIED' });
+  const c = liveConnectConfig(unspecified, 'x', []).realtimeInputConfig!;
+  t.same(c, { automaticActivityDetection: { disabled: false } });
+});
+
+t.test('the reference\'s sample-rate settings are accepted at the rates Gemini Live speaks', async (t) => {
+  t.ok(readGeminiSettings({ GEMINI_API_KEY: KEY, GEMINI_INPUT_SAMPLE_RATE: '16000', GEMINI_OUTPUT_SAMPLE_RATE: '24000' }));
+  t.throws(() => readGeminiSettings({ GEMINI_API_KEY: KEY, GEMINI_INPUT_SAMPLE_RATE: '24000' }), { variable: 'GEMINI_INPUT_SAMPLE_RATE', message: /only 16000 is supported/ } as object as Error);
+  t.throws(() => readGeminiSettings({ GEMINI_API_KEY: KEY, GEMINI_OUTPUT_SAMPLE_RATE: '16000' }), { variable: 'GEMINI_OUTPUT_SAMPLE_RATE', message: /only 24000 is supported/ } as object as Error);
 });
 
 t.test('explicit API version wins over the proactive-audio default; search alias', async (t) => {

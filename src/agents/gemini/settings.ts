@@ -5,6 +5,7 @@ import { toGeminiFunctionDeclarations, type ToolDefinition } from '../tools.js';
 
 /** Gemini Live takes 16 kHz microphone audio and speaks at 24 kHz. */
 export const GEMINI_INPUT_SAMPLE_RATE = 16_000;
+export const GEMINI_OUTPUT_SAMPLE_RATE = 24_000;
 
 /**
  * `AGENT_TYPE=sample_gemini` settings, read once and validated. Every one of them reaches the
@@ -32,20 +33,44 @@ export interface GeminiSettings {
   enableSearch: boolean;
 }
 
+/**
+ * The Python reference's defaults where they shape what the user hears: low start and end
+ * sensitivity (fewer false barge-ins from the avatar's own voice, fewer cut-off sentences) and
+ * the whole input in each turn. API version and thinking budget keep the service's defaults
+ * (README: migrating).
+ */
 export const GEMINI_DEFAULTS = {
   model: 'gemini-2.5-flash-native-audio-preview-12-2025',
   voice: 'Leda',
+  startSensitivity: StartSensitivity.START_SENSITIVITY_LOW,
+  endSensitivity: EndSensitivity.END_SENSITIVITY_LOW,
+  turnCoverage: 'TURN_INCLUDES_ALL_INPUT',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `HIGH` / `LOW` or the full enum name (`START_SENSITIVITY_HIGH`). */
-function sensitivity<T extends string>(r: EnvReader, name: string, prefix: string, values: Record<'HIGH' | 'LOW', T>): T | undefined {
+/**
+ * `HIGH` / `LOW` or the full enum name (`START_SENSITIVITY_HIGH`); `UNSPECIFIED` (any spelling the
+ * reference documents) leaves it to the service.
+ */
+function sensitivity<T extends string>(r: EnvReader, name: string, prefix: string, values: Record<'HIGH' | 'LOW', T>, fallback: T): T | undefined {
   const raw = r.optStr(name);
-  if (!raw) return undefined;
+  if (!raw) return fallback;
   const short = raw.toUpperCase().replace(prefix, '');
   if (short === 'HIGH' || short === 'LOW') return values[short];
-  throw new ConfigError(name, `expected HIGH, LOW, ${prefix}HIGH or ${prefix}LOW`);
+  if (short === 'UNSPECIFIED' || short === 'SENSITIVITY_UNSPECIFIED') return undefined;
+  throw new ConfigError(name, `expected HIGH, LOW, ${prefix}HIGH, ${prefix}LOW or ${prefix}UNSPECIFIED`);
+}
+
+/** The reference's rate settings name the only rates Gemini Live speaks: accepted at those, refused otherwise. */
+function checkSampleRates(r: EnvReader): void {
+  for (const [name, supported, why] of [
+    ['GEMINI_INPUT_SAMPLE_RATE', GEMINI_INPUT_SAMPLE_RATE, 'the microphone is sent to Gemini Live at 16 kHz'],
+    ['GEMINI_OUTPUT_SAMPLE_RATE', GEMINI_OUTPUT_SAMPLE_RATE, 'Gemini Live speaks 24 kHz PCM16'],
+  ] as const) {
+    const v = r.num(name, { min: 1, max: 1_000_000, integer: true });
+    if (v !== undefined && v !== supported) throw new ConfigError(name, `only ${supported} is supported (${why}), got ${v}; remove the line or set ${supported}`);
+  }
 }
 
 export function readGeminiSettings(env: Env): GeminiSettings {
@@ -61,7 +86,8 @@ export function readGeminiSettings(env: Env): GeminiSettings {
   if (triggerTokens !== undefined && targetTokens !== undefined && targetTokens >= triggerTokens) {
     throw new ConfigError('GEMINI_CONTEXT_WINDOW_TARGET_TOKENS', 'must be below GEMINI_CONTEXT_WINDOW_TRIGGER_TOKENS');
   }
-  const coverage = r.oneOf('GEMINI_TURN_COVERAGE', ['TURN_INCLUDES_ONLY_ACTIVITY', 'TURN_INCLUDES_ALL_INPUT'] as const, undefined);
+  checkSampleRates(r);
+  const coverage = r.oneOf('GEMINI_TURN_COVERAGE', ['TURN_INCLUDES_ONLY_ACTIVITY', 'TURN_INCLUDES_ALL_INPUT', 'TURN_COVERAGE_UNSPECIFIED'] as const, GEMINI_DEFAULTS.turnCoverage);
   return {
     apiKey,
     model: r.str('GEMINI_MODEL', GEMINI_DEFAULTS.model),
@@ -71,12 +97,12 @@ export function readGeminiSettings(env: Env): GeminiSettings {
     thinkingBudget: r.num('GEMINI_THINKING_BUDGET', { min: -1, max: 32_768, integer: true }),
     contextWindowCompression: compression ? { triggerTokens, targetTokens } : null,
     vad: {
-      startSensitivity: sensitivity(r, 'GEMINI_VAD_START_SENSITIVITY', 'START_SENSITIVITY_', { HIGH: StartSensitivity.START_SENSITIVITY_HIGH, LOW: StartSensitivity.START_SENSITIVITY_LOW }),
-      endSensitivity: sensitivity(r, 'GEMINI_VAD_END_SENSITIVITY', 'END_SENSITIVITY_', { HIGH: EndSensitivity.END_SENSITIVITY_HIGH, LOW: EndSensitivity.END_SENSITIVITY_LOW }),
+      startSensitivity: sensitivity(r, 'GEMINI_VAD_START_SENSITIVITY', 'START_SENSITIVITY_', { HIGH: StartSensitivity.START_SENSITIVITY_HIGH, LOW: StartSensitivity.START_SENSITIVITY_LOW }, GEMINI_DEFAULTS.startSensitivity),
+      endSensitivity: sensitivity(r, 'GEMINI_VAD_END_SENSITIVITY', 'END_SENSITIVITY_', { HIGH: EndSensitivity.END_SENSITIVITY_HIGH, LOW: EndSensitivity.END_SENSITIVITY_LOW }, GEMINI_DEFAULTS.endSensitivity),
       prefixPaddingMs: r.num('GEMINI_VAD_PREFIX_PADDING_MS', { min: 0, max: 10_000, integer: true }),
       silenceDurationMs: r.num('GEMINI_VAD_SILENCE_DURATION_MS', { min: 0, max: 10_000, integer: true }),
     },
-    turnCoverage: coverage === undefined ? undefined : TurnCoverage[coverage],
+    turnCoverage: coverage === 'TURN_COVERAGE_UNSPECIFIED' ? undefined : TurnCoverage[coverage],
     proactiveAudio,
     enableSearch: r.bool('GEMINI_ENABLE_SEARCH', false, 'GEMINI_GOOGLE_SEARCH_GROUNDING'),
   };

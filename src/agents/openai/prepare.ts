@@ -13,6 +13,7 @@ import { instructionsWithKnowledgeBase } from '../knowledge-base.js';
  */
 export const prepareOpenAIAgent: AgentPreparer = async (config, log) => {
   const settings = readOpenAISettings(config.env);
+  for (const w of settings.warnings) log.warn({ variable: w.variable }, w.message);
   const tools = await loadTools(config.env.AGENT_TOOLS_FILE).catch((err: Error) => {
     throw new ConfigError('AGENT_TOOLS_FILE', err.message);
   });
