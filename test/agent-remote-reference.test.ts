@@ -43,6 +43,16 @@ t.test('a full turn with a reference agent: typed text in `data`, its deltas, it
   const u = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'user');
   t.match(client.received[u]!.msg, { text: 'what the user said' });
 
+  // role:"user" deltas are the user's words: shown as the user's, never mixed into the assistant's.
+  up.send({ type: 'transcript_delta', delta: 'tell me ', role: 'user', itemId: 'u_7' });
+  up.send({ type: 'transcript_delta', delta: 'a joke', role: 'user', itemId: 'u_7' });
+  up.send({ type: 'user_transcript', transcript: 'tell me a joke' });
+  const ud = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'user' && m.text === 'tell me a joke');
+  const userDeltas = client.received.slice(u + 1, ud).filter((r) => r.msg.type === 'transcript_delta');
+  t.same(userDeltas.map((r) => [r.msg.role, r.msg.text, r.msg.itemId]), [['user', 'tell', 'u_7'], ['user', 'me', 'u_7'], ['user', 'a', 'u_7'], ['user', 'joke', 'u_7']], 'user deltas, one word each, role user');
+  t.ok(userDeltas.every((r) => r.msg.turnId === client.received[ud]!.msg.turnId), 'deltas and the final text share the user turnId');
+  t.equal(client.received[ud]!.msg.itemId, 'u_7');
+
   up.send({ type: 'error', error: 'the reference agent is out of quota' });
   up.send({ type: 'error', error: { message: 'an object error', code: 'REF_FAILURE' } });
   const e1 = await client.waitFor((m) => m.type === 'error' && m.message === 'the reference agent is out of quota');

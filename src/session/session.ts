@@ -101,6 +101,8 @@ export class Session {
   private turns: Turn[] = [];
   /** The turn agent audio/text currently goes to (the newest response), if any. */
   private receiving: Turn | null = null;
+  /** The user utterance whose words the agent is streaming (`userTranscriptDelta`), until its final text. */
+  private userUtterance: { turnId: string; text: string; itemId?: string } | null = null;
   private writePos = 0;
   private turnSeq = 0;
   private closed = false;
@@ -202,6 +204,7 @@ export class Session {
 
   private bindAgent(agent: Agent): void {
     agent.on('responseStart', () => {
+      this.endUserUtterance();
       const turn = this.newTurn();
       this.receiving = turn;
       this.turns.push(turn);
@@ -225,7 +228,7 @@ export class Session {
       if (!turn) return;
       this.receiving = null;
       // An agent that streamed no text but names it at the end: its words still go out one by one.
-      if (!turn.transcript.hasWords && typeof transcript === 'string') turn.transcript.push({ text: transcript });
+      if (!turn.transcript.hasText && typeof transcript === 'string') turn.transcript.push({ text: transcript });
       for (const w of turn.transcript.flush()) this.sendWord(turn, w, turn.itemIds);
       turn.agentDone = true;
       if (turn.carry) {
@@ -235,9 +238,23 @@ export class Session {
       if (this.turns[0] === turn) this.announceEnd(turn);
       this.schedule();
     });
+    agent.on('userTranscriptDelta', ({ text, itemId }) => {
+      if (typeof text !== 'string') return;
+      const now = Date.now();
+      const u = (this.userUtterance ??= { turnId: `user_${now}`, text: '' });
+      if (typeof itemId === 'string') u.itemId = itemId;
+      u.text += text;
+      // The user's words as the agent hears them: whole words, like the assistant's (offsets: none known).
+      for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+        this.send({ type: 'transcript_delta', text: word, role: 'user', turnId: u.turnId, sessionId: this.id, timestamp: now, startOffset: 0, endOffset: 0, ...(u.itemId && { itemId: u.itemId }) });
+      }
+    });
     agent.on('userTranscript', ({ text, itemId }) => {
       const now = Date.now();
-      this.send({ type: 'transcript_done', text, role: 'user', turnId: `user_${now}`, timestamp: now, ...(itemId && { itemId }) });
+      const turnId = this.userUtterance?.turnId ?? `user_${now}`;
+      const id = typeof itemId === 'string' ? itemId : this.userUtterance?.itemId;
+      this.userUtterance = null;
+      this.send({ type: 'transcript_done', text, role: 'user', turnId, timestamp: now, ...(id && { itemId: id }) });
     });
     agent.on('interrupted', () => this.interrupt('agent'));
     agent.on('toolCall', (call) => {
@@ -248,6 +265,14 @@ export class Session {
       this.sendError(err.code || ErrorCode.AGENT_ERROR, err.message);
       if (err.fatal) this.o.transport.close(1011, 'agent failed');
     });
+  }
+
+  /** An agent that streamed the user's words but never sent their final text: they end when it answers. */
+  private endUserUtterance(): void {
+    const u = this.userUtterance;
+    if (!u) return;
+    this.userUtterance = null;
+    this.send({ type: 'transcript_done', text: u.text.trim(), role: 'user', turnId: u.turnId, timestamp: Date.now(), ...(u.itemId && { itemId: u.itemId }) });
   }
 
   /** Calls into the agent: one that throws is this session's problem only. */

@@ -59,3 +59,12 @@ t.test('an endless unbroken fragment is cut into bounded words', async (t) => {
   t.same(words.map((w) => w.text.length), [1000, 1000]);
   t.same(tr.flush().map((w) => w.text.length), [500]);
 });
+
+t.test('a one-word reply still waiting for its end counts as text (the final transcript is not added again)', async (t) => {
+  const tr = new TurnTranscript(16);
+  t.notOk(tr.hasText, 'nothing yet');
+  t.same(tr.push({ text: ' Alive.' }), [], 'the word is not complete before the end');
+  t.ok(tr.hasText, 'but the agent has streamed text');
+  t.same(tr.flush().map((w) => w.text), ['Alive.']);
+  t.equal(tr.text, 'Alive.');
+});

@@ -78,9 +78,9 @@ export class TurnTranscript {
     return splitTokens(rest).map((w) => this.add(w));
   }
 
-  /** True once any word was sent. */
-  get hasWords(): boolean {
-    return this.words.length > 0;
+  /** True once the agent streamed any text: words sent, or a last word still waiting for `flush`. */
+  get hasText(): boolean {
+    return this.words.length > 0 || this.partial.trim() !== '';
   }
 
   /** The words sent so far, joined as the widget joins them. */
