@@ -77,8 +77,12 @@ t.test('typed and spoken turns, errors and barge-in against a fake gateway and s
     const end = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant', 20_000, from);
     t.equal(client.received[end]!.msg.text, 'The museum opens at nine. It closes at six.');
     const words = client.received.slice(from, end).map((r) => r.msg).filter((m) => m.type === 'transcript_delta' && m.role === 'assistant');
-    // Word splitting is the session's (transcript contract); here: the deltas carry the reply's text, in order.
-    t.equal(words.map((m) => m.text).join('').replace(/\s/g, ''), 'The museum opens at nine. It closes at six.'.replace(/\s/g, ''), 'transcript deltas carry the reply');
+    // The transcript contract: one whole word per delta, as many deltas as words in transcript_done,
+    // and the words, joined as the widget joins them (a space unless the word starts with punctuation), are its text.
+    const texts = words.map((m) => m.text as string);
+    t.ok(texts.every((w) => w.length > 0 && !/\s/.test(w)), 'each transcript_delta is one word');
+    t.equal(texts.length, (client.received[end]!.msg.text as string).split(/\s+/).length, 'one delta per word of transcript_done');
+    t.equal(texts.reduce((acc, w, i) => (i === 0 || /^[.,!?;:…)\]}'"-]/.test(w) ? acc + w : `${acc} ${w}`), ''), client.received[end]!.msg.text, 'the words joined are transcript_done.text');
     t.ok(frames(client, from, end).length > 20, 'frames carry the speech');
     t.ok(voice.speechRequests.length >= 2, 'sentences went to the speech server');
     t.match(voice.speechRequests.at(-1)!.body, { voice: 'en_US-hfc_female-medium', model: 'speaches-ai/piper-en_US-hfc_female-medium', response_format: 'wav' });

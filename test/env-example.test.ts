@@ -5,6 +5,9 @@ import { loadConfig } from '../src/config/config.js';
 import { readOpenAISettings } from '../src/agents/openai/settings.js';
 import { readGeminiSettings } from '../src/agents/gemini/settings.js';
 import { readLocalSettings } from '../src/agents/local/settings.js';
+import { readOpenClawSettings } from '../src/agents/openclaw/settings.js';
+import { readZeroClawSettings } from '../src/agents/zeroclaw/settings.js';
+import { readVoiceSettings } from '../src/agents/voice/settings.js';
 import { REFERENCE_DEFAULTS } from './helpers/reference-env.js';
 
 // .env.example documents every variable at its default. Checked here: it names every variable of
@@ -13,7 +16,7 @@ import { REFERENCE_DEFAULTS } from './helpers/reference-env.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const example = readFileSync(`${ROOT}.env.example`, 'utf8');
 const documented = new Map([...example.matchAll(/^# ([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-const KEYS = { OPENAI_API_KEY: 'sk-test', GEMINI_API_KEY: 'test-key' };
+const KEYS = { OPENAI_API_KEY: 'sk-test', GEMINI_API_KEY: 'test-key', OPENCLAW_API_TOKEN: 'test-token' };
 
 t.test('names every variable of the README table and of the reference configuration', async (t) => {
   const readme = readFileSync(`${ROOT}README.md`, 'utf8');
@@ -35,4 +38,11 @@ t.test('its values are the defaults', async (t) => {
   t.same(openai, openaiDefaults, 'OpenAI settings');
   t.same(readGeminiSettings({ ...all, ...KEYS }), readGeminiSettings(KEYS), 'Gemini settings');
   t.same(readLocalSettings(all), readLocalSettings({}), 'local agent settings');
+  t.same(readOpenClawSettings({ ...all, ...KEYS }), readOpenClawSettings(KEYS), 'OpenClaw settings');
+  t.same(readZeroClawSettings(all), readZeroClawSettings({}), 'ZeroClaw settings');
+  for (const prefix of ['OPENCLAW', 'ZEROCLAW'] as const) {
+    t.same(readVoiceSettings(all, prefix), readVoiceSettings({}, prefix), `voice settings (${prefix})`);
+    const prefixed = Object.fromEntries([...documented].filter(([k]) => /^(STT|TTS)_/.test(k)).map(([k, v]) => [`${prefix}_${k}`, v]));
+    t.same(readVoiceSettings(prefixed, prefix), readVoiceSettings({}, prefix), `voice settings, ${prefix}_ names`);
+  }
 });
