@@ -47,6 +47,8 @@ const DEFAULT_HISTORY_MESSAGES = 20;
  * sends nothing.
  */
 const PLAYBACK_MARGIN_MS = 1500;
+/** Said when speech was heard but no recogniser is configured: the user must notice, not just a log line. */
+const NO_RECOGNISER_REPLY = 'I heard you, but I cannot understand speech yet: no speech recognizer is set up. Please type your message instead.';
 /** Mic audio kept beyond the longest utterance: the VAD runs a little behind the audio. */
 const MIC_SLACK_MS = 5000;
 
@@ -90,6 +92,8 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
   private transcriptions: Promise<void> = Promise.resolve();
   private reported = new Set<string>();
   private refusedAudio = false;
+  /** The current mic stream already heard that speech cannot be understood here. */
+  private micHintGiven = false;
   private disconnected = false;
 
   constructor(opts: LocalAgentOptions) {
@@ -121,7 +125,11 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
 
   sendText(text: string): void {
     if (this.disconnected) return;
-    this.startResponse(text);
+    this.startResponse({ userText: text });
+  }
+
+  startAudioStream(): void {
+    this.micHintGiven = false;
   }
 
   appendAudio(pcm: Buffer): void {
@@ -190,16 +198,27 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
     this.logger.debug({ audioMs, reason: event.reason }, 'local agent: speech ended');
     const stt = this.o.stt;
     if (!stt) {
-      this.reportOnce({
-        code: 'STT_NOT_CONFIGURED',
-        message: `speech was heard but no speech recogniser is configured (${this.o.sttHint ?? 'set LOCAL_STT_URL'}); type instead`,
-        fatal: false,
-      });
+      this.answerUnheardSpeech();
       return;
     }
     const seq = this.utteranceSeq;
     // One utterance at a time, in order: the recogniser is usually a single local server.
     this.transcriptions = this.transcriptions.then(() => this.transcribe(stt, pcm, seq));
+  }
+
+  /**
+   * Speech was heard but nothing here can understand it: the user must notice, so once per mic
+   * stream the avatar says so (unless it is still speaking) and clients that show errors get one.
+   */
+  private answerUnheardSpeech(): void {
+    if (this.micHintGiven) return;
+    this.micHintGiven = true;
+    this.reportError({
+      code: 'STT_NOT_CONFIGURED',
+      message: `speech was heard but no speech recogniser is configured (${this.o.sttHint ?? 'set LOCAL_STT_URL'}); type instead`,
+      fatal: false,
+    });
+    if (!this.speaking) this.startResponse({ fixedReply: NO_RECOGNISER_REPLY });
   }
 
   /** The user speaks over the avatar: stop the response now, then let the session interrupt the turn. */
@@ -233,16 +252,17 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
     const all = this.heard.join(' ');
     this.heard = [];
     if (this.speaking) this.bargeIn();
-    this.startResponse(all);
+    this.startResponse({ userText: all });
   }
 
   // ---- speech out ------------------------------------------------------------------------
 
-  private startResponse(userText: string): void {
+  /** A reply to what the user said, or a fixed sentence that bypasses the LLM and the history. */
+  private startResponse(what: { userText: string } | { fixedReply: string }): void {
     if (this.current) this.stopRun(this.current);
     const run: Run = { id: `local_${randomUUID()}`, abort: new AbortController(), cancelled: false, started: false, spoken: [], recorded: null };
     this.current = run;
-    this.respond(run, userText).catch((err: unknown) => {
+    this.respond(run, what).catch((err: unknown) => {
       // A listener threw: this response cannot go on, but the process must not go down with it.
       this.logger.error({ err, responseId: run.id }, 'local agent response failed');
       if (this.current === run) this.current = null;
@@ -255,15 +275,16 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
     if (this.current === run) this.current = null;
   }
 
-  private async respond(run: Run, userText: string): Promise<void> {
+  private async respond(run: Run, what: { userText: string } | { fixedReply: string }): Promise<void> {
     // Never emit from inside sendText: the caller may still be in the middle of its own bookkeeping.
     await yieldToEventLoop();
     if (run.cancelled) return;
     const sentences = new AsyncQueue<string>();
-    if (this.o.llm) this.streamReply(this.o.llm, run, userText, sentences);
+    const fromLlm = 'userText' in what && this.o.llm !== null;
+    if ('userText' in what && this.o.llm) this.streamReply(this.o.llm, run, what.userText, sentences);
     else {
-      const reply = this.responder.reply(userText);
-      for (const s of splitSentences(reply.text)) sentences.push(s);
+      const text = 'fixedReply' in what ? what.fixedReply : this.responder.reply(what.userText).text;
+      for (const s of splitSentences(text)) sentences.push(s);
       sentences.end();
     }
     let firstAudioAt = 0;
@@ -296,7 +317,7 @@ export class LocalAgent extends EventEmitter<AgentEvents> implements Agent {
     }
     this.current = null;
     const transcript = outcome.spoken.map((s) => s.text).join(' ');
-    if (this.o.llm && transcript !== '') {
+    if (fromLlm && transcript !== '') {
       this.conversation.addAssistant(transcript);
       run.recorded = transcript;
     }
