@@ -8,6 +8,7 @@ import { FliteTts } from '../src/agents/offline/flite-tts.js';
 import { parseWav } from '../src/agents/offline/wav.js';
 import { FakeOpenAiCompatible } from './helpers/fake-openai-compatible.js';
 import { startServer } from './helpers/server-process.js';
+import { Waiters } from './helpers/waiters.js';
 import { WidgetClient, type Msg } from './helpers/widget-client.js';
 
 // AGENT_TYPE=local end to end: real server process, real widget-dialect client, Silero VAD run
@@ -108,7 +109,11 @@ t.test('voice turn, barge-in and history against fake local servers', async (t) 
 
   await t.test('speech → VAD → transcription → streamed LLM reply → frames', async (t) => {
     fake.transcribe = () => ({ text: QUESTION });
-    fake.chat = () => ({ deltas: ['The museum opens', ' at nine in the morning.', ' It closes', ' at six', ' in the evening.'], firstDelayMs: 50, delayMs: 400 });
+    // The model holds back its last piece until the client has a frame: the reply is spoken
+    // sentence by sentence, or no frame ever comes.
+    let frameReceived!: () => void;
+    const deltas = ['The museum opens', ' at nine in the morning.', ' It closes', ' at six', ' in the evening.'];
+    fake.chat = () => ({ deltas, firstDelayMs: 50, delayMs: 400, hold: { before: deltas.length - 1, until: new Promise<void>((resolve) => (frameReceived = resolve)) } });
     const { pcm, onsetMs, offsetMs } = utterance(speech, 800, 1500, 1);
     client.send({ type: 'audio_stream_start' });
     await streamMic(client, pcm);
@@ -140,7 +145,8 @@ t.test('voice turn, barge-in and history against fake local servers', async (t) 
     t.same(messages.at(-1), { role: 'user', content: QUESTION });
 
     const first = await client.waitType('sync_frame', 10_000, userIdx);
-    t.notOk(req.completed, 'the first frame arrived while the LLM was still streaming (sentence by sentence)');
+    t.ok(!req.completed && req.sent < deltas.length, `the first frame arrived while the LLM still held back its last piece (${req.sent} of ${deltas.length} sent)`);
+    frameReceived();
     const end = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant', 20_000, first);
     const turn = client.received.slice(userIdx, end + 1).map((r) => r.msg);
     const frames = turn.filter((m) => m.type === 'sync_frame');
@@ -152,13 +158,21 @@ t.test('voice turn, barge-in and history against fake local servers', async (t) 
 
   await t.test('barge-in: speech during a response interrupts it and aborts the LLM stream', async (t) => {
     const long = Array.from({ length: 12 }, (_, i) => ` Sentence number ${i + 1} of a very long answer about the museum.`);
-    fake.chat = () => ({ deltas: long, delayMs: 250 });
+    // The last piece is held back until the test ends: the stream can only end by the abort.
+    let endOfTest!: () => void;
+    const held = new Promise<void>((resolve) => (endOfTest = resolve));
+    t.teardown(() => endOfTest());
+    fake.chat = () => ({ deltas: long, delayMs: 250, hold: { before: long.length - 1, until: held } });
     const from = client.received.length;
     client.send({ type: 'text', data: 'Tell me everything.' });
     const firstFrame = await client.waitType('sync_frame', 10_000, from);
     const turnId = client.received[firstFrame]!.msg.turnId;
     const longReq = fake.chatRequests[1]!;
-    await sleep(600); // some of the answer is heard
+    // Some of the answer is heard: the frames through half of the first sentence (its last
+    // word's end, from the TTS's word timings in the transcript).
+    const lastWord = client.received[await client.waitFor((m) => m.type === 'transcript_delta' && m.role === 'assistant' && m.turnId === turnId && m.text === 'museum.', 10_000, from)]!.msg;
+    const halfFrames = Math.ceil((lastWord.endOffset as number) / 2 / (1000 / 30));
+    await client.waitFor((m) => m.type === 'sync_frame' && m.turnId === turnId && (m.frameIndex as number) >= halfFrames, 10_000, firstFrame);
     fake.transcribe = () => ({ text: 'Stop, what time is it?' });
     fake.chat = () => ({ deltas: ['It is', ' ten o\'clock.'] });
     const { pcm } = utterance(speech, 300, 1200, 2);
@@ -201,6 +215,7 @@ t.test('no recogniser and the LLM server down: clear errors, the session goes on
     LOCAL_LLM_MODEL: 'fake-llm',
     RATE_LIMIT_MESSAGES_PER_S: '500',
     RATE_LIMIT_MESSAGES_BURST: '1000',
+    LOG_LEVEL: 'debug',
   });
   t.teardown(() => server.stop());
   const client = await WidgetClient.connect(server.url());
@@ -212,7 +227,14 @@ t.test('no recogniser and the LLM server down: clear errors, the session goes on
   const e = await client.waitFor((m) => m.type === 'error', 10_000);
   t.match(client.received[e]!.msg, { code: 'STT_NOT_CONFIGURED', message: /LOCAL_STT_URL/ });
   await streamMic(client, pcm, 10);
-  await sleep(500);
+  // The agent has judged the second utterance (its end is logged), and a pong answered after
+  // that comes after anything it sent the client about it.
+  const speechEnds = () => server.logs.filter((l) => l.msg === 'local agent: speech ended').length;
+  await new Waiters('second utterance').waitFor(() => speechEnds() >= 2, 10_000);
+  t.equal(speechEnds(), 2, 'two utterances, each ended once');
+  const pongs = client.received.length;
+  client.send({ type: 'ping' });
+  await client.waitType('pong', 5000, pongs);
   t.equal(client.received.filter((r) => r.msg.type === 'error' && r.msg.code === 'STT_NOT_CONFIGURED').length, 1, 'said once per session');
 
   const from = client.received.length;

@@ -8,25 +8,29 @@ import WebSocket from 'ws';
 import { startServer } from './helpers/server-process.js';
 import { WidgetClient } from './helpers/widget-client.js';
 import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
+import { Waiters } from './helpers/waiters.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
 const agent = await FakeRemoteAgent.start();
 t.teardown(() => agent.close());
 
-/** Try a WS upgrade; resolves the close code/reason, or 'open' if it stays open 300 ms. */
+/**
+ * Try a WS upgrade; resolves the close code/reason, or 'open' if the server admitted the session.
+ * The signal: it answered a ping while the socket was open. Every dialect refuses a session in
+ * its open handler, before it reads anything, so a refused one's close frame comes first.
+ */
 function tryConnect(url: string, origin?: string): Promise<{ code: number; reason: string } | 'open'> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, origin ? { headers: { origin } } : {});
-    let stayedOpen = false;
-    ws.on('open', () => {
-      setTimeout(() => {
-        if (ws.readyState !== WebSocket.OPEN) return;
-        stayedOpen = true;
-        ws.close();
-      }, 300);
+    let admitted = false;
+    ws.on('open', () => ws.ping());
+    ws.on('pong', () => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      admitted = true;
+      ws.close();
     });
     // Resolve only once the close handshake is done, so the server has forgotten the session.
-    ws.on('close', (code, reason) => resolve(stayedOpen ? 'open' : { code, reason: reason.toString() }));
+    ws.on('close', (code, reason) => resolve(admitted ? 'open' : { code, reason: reason.toString() }));
     ws.on('error', () => undefined);
   });
 }
@@ -97,8 +101,14 @@ t.test('connection rate limit per origin trips and recovers; session cap rejects
   t.same(results.slice(0, 3), ['open', 'open', 'open']);
   t.match(results[3], { code: 1008, reason: 'too many connection attempts' });
   t.equal(await tryConnect(url, 'https://b.example'), 'open', 'other origins are not affected');
-  await new Promise((r) => setTimeout(r, 2100));
-  t.equal(await tryConnect(url, 'https://a.example'), 'open', 'recovers at the refill rate');
+  // Refused attempts cost no token, so trying again until one is admitted waits for the refill.
+  const refusals = new Set<string>();
+  await new Waiters('connection rate limit refill').waitForAsync(async () => {
+    const r = await tryConnect(url, 'https://a.example');
+    if (r !== 'open') refusals.add(`${r.code} ${r.reason}`);
+    return r === 'open';
+  }, 30_000);
+  t.ok([...refusals].every((r) => r === '1008 too many connection attempts'), `recovers as the bucket refills (refused meanwhile: ${[...refusals].join(', ') || 'none'})`);
   const a = await WidgetClient.connect(url, { origin: 'https://c.example' });
   const b = await WidgetClient.connect(url, { origin: 'https://c.example' });
   const third = await WidgetClient.connect(url, { origin: 'https://d.example' });
@@ -134,7 +144,8 @@ t.test('graceful shutdown finishes an in-flight turn, closes with 1001, exits 0'
   await client.waitType('sync_frame', 10_000);
   agent.onText = null;
   const exited = server.stop('SIGTERM');
-  await new Promise((r) => setTimeout(r, 200));
+  // The server has begun to shut down: it stops accepting right after logging this.
+  await new Waiters('shutdown log line').waitFor(() => server.logs.some((l) => l.msg === 'shutting down'), 10_000);
   const late = await tryConnect(server.url());
   t.ok(late !== 'open' && [1001, 1006].includes(late.code), `no new sessions (${JSON.stringify(late)})`);
   await client.waitType('audio_end', 5000);
@@ -161,14 +172,11 @@ t.test('DEBUG_AUDIO_CAPTURE writes each session\'s input and agent audio as WAV'
   agent.onText = null;
   const sessionId = client.received.find((r) => r.msg.type === 'audio_start')!.msg.sessionId as string;
   await client.close();
-  await server.logs.length; // let the close be logged
-  const read = async (name: string) => {
-    const path = join(dir, `${sessionId}-${name}.wav`);
-    for (let i = 0; i < 50 && !server.logs.some((l) => l.msg === 'debug audio capture written'); i++) await new Promise((r) => setTimeout(r, 50));
-    return readFileSync(path);
-  };
-  const input = await read('input');
-  const agentWav = await read('agent');
+  // Both files are written (patched sizes included) before this line is logged.
+  await new Waiters('capture written').waitFor(() => server.logs.some((l) => l.msg === 'debug audio capture written'), 10_000);
+  const read = (name: string) => readFileSync(join(dir, `${sessionId}-${name}.wav`));
+  const input = read('input');
+  const agentWav = read('agent');
   t.equal(input.toString('ascii', 0, 4), 'RIFF');
   t.equal(input.readUInt32LE(24), 24000, 'input sample rate');
   t.equal(input.readUInt32LE(40), mic.length, 'data size patched');

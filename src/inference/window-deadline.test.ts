@@ -65,9 +65,13 @@ t.test('a window back in time is used as it is: no hedge, no fill', async (t) =>
 t.test('an interrupted turn is not filled: the original still settles the window', async (t) => {
   const { h, seen, release } = handlers({ idle: true });
   const raced = runBeforeDeadline(task, { dueAtMs: () => performance.now(), stillNeeded: () => false }, h);
-  // Past every budget, nothing happens while nobody needs the window...
-  const until = performance.now() + 200;
-  while (performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // Past every budget, nothing happens while nobody needs the window: the signal is a twin
+  // dispatched just after it, with the same budgets but needed, that has been hedged and filled.
+  const twin = handlers({ idle: true });
+  const twinRaced = await runBeforeDeadline(task, { dueAtMs: () => performance.now(), stillNeeded: () => true }, twin.h);
+  t.equal(twinRaced.source, 'fill', 'the twin that is needed was filled');
+  t.equal(twin.seen.hedges, 1, 'and hedged before');
+  twin.release(result(2));
   t.equal(seen.hedges + seen.fills, 0, 'neither hedged nor filled');
   release(result(1));
   t.equal((await raced).source, 'original');

@@ -19,6 +19,11 @@ export interface ChatScript {
   /** Wait before the first piece and between pieces, ms. */
   firstDelayMs?: number;
   delayMs?: number;
+  /**
+   * Piece `before` and the ones after it wait until `until` settles (or the client hangs up): a
+   * model still generating, for as long as the test needs, without a clock.
+   */
+  hold?: { before: number; until: Promise<unknown> };
   /** Answer with this HTTP status and body instead of a stream. */
   status?: number;
   body?: string;
@@ -129,12 +134,13 @@ export class FakeOpenAiCompatible {
       res.writeHead(script.status, { 'content-type': 'application/json' }).end(script.body ?? '');
       return;
     }
-    res.on('close', () => {
+    const hungUp = new Promise<void>((resolve) => res.on('close', () => {
       if (!record.completed) {
         record.aborted = true;
         this.changed();
       }
-    });
+      resolve();
+    }));
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const id = `chatcmpl-${Date.now()}`;
     const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
@@ -144,6 +150,7 @@ export class FakeOpenAiCompatible {
     for (let i = 0; i < script.deltas.length; i++) {
       const wait = i === 0 ? script.firstDelayMs ?? 0 : script.delayMs ?? 0;
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (script.hold && i === script.hold.before) await Promise.race([script.hold.until.catch(() => undefined), hungUp]);
       if (res.destroyed || record.aborted) return;
       res.write(chunk({ content: script.deltas[i] }, null));
       record.sent++;

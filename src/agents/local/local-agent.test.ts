@@ -4,12 +4,28 @@ import { once } from 'node:events';
 import { loadConfig } from '../../config/config.js';
 import { createAgentFactory } from '../registry.js';
 import type { AgentEvents } from '../agent.js';
+import { FliteTts } from '../offline/flite-tts.js';
 import { LocalAgent } from './local-agent.js';
 
 // AGENT_TYPE=local through the registry, with no servers configured: the built-in responder
 // answers typed text with flite speech; the VAD runs (barge-in) but nothing is transcribed.
-const factory = await createAgentFactory(loadConfig({ AGENT_TYPE: 'local' }), pino({ level: 'silent' }));
+// Debug log lines are kept (in order, with the agents' events where a test records both): they
+// are the signal that the VAD has got somewhere.
+const timeline: string[] = [];
+const logger = pino({ level: 'debug' }, { write: (line: string) => void timeline.push(`log:${(JSON.parse(line) as { msg: string }).msg}`) });
+const factory = await createAgentFactory(loadConfig({ AGENT_TYPE: 'local' }), logger);
 t.teardown(() => factory.close());
+
+/** 16 kHz microphone audio: a second of silence, a spoken sentence, a second of silence. */
+async function micSpeech(): Promise<Buffer> {
+  const tts16 = new FliteTts({ sampleRate: 16000 });
+  try {
+    const { pcm } = await tts16.synthesize('Hello there, can you hear me?');
+    return Buffer.concat([Buffer.alloc(32000), pcm, Buffer.alloc(32000)]);
+  } finally {
+    await tts16.close();
+  }
+}
 
 t.test('registered, 16 kHz in, the TTS rate out', async (t) => {
   const agent = factory.create();
@@ -48,12 +64,30 @@ t.test('cancel stops a response at once; no error event without STT until speech
   await once(agent, 'audio');
   agent.cancelResponse(0);
   const n = events.length;
-  await new Promise((r) => setTimeout(r, 300));
+  // Another session's whole reply through the same (one-thread, first-come first-served) TTS
+  // pool: by its end, the cancelled response's pending synthesis is done and it had every turn
+  // of the event loop it needed to emit more.
+  const other = factory.create();
+  await other.connect();
+  other.sendText('hello');
+  await once(other, 'responseEnd');
+  await other.disconnect();
   t.equal(events.length, n, 'nothing after the cancel');
   t.notOk(events.includes('responseEnd'));
-  agent.appendAudio(Buffer.alloc(16000 * 2)); // a second of silence: no speech, no error
+
+  // A second of silence, then speech: the VAD runs in order, so once the speech is over the
+  // silence was long judged; the error comes with the end of the speech and not before.
+  const speech = await micSpeech();
+  const agentEvents = (name: string) => () => timeline.push(`event:${name}`);
+  agent.on('error', agentEvents('error'));
+  const from = timeline.length;
+  agent.appendAudio(Buffer.alloc(16000 * 2)); // no speech, no error
   agent.commitAudio();
-  await new Promise((r) => setTimeout(r, 300));
-  t.notOk(events.includes('error'));
+  agent.appendAudio(speech);
+  agent.commitAudio();
+  const [err] = (await once(agent, 'error')) as AgentEvents['error'];
+  t.match(err, { code: 'STT_NOT_CONFIGURED', fatal: false });
+  const seen = timeline.slice(from).filter((l) => l === 'event:error' || l === 'log:local agent: speech started' || l === 'log:local agent: speech ended');
+  t.same(seen, ['log:local agent: speech started', 'log:local agent: speech ended', 'event:error'], 'one error, when the speech ended');
   await agent.disconnect();
 });
