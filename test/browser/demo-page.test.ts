@@ -249,7 +249,9 @@ async function run(): Promise<void> {
     await until('window.__demo.interruptsReceived === 2', 3_000);
     await agent.waitFor(() => upstream!.received.filter((m) => m.type === 'cancel').length > cancelsBefore);
     t.pass('the server confirmed with interrupt and cancelled the agent');
-    await sleep(600);
+    // A pong after that: whatever the server sent before answering the ping has arrived and been handled.
+    const pongs = (await state()).pongs;
+    await until(`window.__demo.pongs > ${pongs}`, 5_000);
     const later = await state();
     t.equal(later.scheduledByTurn[turnId], atClick.scheduledByTurn[turnId], 'no frame of that turn scheduled afterwards');
     t.notOk(later.turnsPlayed.includes(turnId));
