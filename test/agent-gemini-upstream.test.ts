@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startServer } from './helpers/server-process.js';
-import { WidgetClient, type Msg } from './helpers/widget-client.js';
+import { WidgetClient, frameAudio, syncFrames, type Msg } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { FakeGeminiLive, type LiveConn } from './helpers/fake-gemini-live.js';
 
@@ -22,18 +22,8 @@ t.teardown(async () => {
   await fake.close();
 });
 
-async function connect(): Promise<{ client: WidgetClient; conn: LiveConn }> {
-  const before = fake.conns.length;
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  const conn = await fake.waitFor(() => fake.conns[before]);
-  await fake.waitFor(() => conn.setup);
-  return { client, conn };
-}
+const connect = (): Promise<{ client: WidgetClient; conn: LiveConn }> => fake.connectWidget(server.url());
 
-const frames = (client: WidgetClient, from = 0, to = client.received.length): Msg[] =>
-  client.received.slice(from, to).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
-const frameAudio = (list: Msg[]): Buffer => Buffer.concat(list.map((f) => Buffer.from(f.audio as string, 'base64')));
 const errors = (client: WidgetClient): Msg[] => client.received.map((r) => r.msg).filter((m) => m.type === 'error');
 const logLine = (text: string): Promise<Record<string, unknown>> =>
   fake.waitFor(() => server.logs.find((l) => typeof l.msg === 'string' && l.msg.includes(text)), 10_000);
@@ -77,7 +67,7 @@ t.test('wrongly typed or unusable fields are ignored: no noise, no unknown actio
   const pcm = syntheticSpeech(0.3);
   void fake.speak(conn, pcm, { words: ['Fine.'] });
   const end = await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 10_000);
-  const audio = frameAudio(frames(client, 0, end));
+  const audio = frameAudio(syncFrames(client, 0, end));
   t.equal(audio.length, Math.ceil(pcm.length / 1600) * 1600, 'one turn, of the good audio only');
   t.ok(audio.subarray(0, pcm.length).equals(pcm), 'no noise from unusable audio');
   t.notOk(client.received.some((r) => r.msg.type === 'trigger_action'), 'no action for an undeclared tool');
@@ -96,7 +86,7 @@ t.test('goAway mid-response: the response plays out whole, then a resumed reconn
   await logLine('goAway');
   await fake.speak(conn, pcm.subarray(first.length), { words: ['way.'] });
   const end = await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 15_000);
-  t.ok(frameAudio(frames(client, 0, end)).subarray(0, pcm.length).equals(pcm), 'every byte of the response played');
+  t.ok(frameAudio(syncFrames(client, 0, end)).subarray(0, pcm.length).equals(pcm), 'every byte of the response played');
   const again = await fake.waitFor(() => fake.conns[before], 10_000);
   await fake.waitFor(() => again.setup);
   t.match(again.setup, { sessionResumption: { handle: 'handle-go' } }, 'the conversation is resumed');
@@ -146,8 +136,8 @@ t.test('generationComplete: later audio of that turn is dropped, late transcript
   conn.send({ serverContent: { outputTranscription: { text: ' done.' } } });
   conn.send({ serverContent: { turnComplete: true } });
   const end = await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 10_000);
-  const audio = frameAudio(frames(client, 0, end));
-  t.equal(frames(client, 0, end).length, Math.ceil(pcm.length / 1600), 'only the audio generated before generationComplete');
+  const audio = frameAudio(syncFrames(client, 0, end));
+  t.equal(syncFrames(client, 0, end).length, Math.ceil(pcm.length / 1600), 'only the audio generated before generationComplete');
   t.ok(audio.subarray(0, pcm.length).equals(pcm));
   t.match(client.received.find((r) => r.msg.type === 'transcript_done' && r.msg.role === 'assistant')!.msg, { text: 'All done.' });
   await client.close();

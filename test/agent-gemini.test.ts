@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from './helpers/server-process.js';
-import { WidgetClient, type Msg } from './helpers/widget-client.js';
+import { WidgetClient, frameAudio, syncFrames, type Msg } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { FakeGeminiLive, type LiveConn } from './helpers/fake-gemini-live.js';
 
@@ -41,18 +41,8 @@ t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function connect(): Promise<{ client: WidgetClient; conn: LiveConn }> {
-  const before = fake.conns.length;
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  const conn = await fake.waitFor(() => fake.conns[before]);
-  await fake.waitFor(() => conn.setup);
-  return { client, conn };
-}
+const connect = (): Promise<{ client: WidgetClient; conn: LiveConn }> => fake.connectWidget(server.url());
 
-const frames = (client: WidgetClient, from = 0, to = client.received.length): Msg[] =>
-  client.received.slice(from, to).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
-const frameAudio = (list: Msg[]): Buffer => Buffer.concat(list.map((f) => Buffer.from(f.audio as string, 'base64')));
 
 t.test('setup carries every configured setting; the widget is told 16 kHz', async (t) => {
   const { client, conn } = await connect();
@@ -104,8 +94,8 @@ t.test('a spoken turn: exactly the provider audio, 16 kHz mic upstream, transcri
   const end = await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 15_000);
   const user = client.received.find((r) => r.msg.type === 'transcript_done' && r.msg.role === 'user');
   t.equal(user?.msg.text, 'When do you open?', 'user transcript, before the answer');
-  const audio = frameAudio(frames(client, 0, end));
-  t.equal(frames(client, 0, end).length, Math.ceil(pcm.length / 1600));
+  const audio = frameAudio(syncFrames(client, 0, end));
+  t.equal(syncFrames(client, 0, end).length, Math.ceil(pcm.length / 1600));
   t.ok(audio.subarray(0, pcm.length).equals(pcm), 'frames carry exactly the provider audio');
   t.ok(audio.subarray(pcm.length).every((b) => b === 0));
   const done = client.received.find((r) => r.msg.type === 'transcript_done' && r.msg.role === 'assistant')!.msg;
@@ -128,12 +118,12 @@ t.test('text input goes as client content', async (t) => {
 t.test('serverContent.interrupted interrupts at once, not behind queued playback', async (t) => {
   const { client, conn } = await connect();
   await fake.speak(conn, syntheticSpeech(4), { words: ['one', 'two', 'three'], noEnd: true });
-  await client.waitFor(() => frames(client).length >= 10, 10_000);
+  await client.waitFor(() => syncFrames(client).length >= 10, 10_000);
   const sentAt = performance.now();
   conn.send({ serverContent: { interrupted: true } });
   const i = await client.waitType('interrupt', 5000);
   // Structure, not timing: the interrupt overtook the queued playback (4 s = 120 frames).
-  const framesBefore = frames(client, 0, i).length;
+  const framesBefore = syncFrames(client, 0, i).length;
   t.ok(framesBefore < 90, `interrupt after ${framesBefore} of 120 frames (${(client.received[i]!.at - sentAt).toFixed(0)} ms), with most of the audio still queued`);
   await client.waitFor((m) => m.type === 'transcript_done' && m.interrupted === true, 2000, i);
   const after = client.received.slice(i).map((r) => r.msg).filter((m) => m.type !== 'sync_frame');
@@ -144,14 +134,14 @@ t.test('serverContent.interrupted interrupts at once, not behind queued playback
   const pcm = syntheticSpeech(0.5);
   void fake.speak(conn, pcm, { words: ['Yes?'] });
   const end = await client.waitFor((m) => m.type === 'audio_end', 10_000, i);
-  t.ok(frameAudio(frames(client, i, end)).subarray(0, pcm.length).equals(pcm));
+  t.ok(frameAudio(syncFrames(client, i, end)).subarray(0, pcm.length).equals(pcm));
   await client.close();
 });
 
 t.test('client interrupt: the rest of the generating turn is dropped until Gemini ends it', async (t) => {
   const { client, conn } = await connect();
   await fake.speak(conn, syntheticSpeech(2), { noEnd: true });
-  await client.waitFor(() => frames(client).length >= 6, 10_000);
+  await client.waitFor(() => syncFrames(client).length >= 6, 10_000);
   client.send({ type: 'interrupt' });
   const i = await client.waitType('interrupt', 5000);
   await fake.speak(conn, syntheticSpeech(1), { words: ['stale'] }); // rest of the old turn, then turnComplete

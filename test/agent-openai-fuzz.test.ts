@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startServer } from './helpers/server-process.js';
-import { WidgetClient, type Msg } from './helpers/widget-client.js';
+import { WidgetClient, frameAudio, syncFrames } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { FakeOpenAIRealtime, type RealtimeConn } from './helpers/fake-openai-realtime.js';
 import { fuzzMessages } from './helpers/message-fuzz.js';
@@ -49,17 +49,8 @@ const samples = [
   { type: 'rate_limits.updated', event_id: 'e16', rate_limits: [{ name: 'tokens', limit: 1000, remaining: 900, reset_seconds: 1.5 }] },
 ];
 
-async function connect(): Promise<{ client: WidgetClient; conn: RealtimeConn }> {
-  const before = fake.conns.length;
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  const conn = await fake.waitFor(() => fake.conns[before]);
-  await fake.waitEvent(conn, 'session.update');
-  return { client, conn };
-}
+const connect = (): Promise<{ client: WidgetClient; conn: RealtimeConn }> => fake.connectWidget(server.url());
 
-const frames = (client: WidgetClient, from: number, to: number): Msg[] =>
-  client.received.slice(from, to).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
 
 t.test(`${MESSAGES} fuzzed server events: the server stays up, errors are coded, the next turn works`, async (t) => {
   const t0 = performance.now();
@@ -101,7 +92,7 @@ t.test(`${MESSAGES} fuzzed server events: the server stays up, errors are coded,
   const start = client.received.length;
   void fake.speak(conn, answer, { words: ['Perfectly', 'fine.'] });
   const end = await client.waitFor((m) => m.type === 'audio_end', 20_000, start);
-  const audio = Buffer.concat(frames(client, start, end).map((f) => Buffer.from(f.audio as string, 'base64')));
+  const audio = frameAudio(syncFrames(client, start, end));
   t.ok(audio.subarray(0, answer.length).equals(answer), 'the answer plays exactly');
   t.ok(audio.subarray(answer.length).every((b) => b === 0), 'then padding only');
   await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant' && m.text === 'Perfectly fine.', 10_000, mark);

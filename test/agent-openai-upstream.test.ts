@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { startServer } from './helpers/server-process.js';
-import { WidgetClient, type Msg } from './helpers/widget-client.js';
+import { WidgetClient, frameAudio, syncFrames, type Msg } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { FakeOpenAIRealtime, type RealtimeConn } from './helpers/fake-openai-realtime.js';
 
@@ -23,18 +23,8 @@ t.teardown(async () => {
   await fake.close();
 });
 
-async function connect(): Promise<{ client: WidgetClient; conn: RealtimeConn }> {
-  const before = fake.conns.length;
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  const conn = await fake.waitFor(() => fake.conns[before]);
-  await fake.waitEvent(conn, 'session.update');
-  return { client, conn };
-}
+const connect = (): Promise<{ client: WidgetClient; conn: RealtimeConn }> => fake.connectWidget(server.url());
 
-const frames = (client: WidgetClient, from = 0, to = client.received.length): Msg[] =>
-  client.received.slice(from, to).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
-const frameAudio = (list: Msg[]): Buffer => Buffer.concat(list.map((f) => Buffer.from(f.audio as string, 'base64')));
 const errors = (client: WidgetClient, from = 0): Msg[] => client.received.slice(from).map((r) => r.msg).filter((m) => m.type === 'error');
 
 /** The client asks something and the fake answers it with `words` as soon as the create is accepted. */
@@ -151,7 +141,7 @@ t.test('response.done incomplete: what arrived plays out, the turn ends, the cli
   const pcm = syntheticSpeech(0.6);
   void fake.speak(conn, pcm, { words: ['Well,'], status: 'incomplete', statusDetails: { type: 'incomplete', reason: 'content_filter' } });
   const end = await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 10_000);
-  t.ok(frameAudio(frames(client, 0, end)).subarray(0, pcm.length).equals(pcm), 'the audio received plays');
+  t.ok(frameAudio(syncFrames(client, 0, end)).subarray(0, pcm.length).equals(pcm), 'the audio received plays');
   const done = client.received.find((r) => r.msg.type === 'transcript_done' && r.msg.role === 'assistant');
   t.equal(done?.msg.text, 'Well,');
   await client.waitFor((m) => m.type === 'error', 10_000);

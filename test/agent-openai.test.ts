@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startServer } from './helpers/server-process.js';
-import { WidgetClient, type Msg } from './helpers/widget-client.js';
+import { WidgetClient, frameAudio, syncFrames } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { FakeOpenAIRealtime, type RealtimeConn } from './helpers/fake-openai-realtime.js';
 
@@ -28,22 +28,8 @@ t.teardown(async () => {
   await fake.close();
 });
 
-/** A widget connected through the server, and the Realtime connection the server opened for it. */
-async function connect(): Promise<{ client: WidgetClient; conn: RealtimeConn }> {
-  const before = fake.conns.length;
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  const conn = await fake.waitFor(() => fake.conns[before]);
-  await fake.waitEvent(conn, 'session.update');
-  return { client, conn };
-}
+const connect = (): Promise<{ client: WidgetClient; conn: RealtimeConn }> => fake.connectWidget(server.url());
 
-const frames = (client: WidgetClient, from = 0, to = client.received.length): Msg[] =>
-  client.received.slice(from, to).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
-
-function frameAudio(list: Msg[]): Buffer {
-  return Buffer.concat(list.map((f) => Buffer.from(f.audio as string, 'base64')));
-}
 
 t.test('session.update carries every configured setting', async (t) => {
   const { client, conn } = await connect();
@@ -89,7 +75,7 @@ t.test('a spoken turn: exactly the provider audio, transcripts both ways, mic au
 
   void fake.speak(conn, pcm, { words: ['Hi', 'there,', 'friend.'] });
   const end = await client.waitFor((m) => m.type === 'avatar_state' && m.state === 'Listening', 15_000);
-  const got = frames(client, 0, end);
+  const got = syncFrames(client, 0, end);
   t.equal(got.length, Math.ceil(pcm.length / 1600), 'one frame per 1/30 s');
   const audio = frameAudio(got);
   t.ok(audio.subarray(0, pcm.length).equals(pcm), 'frames carry exactly the provider audio');
@@ -110,7 +96,7 @@ t.test('beta event names are understood too', async (t) => {
   await fake.waitEvent(conn, 'response.create');
   void fake.speak(conn, pcm, { words: ['Beta', 'works.'], beta: true });
   const end = await client.waitFor((m) => m.type === 'audio_end', 10_000);
-  t.ok(frameAudio(frames(client, 0, end)).subarray(0, pcm.length).equals(pcm));
+  t.ok(frameAudio(syncFrames(client, 0, end)).subarray(0, pcm.length).equals(pcm));
   await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant' && m.text === 'Beta works.');
   await client.close();
 });
@@ -121,7 +107,7 @@ t.test('barge-in: interrupt, response.cancel and truncate to the audio the clien
   await fake.waitEvent(conn, 'response.create');
   const from = conn.received.length;
   void fake.speak(conn, syntheticSpeech(3), { responseId: 'resp_long', itemId: 'item_long', words: ['one', 'two', 'three'], noDone: true });
-  await client.waitFor(() => frames(client).length >= 12, 10_000);
+  await client.waitFor(() => syncFrames(client).length >= 12, 10_000);
   conn.send({ type: 'input_audio_buffer.speech_started', event_id: 'v9', audio_start_ms: 3000, item_id: 'item_user2' });
   const i = await client.waitType('interrupt', 5000);
   const interrupt = client.received[i]!.msg;
@@ -148,7 +134,7 @@ t.test('client interrupt after response.done: truncate only, capped to the audio
   await fake.waitEvent(conn, 'response.create');
   const from = conn.received.length;
   await fake.speak(conn, syntheticSpeech(2), { itemId: 'item_done' });
-  await client.waitFor(() => frames(client).length >= 10, 10_000);
+  await client.waitFor(() => syncFrames(client).length >= 10, 10_000);
   client.send({ type: 'interrupt' });
   const i = await client.waitType('interrupt', 5000);
   const truncate = await fake.waitEvent(conn, 'conversation.item.truncate', from);
@@ -219,7 +205,7 @@ t.test('upstream disconnect: error to the client, reconnect, configured again, n
   const pcm = syntheticSpeech(0.5);
   void fake.speak(again, pcm, { words: ['Back.'] });
   const end = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant' && m.text === 'Back.', 10_000);
-  t.ok(frameAudio(frames(client, i, end)).subarray(0, pcm.length).equals(pcm), 'the new connection\'s audio plays');
+  t.ok(frameAudio(syncFrames(client, i, end)).subarray(0, pcm.length).equals(pcm), 'the new connection\'s audio plays');
   t.equal(client.closed, null);
   await client.close();
 });

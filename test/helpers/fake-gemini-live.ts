@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Waiters } from './waiters.js';
+import { WidgetClient } from './widget-client.js';
 
 export type Msg = Record<string, unknown>;
 
@@ -93,6 +94,16 @@ export class FakeGeminiLive {
   /** The `GEMINI_BASE_URL` for the server under test. */
   get baseUrl(): string {
     return `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
+  }
+
+  /** A widget connected to the server at `serverUrl`, and the upstream connection the server opened for it. */
+  async connectWidget(serverUrl: string): Promise<{ client: WidgetClient; conn: LiveConn }> {
+    const before = this.conns.length;
+    const client = await WidgetClient.connect(serverUrl);
+    await client.waitType('config');
+    const conn = await this.waitFor(() => this.conns[before]);
+    await this.waitFor(() => conn.setup);
+    return { client, conn };
   }
 
   waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Waiters } from './waiters.js';
+import { WidgetClient } from './widget-client.js';
 
 export type Event = Record<string, unknown> & { type: string };
 
@@ -138,6 +139,16 @@ export class FakeOpenAIRealtime {
 
   get last(): RealtimeConn {
     return this.conns[this.conns.length - 1]!;
+  }
+
+  /** A widget connected to the server at `serverUrl`, and the upstream connection the server opened for it. */
+  async connectWidget(serverUrl: string): Promise<{ client: WidgetClient; conn: RealtimeConn }> {
+    const before = this.conns.length;
+    const client = await WidgetClient.connect(serverUrl);
+    await client.waitType('config');
+    const conn = await this.waitFor(() => this.conns[before]);
+    await this.waitEvent(conn, 'session.update');
+    return { client, conn };
   }
 
   waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {

@@ -85,3 +85,13 @@ export class WidgetClient {
     });
   }
 }
+
+/** The `sync_frame`s among what a client received in [from, to). */
+export function syncFrames(client: WidgetClient, from = 0, to = client.received.length): Msg[] {
+  return client.received.slice(from, to).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
+}
+
+/** The PCM the frames carry, in order. */
+export function frameAudio(frames: readonly Msg[]): Buffer {
+  return Buffer.concat(frames.map((f) => Buffer.from(f.audio as string, 'base64')));
+}
