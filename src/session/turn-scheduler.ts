@@ -1,0 +1,329 @@
+import type { Logger } from 'pino';
+import { PcmRing } from '../audio/pcm-ring.js';
+import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
+import type { WindowResult, WindowTask } from '../inference/tasks.js';
+import type { WindowDeadline } from '../inference/window-deadline.js';
+
+/** What the scheduler needs from the inference pool (src/inference/pool.ts). */
+export interface WindowRunner {
+  runWindow(task: WindowTask, deadline: WindowDeadline): Promise<WindowResult>;
+}
+
+/** What the scheduler needs from the pacing worker's main-thread side (src/pacing/pacer.ts). */
+export interface TurnPacer {
+  pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult): void;
+  endTurn(session: number, turn: number, totalFrames: number): void;
+  drop(session: number, turn: number): void;
+  closeSession(session: number): void;
+  dueAtMs(session: number, turn: number, frameIndex: number): number | undefined;
+}
+
+/** The one timer the scheduler runs (the window wait); injectable so tests drive it. */
+export interface SchedulerTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: SchedulerTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** What the session says to the client when a turn moves through its states. */
+export interface TurnEvents<T> {
+  /** The turn becomes the playing one (`avatar_state` Responding). */
+  promoted(turn: T): void;
+  /** Its first audio is in: `audio_start`, once. */
+  audioStarted(turn: T): void;
+  /** Its last frame was handed over (or it had no audio): `audio_end` and the rest. */
+  finished(turn: T): void;
+  /** A paced frame of the playing turn, to send as it is. */
+  frame(bytes: ArrayBuffer): void;
+  /** The pool could not produce a window even with its fallbacks. */
+  windowFailed(err: unknown): void;
+}
+
+/** The scheduler's part of one agent response. */
+export interface ScheduledTurn {
+  seq: number;
+  turnId: string;
+  /** Absolute ring position of the turn's first sample (set when it becomes the playing turn). */
+  ringStart: number;
+  /** Samples of this turn in the ring / handed to inference. */
+  written: number;
+  dispatched: number;
+  /** Audio waiting for ring space or for the turn before it to finish. Never dropped. */
+  pending: Buffer[];
+  pendingSamples: number;
+  /** An odd trailing byte of agent audio, kept until its partner arrives. */
+  carry: Buffer | null;
+  inflight: boolean;
+  agentDone: boolean;
+  /** `audio_start` sent (its first audio arrived). */
+  started: boolean;
+  framesSent: number;
+  /** Timer that releases a partial window (WINDOW_MAX_WAIT_MS). */
+  waitTimer: unknown;
+  /** The oldest undispatched audio has waited WINDOW_MAX_WAIT_MS. */
+  windowDue: boolean;
+  /** The ring was full at least once in this turn (logged once). */
+  ringWasFull: boolean;
+}
+
+export function scheduledTurn(seq: number, turnId: string): ScheduledTurn {
+  return {
+    seq, turnId, ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
+    inflight: false, agentDone: false, started: false, framesSent: 0, waitTimer: null, windowDue: false, ringWasFull: false,
+  };
+}
+
+export interface TurnSchedulerOptions<T> {
+  /** Numeric id of the session in the pacing worker's tables. */
+  key: number;
+  sessionId: string;
+  pool: WindowRunner;
+  pacer: TurnPacer;
+  events: TurnEvents<T>;
+  logger: Logger;
+  firstWindowSamples: number;
+  windowSamples: number;
+  contextSamples: number;
+  /** Ring capacity in samples at 24 kHz (default 4 s). */
+  ringSamples?: number;
+  timers?: SchedulerTimers;
+}
+
+const MAX_TURN_AUDIO_SAMPLES = OUTPUT_SAMPLE_RATE * 600; // 10 minutes per response
+/**
+ * A window goes out when it is full, or when its oldest audio has waited this long (whole frames
+ * only): an agent that streams in real time must not hold frames back until a window fills, or
+ * the media clock overtakes them. Agents that stream faster than real time fill windows first.
+ */
+export const WINDOW_MAX_WAIT_MS = 60;
+
+/**
+ * The turn scheduler of one widget session: agent PCM into the session's ring (what does not fit
+ * waits in the turn's queue), one window at a time to the inference pool, finished frames to the
+ * pacer, paced frames back to the client. turns[0] plays; later ones are responses that started
+ * before it finished and wait their turn. Bookkeeping only: it runs on the main thread.
+ */
+export class TurnScheduler<T extends ScheduledTurn> {
+  private readonly o: TurnSchedulerOptions<T>;
+  private readonly ring: PcmRing;
+  private readonly timers: SchedulerTimers;
+  private turns: T[] = [];
+  private writePos = 0;
+  private closed = false;
+
+  constructor(opts: TurnSchedulerOptions<T>) {
+    this.o = opts;
+    // 4 s holds context + window + in-flight audio; bursts beyond wait in the turn's pending queue.
+    this.ring = PcmRing.create(opts.ringSamples ?? OUTPUT_SAMPLE_RATE * 4);
+    this.timers = opts.timers ?? realTimers;
+  }
+
+  /** The turn that plays now, if any. */
+  get playing(): T | undefined {
+    return this.turns[0];
+  }
+
+  get isSpeaking(): boolean {
+    return this.turns.length > 0;
+  }
+
+  /** A new agent response: it plays at once, or after the ones before it. */
+  enqueue(turn: T): void {
+    this.turns.push(turn);
+    if (this.turns.length === 1) this.promote(turn);
+  }
+
+  append(turn: T, chunk: Buffer): void {
+    let pcm = chunk;
+    if (turn.carry) {
+      pcm = Buffer.concat([turn.carry, chunk]);
+      turn.carry = null;
+    }
+    if (pcm.length % 2 === 1) {
+      turn.carry = Buffer.from(pcm.subarray(pcm.length - 1));
+      pcm = pcm.subarray(0, pcm.length - 1);
+    }
+    if (pcm.length === 0) return;
+    if (turn.written + turn.pendingSamples + pcm.length / 2 > MAX_TURN_AUDIO_SAMPLES) {
+      this.o.logger.error('agent response exceeds 10 minutes of audio; rest ignored');
+      return;
+    }
+    // Copy: agents may reuse their buffers, and pending audio must outlive the event.
+    turn.pending.push(Buffer.from(pcm));
+    turn.pendingSamples += pcm.length / 2;
+    if (this.turns[0] === turn) {
+      this.startAudio(turn);
+      this.fillRing(turn);
+      this.schedule();
+      this.armWaitTimer(turn);
+    }
+  }
+
+  /** The agent ended the response: no more audio for it. */
+  endOfAudio(turn: T): void {
+    turn.agentDone = true;
+    if (turn.carry) {
+      this.o.logger.warn('agent audio ended on an odd byte; last byte dropped');
+      turn.carry = null;
+    }
+    if (this.turns[0] === turn) this.announceEnd(turn);
+    this.schedule();
+  }
+
+  /** `audio_start`, once, when the playing turn has its first audio. */
+  private startAudio(turn: T): void {
+    if (turn.started) return;
+    turn.started = true;
+    this.o.events.audioStarted(turn);
+  }
+
+  /** Move pending audio of the playing turn into the ring as far as space allows. */
+  private fillRing(turn: T): void {
+    while (turn.pending.length > 0) {
+      const head = turn.pending[0]!;
+      const n = this.ring.write(this.writePos, head);
+      this.writePos += n;
+      turn.written += n;
+      turn.pendingSamples -= n;
+      if (n * 2 < head.length) {
+        turn.pending[0] = head.subarray(n * 2);
+        if (!turn.ringWasFull) {
+          turn.ringWasFull = true;
+          this.o.logger.debug({ turnId: turn.turnId, waitingSamples: turn.pendingSamples }, 'ring full; agent audio waits in the turn queue');
+        }
+        return; // ring full: the rest waits for the next released window
+      }
+      turn.pending.shift();
+    }
+  }
+
+  private promote(turn: T): void {
+    turn.ringStart = this.writePos;
+    this.o.events.promoted(turn);
+    if (turn.pendingSamples > 0) {
+      this.startAudio(turn);
+      this.fillRing(turn);
+    }
+    if (turn.agentDone) this.announceEnd(turn);
+    this.schedule();
+  }
+
+  /** Tell the pacer how many frames the playing turn has, once the agent has finished it. */
+  private announceEnd(turn: T): void {
+    const total = turn.written + turn.pendingSamples;
+    if (total === 0) {
+      this.finishTurn(turn);
+      return;
+    }
+    this.o.pacer.endTurn(this.o.key, turn.seq, Math.ceil(total / SAMPLES_PER_FRAME));
+  }
+
+  /** Start the max-wait clock for audio that is in the ring but not yet in a window. */
+  private armWaitTimer(turn: T): void {
+    if (turn.waitTimer || turn.windowDue || turn.written - turn.dispatched < SAMPLES_PER_FRAME) return;
+    turn.waitTimer = this.timers.setTimeout(() => {
+      turn.waitTimer = null;
+      turn.windowDue = true;
+      this.schedule();
+    }, WINDOW_MAX_WAIT_MS);
+  }
+
+  /** Hand the playing turn's next window to the pool if one is ready and none is in flight. */
+  private schedule(): void {
+    const turn = this.turns[0];
+    if (!turn || turn.inflight || this.closed) return;
+    const available = turn.written - turn.dispatched;
+    const windowSamples = turn.dispatched === 0 ? this.o.firstWindowSamples : this.o.windowSamples;
+    const lastAudio = turn.agentDone && turn.pendingSamples === 0;
+    let n: number;
+    if (available >= windowSamples) n = windowSamples;
+    else if (lastAudio && available > 0) n = available;
+    else if (turn.windowDue && available >= SAMPLES_PER_FRAME) {
+      n = available - (available % SAMPLES_PER_FRAME); // whole frames only: more audio follows
+    } else return;
+    if (turn.waitTimer) this.timers.clearTimeout(turn.waitTimer);
+    turn.waitTimer = null;
+    turn.windowDue = false;
+    const start = turn.ringStart + turn.dispatched;
+    const end = start + n;
+    const contextStart = Math.max(turn.ringStart, start - this.o.contextSamples);
+    const nextContextStart = Math.max(turn.ringStart, end - this.o.contextSamples);
+    const firstFrameIndex = turn.dispatched / SAMPLES_PER_FRAME;
+    turn.dispatched += n;
+    turn.inflight = true;
+    this.o.pool
+      .runWindow({
+        kind: 'window', ring: this.ring.sab, sessionId: this.o.sessionId, turnId: turn.turnId, contextStart, start, end,
+        firstFrameIndex, final: lastAudio && turn.dispatched === turn.written, releaseTo: nextContextStart,
+      }, {
+        // Needed by the pacer's due time of its first frame: a stuck worker is hedged or filled, never waited for.
+        dueAtMs: () => this.o.pacer.dueAtMs(this.o.key, turn.seq, firstFrameIndex),
+        stillNeeded: () => !this.closed && this.turns[0] === turn,
+      })
+      .then(
+        (result) => this.onWindow(turn, firstFrameIndex, result),
+        (err) => {
+          // The pool already retried and fell back to neutral weights; this is a broken pool.
+          turn.inflight = false;
+          this.o.events.windowFailed(err);
+        },
+      );
+  }
+
+  private onWindow(turn: T, firstFrameIndex: number, result: WindowResult): void {
+    turn.inflight = false;
+    if (this.closed || this.turns[0] !== turn) return; // interrupted meanwhile: frames dropped
+    this.o.pacer.pushFrames(this.o.key, turn.seq, firstFrameIndex, result);
+    this.fillRing(turn);
+    this.schedule();
+    this.armWaitTimer(turn);
+  }
+
+  /** A paced frame is due: send it as it is, unless its turn was interrupted meanwhile. */
+  deliverFrame(turnSeq: number, bytes: ArrayBuffer): void {
+    const turn = this.turns[0];
+    if (!turn || turn.seq !== turnSeq || this.closed) return;
+    this.o.events.frame(bytes);
+    turn.framesSent++;
+  }
+
+  /** The pacer handed over the turn's last frame. */
+  onTurnDone(turnSeq: number): void {
+    const turn = this.turns[0];
+    if (turn && turn.seq === turnSeq) this.finishTurn(turn);
+  }
+
+  private finishTurn(turn: T): void {
+    this.o.events.finished(turn);
+    this.turns.shift();
+    const next = this.turns[0];
+    if (next) this.promote(next);
+  }
+
+  /** Interrupt: the playing turn's queued frames and every waiting turn are dropped. */
+  dropAll(): void {
+    const playing = this.turns[0];
+    if (playing) this.o.pacer.drop(this.o.key, playing.seq);
+    this.clearTimers();
+    this.turns = [];
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimers();
+    this.turns = [];
+    this.o.pacer.closeSession(this.o.key);
+  }
+
+  private clearTimers(): void {
+    for (const turn of this.turns) {
+      if (turn.waitTimer) this.timers.clearTimeout(turn.waitTimer);
+      turn.waitTimer = null;
+    }
+  }
+}
