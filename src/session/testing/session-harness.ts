@@ -1,0 +1,179 @@
+/**
+ * A Session with everything real except the inference pool, for the turn scheduler's unit tests:
+ * the real pacing worker (a thread, no model), a scripted in-process agent, and a pool that
+ * serves each window the way the fill worker does (exact audio from the ring, neutral weights,
+ * the ring released) when the test lets it. The end-to-end tests (test/) use the real pool.
+ */
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Session } from '../session.js';
+import type { SchedulerTimers, WindowRunner } from '../turn-scheduler.js';
+import type { Agent, AgentEvents } from '../../agents/agent.js';
+import { ServerMetrics } from '../../metrics/server-metrics.js';
+import { Pacer } from '../../pacing/pacer.js';
+import { PcmRing } from '../../audio/pcm-ring.js';
+import { SyncFrameEncoder } from '../../inference/frame-encoder.js';
+import { WindowIo } from '../../inference/window-io.js';
+import type { WindowResult, WindowTask } from '../../inference/tasks.js';
+import { ARKIT_COUNT } from '../../protocol/arkit.js';
+
+export type Msg = Record<string, unknown> & { type: string };
+
+/** An agent the test scripts by emitting its events; records what the session asked of it. */
+export class ScriptedAgent extends EventEmitter<AgentEvents> implements Agent {
+  readonly inputSampleRate = 24_000;
+  readonly outputSampleRate = 24_000;
+  readonly cancels: number[] = [];
+  async connect(): Promise<void> {}
+  sendText(): void {}
+  appendAudio(): void {}
+  commitAudio(): void {}
+  cancelResponse(offsetMs: number): void {
+    this.cancels.push(offsetMs);
+  }
+  async disconnect(): Promise<void> {}
+}
+
+/** Serves windows like the fill worker; with `hold`, each waits until the test releases it. */
+export class StepPool implements WindowRunner {
+  readonly tasks: WindowTask[] = [];
+  hold = false;
+  private readonly held: Array<() => void> = [];
+  private readonly io = new WindowIo(new SyncFrameEncoder());
+
+  runWindow(task: WindowTask): Promise<WindowResult> {
+    this.tasks.push(task);
+    return new Promise((resolve) => {
+      // The ring is read when the window is served, as a worker would: audio overwritten meanwhile shows.
+      const serve = (): void => resolve(this.serve(task));
+      if (this.hold) this.held.push(serve);
+      else setImmediate(serve);
+    });
+  }
+
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Serve the oldest held window. */
+  releaseOne(): void {
+    this.held.shift()?.();
+  }
+
+  /** The session's ring, as the workers see it. */
+  ring(): PcmRing {
+    return new PcmRing(this.tasks[0]!.ring);
+  }
+
+  private serve(task: WindowTask): WindowResult {
+    const { pcm, frameCount } = this.io.readPcm(task);
+    return this.io.finish(task, new Float32Array(frameCount * ARKIT_COUNT), pcm, frameCount, 0, performance.now(), 0);
+  }
+}
+
+export interface HarnessOptions {
+  ringSamples?: number;
+  firstWindowSamples?: number;
+  windowSamples?: number;
+  contextSamples?: number;
+  timers?: SchedulerTimers;
+}
+
+export interface Harness {
+  session: Session;
+  agent: ScriptedAgent;
+  pool: StepPool;
+  pacer: Pacer;
+  /** Every text message and frame the client got, in order. */
+  sent: Msg[];
+  /** The session's log lines. */
+  logs: Array<Record<string, unknown>>;
+  /** Resolves the index of the first message at ≥ from that matches (checked on every message). */
+  waitFor(pred: (m: Msg) => boolean, from?: number, timeoutMs?: number): Promise<number>;
+  /** Text messages of the client as JSON bytes. */
+  clientMessage(msg: unknown): ArrayBuffer;
+  close(): Promise<void>;
+}
+
+export function startSession(opts: HarnessOptions = {}): Harness {
+  const sent: Msg[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  let wake: Array<() => void> = [];
+  const push = (m: Msg): void => {
+    sent.push(m);
+    const w = wake;
+    wake = [];
+    for (const f of w) f();
+  };
+  const logger = pino({ level: 'debug' }, new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  }));
+  const agent = new ScriptedAgent();
+  const pool = new StepPool();
+  let session: Session | null = null;
+  const pacer = new Pacer(2, {
+    onFrames: (frames) => {
+      for (const f of frames) session?.deliverFrame(f.turn, f.bytes);
+    },
+    onTurnDone: (_key, turn) => session?.onTurnDone(turn),
+  }, logger);
+  session = new Session({
+    key: 1, agent, pool, pacer, logger, metrics: new ServerMetrics(), timers: opts.timers,
+    transport: {
+      sendText: (json) => push(JSON.parse(json) as Msg),
+      sendFrame: (bytes) => push(JSON.parse(Buffer.from(bytes).toString('utf8')) as Msg),
+      close: () => undefined,
+    },
+    ringSamples: opts.ringSamples,
+    firstWindowSamples: opts.firstWindowSamples ?? 4800,
+    windowSamples: opts.windowSamples ?? 12_000,
+    contextSamples: opts.contextSamples ?? 12_000,
+    maxMessageBytes: 1 << 20,
+  });
+  const s = session;
+  return {
+    session: s, agent, pool, pacer, sent, logs,
+    async waitFor(pred, from = 0, timeoutMs = 10_000) {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const i = sent.findIndex((m, idx) => idx >= from && pred(m));
+        if (i >= 0) return i;
+        const left = deadline - performance.now();
+        if (left <= 0) throw new Error(`timed out; the client got: ${sent.map((m) => m.type).join(',')}`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          wake.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+    },
+    clientMessage: (msg) => new TextEncoder().encode(JSON.stringify(msg)).buffer as ArrayBuffer,
+    async close() {
+      s.close();
+      await pacer.stop();
+    },
+  };
+}
+
+/** Deterministic PCM16 noise (every byte matters when compared). */
+export function noisePcm(samples: number, seed = 1): Buffer {
+  const buf = Buffer.alloc(samples * 2);
+  let x = seed;
+  for (let i = 0; i < samples; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    buf.writeInt16LE(((x >> 8) & 0xffff) - 32768, i * 2);
+  }
+  return buf;
+}
+
+/** The frames of one turn in what the client got, and the audio they carry. */
+export function turnFrames(sent: readonly Msg[], turnId: string): { frames: Msg[]; audio: Buffer } {
+  const frames = sent.filter((m) => m.type === 'sync_frame' && m.turnId === turnId);
+  return { frames, audio: Buffer.concat(frames.map((f) => Buffer.from(f.audio as string, 'base64'))) };
+}
