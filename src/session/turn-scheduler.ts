@@ -310,6 +310,12 @@ export class TurnScheduler<T extends ScheduledTurn> {
     if (playing) this.o.pacer.drop(this.o.key, playing.seq);
     this.clearTimers();
     this.turns = [];
+    // Their audio in the ring is never read again: free it for the next turn. Without this, a turn
+    // interrupted while its first window (which keeps all of its context) was in flight leaves a
+    // full ring behind, and the next turn never gets a sample in. A dropped window still in flight
+    // releases its own (earlier) position later: release never moves back, and the one store race
+    // with it can only cost the next turn that window's length of space, never all of it.
+    this.ring.release(this.writePos);
   }
 
   close(): void {
