@@ -63,6 +63,8 @@ function startPacer(t: Test) {
   });
   return {
     got, frames, post, exited,
+    /** The thread is up once it reports stats (a new thread can take seconds to load on a busy host). */
+    ready: () => waiters.waitFor(() => got.some((g) => g.msg.op === 'stats')),
     waitFor: <V>(probe: () => V | undefined | false | null) => waiters.waitFor(probe, 20_000),
     /** Frames [first, first + pcm/800) of a turn, carrying `pcm` (PCM16 bytes). */
     pushFrames(session: number, turn: number, firstFrameIndex: number, pcm: Buffer): number {
@@ -86,6 +88,7 @@ const audioOf = (frames: SentFrame[]) => Buffer.concat(frames.map((f) => Buffer.
 
 t.test('30 FPS from the turn origin: every frame at or after origin + (k − lead)/30 s, count = seconds × 30, in order, exact audio', async (t) => {
   const p = startPacer(t);
+  await p.ready();
   const pcm = pcmOf(45, 1); // 1.5 s
   // Three windows, as the pool hands them over; the first covers the other two's hand-off by 0.4 s.
   const pushedAt = p.pushFrames(1, 1, 0, pcm.subarray(0, 15 * 1600));
@@ -112,6 +115,7 @@ t.test('30 FPS from the turn origin: every frame at or after origin + (k − lea
 
 t.test('underrun: a late frame re-anchors the clock with slack; later frames keep 30 FPS spacing from it, no burst', async (t) => {
   const p = startPacer(t);
+  await p.ready();
   const pcm = pcmOf(21, 2);
   p.pushFrames(1, 1, 0, pcm.subarray(0, 9 * 1600));
   await p.waitFor(() => p.frames.some((f) => f.frameIndex === 8));
@@ -140,6 +144,7 @@ t.test('underrun: a late frame re-anchors the clock with slack; later frames kee
 
 t.test('drop (interrupt): the turn\'s queued frames are forgotten at once, no turnDone; the next turn plays from frame 0', async (t) => {
   const p = startPacer(t);
+  await p.ready();
   p.pushFrames(1, 1, 0, pcmOf(60, 3)); // 2 s
   p.post({ op: 'end', session: 1, turn: 1, totalFrames: 60 });
   await p.waitFor(() => p.frames.some((f) => f.frameIndex === 5));
@@ -160,6 +165,7 @@ t.test('drop (interrupt): the turn\'s queued frames are forgotten at once, no tu
 
 t.test('close ends one session\'s turn; others keep their clocks; end before frames; stop ends the thread', async (t) => {
   const p = startPacer(t);
+  await p.ready();
   p.pushFrames(1, 1, 0, pcmOf(60, 5));
   p.post({ op: 'end', session: 2, turn: 7, totalFrames: 12 }); // the count may come first
   p.pushFrames(2, 7, 0, pcmOf(12, 6));

@@ -1,10 +1,12 @@
 import t, { type Test } from 'tap';
-import { noisePcm, startSession, turnFrames, type Harness, type Msg } from './testing/session-harness.js';
+import { noisePcm, startSession, stopPacing, turnFrames, type Harness, type Msg } from './testing/session-harness.js';
 
 /**
  * Interrupts of the turn scheduler inside a real Session (real ring and pacing worker, a pool the
  * test steps): frames stop, the end messages go out, and the next turn starts clean.
  */
+
+t.teardown(stopPacing);
 
 const isEnd = (m: Msg) => m.type === 'avatar_state' && m.state === 'Listening';
 
@@ -24,7 +26,7 @@ async function playsClean(t: Test, h: Harness, pcm: Buffer, from: number): Promi
 }
 
 t.test('interrupt mid-turn: frames stop, end messages, the window in flight is dropped, next turn clean', async (t) => {
-  const h = startSession();
+  const h = await startSession();
   t.teardown(() => h.close());
   const pcm = noisePcm(48_000, 5); // 2 s, delivered at once, no end yet
   h.pool.hold = true;
@@ -61,7 +63,7 @@ t.test('interrupt mid-turn: frames stop, end messages, the window in flight is d
 
 t.test('interrupt while the turn has filled the ring: the next turn still gets ring space', async (t) => {
   // The first window keeps its context in the ring (context > window), so it releases nothing.
-  const h = startSession({ ringSamples: 12_000, firstWindowSamples: 2400, windowSamples: 4800, contextSamples: 4800 });
+  const h = await startSession({ ringSamples: 12_000, firstWindowSamples: 2400, windowSamples: 4800, contextSamples: 4800 });
   t.teardown(() => h.close());
   h.pool.hold = true;
   h.agent.emit('responseStart', { responseId: 'r1' });
@@ -75,7 +77,7 @@ t.test('interrupt while the turn has filled the ring: the next turn still gets r
 });
 
 t.test('interrupt with a second response queued behind the playing one: both are dropped', async (t) => {
-  const h = startSession();
+  const h = await startSession();
   t.teardown(() => h.close());
   h.pool.hold = true;
   h.agent.emit('responseStart', { responseId: 'r1' });

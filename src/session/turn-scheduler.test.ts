@@ -1,5 +1,5 @@
 import t from 'tap';
-import { noisePcm, startSession, turnFrames, type Msg } from './testing/session-harness.js';
+import { noisePcm, startSession, stopPacing, turnFrames, type Msg } from './testing/session-harness.js';
 import { WINDOW_MAX_WAIT_MS } from './turn-scheduler.js';
 
 /**
@@ -7,11 +7,13 @@ import { WINDOW_MAX_WAIT_MS } from './turn-scheduler.js';
  * and a pool that serves windows (exact audio, neutral weights) when the test lets it.
  */
 
+t.teardown(stopPacing);
+
 const isEnd = (m: Msg) => m.type === 'avatar_state' && m.state === 'Listening';
 
 t.test('ring full: audio beyond the ring waits, windows release it, every byte reaches the client', async (t) => {
   // A 0.5 s ring and 1.5 s of audio delivered at once (3× the ring), windows held by the test.
-  const h = startSession({ ringSamples: 12_000, firstWindowSamples: 2400, windowSamples: 4800, contextSamples: 2400 });
+  const h = await startSession({ ringSamples: 12_000, firstWindowSamples: 2400, windowSamples: 4800, contextSamples: 2400 });
   t.teardown(() => h.close());
   const pcm = noisePcm(36_000);
   h.pool.hold = true;
@@ -47,7 +49,7 @@ t.test('ring full: audio beyond the ring waits, windows release it, every byte r
 });
 
 t.test('odd byte: odd-length chunks keep every byte; a turn ending on an odd byte drops only that byte', async (t) => {
-  const h = startSession();
+  const h = await startSession();
   t.teardown(() => h.close());
   const pcm = noisePcm(14_400, 7);
   h.agent.emit('responseStart', { responseId: 'r1' });
@@ -103,7 +105,7 @@ function manualTimers() {
 
 t.test('wait timer: a short window goes out after the max wait, whole frames only; the rest at turn end', async (t) => {
   const clock = manualTimers();
-  const h = startSession({ timers: clock.api });
+  const h = await startSession({ timers: clock.api });
   t.teardown(() => h.close());
   const pcm = noisePcm(2200, 3);
   h.agent.emit('responseStart', { responseId: 'r1' });
@@ -130,7 +132,7 @@ t.test('wait timer: a short window goes out after the max wait, whole frames onl
 
 t.test('wait timer: a full window cancels the wait', async (t) => {
   const clock = manualTimers();
-  const h = startSession({ timers: clock.api });
+  const h = await startSession({ timers: clock.api });
   t.teardown(() => h.close());
   const pcm = noisePcm(6000, 4);
   h.agent.emit('responseStart', { responseId: 'r1' });

@@ -96,7 +96,38 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function startSession(opts: HarnessOptions = {}): Harness {
+/** One pacing worker per test file, as one per server: frames go to the session of their key. */
+let shared: Promise<{ pacer: Pacer; sessions: Map<number, Session> }> | null = null;
+let nextKey = 1;
+
+/**
+ * The file's pacing worker, once it is up (its first stats report): on a busy host a new thread
+ * can take seconds to load, and the tests time turns, not thread start-up.
+ */
+function pacing(): Promise<{ pacer: Pacer; sessions: Map<number, Session> }> {
+  shared ??= (async () => {
+    const sessions = new Map<number, Session>();
+    const pacer = new Pacer(2, {
+      onFrames: (frames) => {
+        for (const f of frames) sessions.get(f.session)?.deliverFrame(f.turn, f.bytes);
+      },
+      onTurnDone: (key, turn) => sessions.get(key)?.onTurnDone(turn),
+    }, pino({ level: 'error' }));
+    await until(() => pacer.stats !== null);
+    return { pacer, sessions };
+  })();
+  return shared;
+}
+
+/** Stop the file's pacing worker (at the end of the test file). */
+export async function stopPacing(): Promise<void> {
+  const p = shared;
+  shared = null;
+  if (p) await (await p).pacer.stop();
+}
+
+/** A Session on the file's pacing worker, with a stepped pool and a scripted agent. */
+export async function startSession(opts: HarnessOptions = {}): Promise<Harness> {
   const sent: Msg[] = [];
   const logs: Array<Record<string, unknown>> = [];
   let wake: Array<() => void> = [];
@@ -114,15 +145,10 @@ export function startSession(opts: HarnessOptions = {}): Harness {
   }));
   const agent = new ScriptedAgent();
   const pool = new StepPool();
-  let session: Session | null = null;
-  const pacer = new Pacer(2, {
-    onFrames: (frames) => {
-      for (const f of frames) session?.deliverFrame(f.turn, f.bytes);
-    },
-    onTurnDone: (_key, turn) => session?.onTurnDone(turn),
-  }, logger);
-  session = new Session({
-    key: 1, agent, pool, pacer, logger, metrics: new ServerMetrics(), timers: opts.timers,
+  const { pacer, sessions } = await pacing();
+  const key = nextKey++;
+  const session = new Session({
+    key, agent, pool, pacer, logger, metrics: new ServerMetrics(), timers: opts.timers,
     transport: {
       sendText: (json) => push(JSON.parse(json) as Msg),
       sendFrame: (bytes) => push(JSON.parse(Buffer.from(bytes).toString('utf8')) as Msg),
@@ -134,9 +160,9 @@ export function startSession(opts: HarnessOptions = {}): Harness {
     contextSamples: opts.contextSamples ?? 12_000,
     maxMessageBytes: 1 << 20,
   });
-  const s = session;
+  sessions.set(key, session);
   return {
-    session: s, agent, pool, pacer, sent, logs,
+    session, agent, pool, pacer, sent, logs,
     async waitFor(pred, from = 0, timeoutMs = 10_000) {
       const deadline = performance.now() + timeoutMs;
       for (;;) {
@@ -155,10 +181,15 @@ export function startSession(opts: HarnessOptions = {}): Harness {
     },
     clientMessage: (msg) => new TextEncoder().encode(JSON.stringify(msg)).buffer as ArrayBuffer,
     async close() {
-      s.close();
-      await pacer.stop();
+      session.close();
+      sessions.delete(key);
     },
   };
+}
+
+/** Re-check `probe` every 10 ms until it holds (a positive signal with no event to wait on). */
+async function until(probe: () => boolean): Promise<void> {
+  while (!probe()) await new Promise((r) => setTimeout(r, 10));
 }
 
 /** Deterministic PCM16 noise (every byte matters when compared). */
