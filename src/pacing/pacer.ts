@@ -96,7 +96,7 @@ export class Pacer {
     if (this.clocks.get(session)?.turn === turn) this.clocks.delete(session);
   }
 
-  /** Resolves once the worker thread is up (the first stats report or a short grace). */
+  /** The pacing thread's id. (It is up once `stats` is set: the first report comes after 1 s.) */
   get threadId(): number {
     return this.worker.threadId;
   }
