@@ -24,6 +24,11 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** MuseTalk's name for RATE_LIMITED (its contract's closed set), also for too much queued audio. */
   RATE_LIMIT_EXCEEDED: 'RATE_LIMIT_EXCEEDED',
+  /**
+   * Never in a message: a refused token or origin is closed with 1008 and a reason; counted
+   * under this code in `avatar_errors_total`.
+   */
+  AUTH_FAILED: 'AUTH_FAILED',
   /** At MAX_SESSIONS / VIDEO_MAX_SESSIONS, or shutting down. */
   SERVER_BUSY: 'SERVER_BUSY',
   /** Frame-stream: the client cannot take the 25 FPS stream in real time. */
