@@ -1,4 +1,4 @@
-import { ARKIT_NAMES } from './arkit.js';
+import { ARKIT_NAMES, type ArkitName } from './arkit.js';
 
 /**
  * JSON schemas of the widget dialect (PROTOCOL.md §1). Serializers are compiled from these
@@ -8,9 +8,10 @@ import { ARKIT_NAMES } from './arkit.js';
 const ts = { type: 'integer' } as const;
 const str = { type: 'string' } as const;
 
+const weight = { type: 'number', minimum: 0, maximum: 1 } as const;
 export const weightsSchema = {
   type: 'object',
-  properties: Object.fromEntries(ARKIT_NAMES.map((n) => [n, { type: 'number', minimum: 0, maximum: 1 }])),
+  properties: Object.fromEntries(ARKIT_NAMES.map((n) => [n, weight])) as Record<ArkitName, typeof weight>,
   required: [...ARKIT_NAMES],
   additionalProperties: false,
 } as const;
