@@ -1,23 +1,21 @@
+import { ErrorCode, type MuseTalkErrorCode } from './error-codes.js';
+import { base64ByteLength, compileValidator, compileValidators, firstError, parseJson, type FieldError } from './message-validator.js';
+import {
+  MUSETALK_BYTES_PER_MS, MUSETALK_MAX_CHUNK_BYTES, MUSETALK_RESOLUTION, MUSETALK_STATES, museTalkClientDataSchemas, type museTalkServerDataSchemas,
+} from './musetalk-schemas.js';
+import type { FromSchema } from './schema-types.js';
+
+export { MUSETALK_MAX_CHUNK_BYTES, MUSETALK_RESOLUTION, MUSETALK_STATES, museTalkClientSchemas, museTalkServerSchemas } from './musetalk-schemas.js';
+export type { MuseTalkErrorCode } from './error-codes.js';
+
 /**
  * MuseTalk dialect (PROTOCOL.md §3): envelope `{type, session_id, data}`; client message parsing
- * with the dialect's error codes, server message builders, and JSON schemas for /openapi.json.
+ * by validators compiled from musetalk-schemas.ts, with the dialect's error codes, and the
+ * server message builders, typed by the server schemas.
  */
 export const MUSETALK_USER_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 export const MUSETALK_PATH_PREFIX = '/musetalk/v1/ws/';
-export const MUSETALK_RESOLUTION = '512x512';
 export const MUSETALK_SIZE = 512;
-/** Largest GENERATE audio chunk accepted (chunks are 40 ms = 1280 bytes; a client may send more). */
-export const MUSETALK_MAX_CHUNK_BYTES = 32_000 * 10;
-
-export const MuseTalkErrorCode = {
-  INVALID_MESSAGE: 'INVALID_MESSAGE',
-  INVALID_SESSION: 'INVALID_SESSION',
-  MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
-  PROCESSING_ERROR: 'PROCESSING_ERROR',
-  RATE_LIMIT_EXCEEDED: 'RATE_LIMIT_EXCEEDED',
-  INTERNAL_ERROR: 'INTERNAL_ERROR',
-} as const;
-export type MuseTalkErrorCode = (typeof MuseTalkErrorCode)[keyof typeof MuseTalkErrorCode];
 
 export class MuseTalkError extends Error {
   constructor(readonly code: MuseTalkErrorCode, message: string, readonly details?: Record<string, unknown>) {
@@ -25,7 +23,6 @@ export class MuseTalkError extends Error {
   }
 }
 
-export const MUSETALK_STATES = ['idle', 'speaking', 'action'] as const;
 export type MuseTalkState = (typeof MUSETALK_STATES)[number];
 
 export type MuseTalkClientMessage =
@@ -37,139 +34,101 @@ export type MuseTalkClientMessage =
   /** A client answering our PING: activity, nothing else. */
   | { type: 'PONG'; sessionId: unknown };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const invalid = (message: string, details?: Record<string, unknown>) => new MuseTalkError('INVALID_MESSAGE', message, details);
+const invalid = (message: string, details?: Record<string, unknown>) => new MuseTalkError(ErrorCode.INVALID_MESSAGE, message, details);
 /**
  * Audio outside the dialect's one format. The contract's codes are a closed set, so the code
  * stays INVALID_MESSAGE; `details.reason` says INVALID_AUDIO (docs/video-dialects.md).
  */
-const invalidAudio = (field: string, message: string) => invalid(message, { reason: 'INVALID_AUDIO', field });
-/** Bytes of PCM16 16 kHz mono per millisecond. */
-const BYTES_PER_MS = 32;
+const invalidAudio = (field: string, message: string) => invalid(message, { reason: ErrorCode.INVALID_AUDIO, field });
 
-function obj(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${what} must be an object`);
-  return v as Record<string, unknown>;
+const envelope = compileValidator({ type: 'object', properties: { data: { type: 'object' } } });
+const validators = compileValidators(museTalkClientDataSchemas);
+
+const states = MUSETALK_STATES.join(', ');
+const MAX_DURATION_MS = MUSETALK_MAX_CHUNK_BYTES / MUSETALK_BYTES_PER_MS;
+function audioDataProblem(e: FieldError): MuseTalkError {
+  switch (e.base64) {
+    case 'tooLong': return invalidAudio('data', `audio_chunk.data exceeds ${MUSETALK_MAX_CHUNK_BYTES} bytes`);
+    case 'notBase64': return invalidAudio('data', 'audio_chunk.data is not valid base64');
+    case 'badByteCount': return invalidAudio('data', `PCM16 needs an even number of bytes, got ${base64ByteLength(e.value as string)}`);
+    default: return invalidAudio('data', 'audio_chunk.data must be base64 PCM16');
+  }
 }
 
-function state(v: unknown, field: string): MuseTalkState {
-  if (typeof v !== 'string' || !(MUSETALK_STATES as readonly string[]).includes(v)) throw invalid(`${field} must be one of ${MUSETALK_STATES.join(', ')}`);
-  return v as MuseTalkState;
-}
+/** What each field's failure is called, in the order the fields are checked (the first is reported). */
+const PROBLEMS: ReadonlyArray<readonly [path: string, problem: (e: FieldError) => MuseTalkError]> = [
+  ['/video_config', () => invalid('video_config must be an object')],
+  ['/video_config/resolution', () => invalid(`video_config.resolution must be "${MUSETALK_RESOLUTION}"`)],
+  ['/video_config/fps', () => invalid('video_config.fps must be 25')],
+  ['/user_id', () => invalid('user_id must be a string')],
+  ['/auth_token', () => invalid('auth_token must be a string')],
+  ['/audio_chunk', () => invalid('audio_chunk must be an object')],
+  ['/audio_chunk/format', () => invalidAudio('format', 'audio_chunk.format must be "pcm_s16le"')],
+  ['/audio_chunk/sample_rate', () => invalidAudio('sample_rate', 'audio_chunk.sample_rate must be 16000')],
+  ['/audio_chunk/channels', () => invalidAudio('channels', 'audio_chunk.channels must be 1')],
+  ['/audio_chunk/duration_ms', () => invalidAudio('duration_ms', `audio_chunk.duration_ms must be a number of milliseconds from 0 to ${MAX_DURATION_MS}`)],
+  ['/audio_chunk/data', audioDataProblem],
+  ['/video_state', () => invalid('video_state must be an object')],
+  ['/video_state/type', () => invalid(`video_state.type must be one of ${states}`)],
+  ['/video_state/base_video', () => invalid('video_state.base_video must be a video name')],
+  ['/target_state', () => invalid(`target_state must be one of ${states}`)],
+  ['/base_video', () => invalid('base_video must be a video name')],
+  ['/action_index', () => invalid('action_index must be 1 or 2')],
+];
+const ORDER = PROBLEMS.map(([path]) => path);
+const problemOf = new Map(PROBLEMS);
 
-function video(v: unknown, field: string): string | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || v.length === 0 || v.length > 200) throw invalid(`${field} must be a video name`);
-  return v;
-}
+type ClientData<T extends keyof typeof museTalkClientDataSchemas> = FromSchema<(typeof museTalkClientDataSchemas)[T]>;
 
 export function parseMuseTalkMessage(raw: ArrayBuffer, isBinary: boolean): MuseTalkClientMessage {
   if (isBinary) throw invalid('binary messages are not supported; send JSON text');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw).toString('utf8'));
-  } catch {
-    throw invalid('message is not valid JSON');
-  }
-  const m = obj(parsed, 'message');
+  const json = parseJson(raw);
+  if (!json.ok) throw invalid('message is not valid JSON');
+  const m = json.value as Record<string, unknown>;
+  if (!envelope(m)) throw invalid(firstError(envelope.errors, ['']).path === '' ? 'message must be an object' : '"data" must be an object');
   const sessionId = m.session_id;
-  const data = m.data === undefined ? {} : obj(m.data, '"data"');
+  const data = m.data ?? {};
+  const validate = typeof m.type === 'string' ? validators.get(m.type) : undefined;
+  if (!validate) throw invalid(typeof m.type === 'string' ? `unknown message type "${m.type}"` : 'message needs a "type"');
+  if (!validate(data)) {
+    const e = firstError(validate.errors, ORDER);
+    throw (problemOf.get(e.path) ?? (() => invalid(`${e.path.slice(1).replaceAll('/', '.')} is not valid`)))(e);
+  }
   switch (m.type) {
     case 'INIT': {
-      const vc = data.video_config === undefined ? {} : obj(data.video_config, 'video_config');
-      if (vc.resolution !== undefined && vc.resolution !== MUSETALK_RESOLUTION) throw invalid(`video_config.resolution must be "${MUSETALK_RESOLUTION}"`);
-      if (vc.fps !== undefined && vc.fps !== 25) throw invalid('video_config.fps must be 25');
-      if (data.user_id !== undefined && typeof data.user_id !== 'string') throw invalid('user_id must be a string');
-      if (data.auth_token !== undefined && data.auth_token !== null && typeof data.auth_token !== 'string') throw invalid('auth_token must be a string');
-      return { type: 'INIT', sessionId, userId: (data.user_id as string | undefined) ?? null, authToken: (data.auth_token as string | undefined) ?? null };
+      const d = data as ClientData<'INIT'>;
+      return { type: 'INIT', sessionId, userId: d.user_id ?? null, authToken: d.auth_token ?? null };
     }
     case 'GENERATE': {
-      const a = obj(data.audio_chunk, 'audio_chunk');
-      if (a.format !== undefined && a.format !== 'pcm_s16le') throw invalidAudio('format', 'audio_chunk.format must be "pcm_s16le"');
-      if (a.sample_rate !== undefined && a.sample_rate !== 16000) throw invalidAudio('sample_rate', 'audio_chunk.sample_rate must be 16000');
-      if (a.channels !== undefined && a.channels !== 1) throw invalidAudio('channels', 'audio_chunk.channels must be 1');
-      const durationMs = a.duration_ms;
-      if (durationMs !== undefined && (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs <= 0 || durationMs > MUSETALK_MAX_CHUNK_BYTES / BYTES_PER_MS)) {
-        throw invalidAudio('duration_ms', `audio_chunk.duration_ms must be a number of milliseconds from 0 to ${MUSETALK_MAX_CHUNK_BYTES / BYTES_PER_MS}`);
-      }
-      if (typeof a.data !== 'string' || a.data.length === 0) throw invalidAudio('data', 'audio_chunk.data must be base64 PCM16');
-      // Refused from its length alone, before the string is scanned or decoded.
-      if ((a.data.length / 4) * 3 - 2 > MUSETALK_MAX_CHUNK_BYTES) throw invalidAudio('data', `audio_chunk.data exceeds ${MUSETALK_MAX_CHUNK_BYTES} bytes`);
-      if (a.data.length % 4 !== 0 || !BASE64.test(a.data)) throw invalidAudio('data', 'audio_chunk.data is not valid base64');
-      const pcm = Buffer.from(a.data, 'base64');
-      if (pcm.length % 2 !== 0) throw invalidAudio('data', `PCM16 needs an even number of bytes, got ${pcm.length}`);
-      if (pcm.length > MUSETALK_MAX_CHUNK_BYTES) throw invalidAudio('data', `audio_chunk of ${pcm.length} bytes exceeds ${MUSETALK_MAX_CHUNK_BYTES}`);
+      const d = data as ClientData<'GENERATE'>;
+      const pcm = Buffer.from(d.audio_chunk.data, 'base64');
+      const durationMs = d.audio_chunk.duration_ms;
       // duration_ms, when given, must describe the data (within one sample's rounding).
-      if (typeof durationMs === 'number' && Math.abs(durationMs * BYTES_PER_MS - pcm.length) >= BYTES_PER_MS) {
-        throw invalidAudio('duration_ms', `audio_chunk.duration_ms ${durationMs} does not match its ${pcm.length} bytes (${pcm.length / BYTES_PER_MS} ms of PCM16 16 kHz mono)`);
+      if (durationMs !== undefined && Math.abs(durationMs * MUSETALK_BYTES_PER_MS - pcm.length) >= MUSETALK_BYTES_PER_MS) {
+        throw invalidAudio('duration_ms', `audio_chunk.duration_ms ${durationMs} does not match its ${pcm.length} bytes (${pcm.length / MUSETALK_BYTES_PER_MS} ms of PCM16 16 kHz mono)`);
       }
-      let videoState: { state: MuseTalkState; video: string | null } | null = null;
-      if (data.video_state !== undefined && data.video_state !== null) {
-        const vs = obj(data.video_state, 'video_state');
-        videoState = { state: state(vs.type, 'video_state.type'), video: video(vs.base_video, 'video_state.base_video') };
-      }
-      return { type: 'GENERATE', sessionId, pcm, videoState };
+      const vs = d.video_state;
+      return { type: 'GENERATE', sessionId, pcm, videoState: vs ? { state: vs.type, video: vs.base_video ?? null } : null };
     }
-    case 'STATE_CHANGE':
-      return { type: 'STATE_CHANGE', sessionId, state: state(data.target_state, 'target_state'), video: video(data.base_video, 'base_video') };
+    case 'STATE_CHANGE': {
+      const d = data as ClientData<'STATE_CHANGE'>;
+      return { type: 'STATE_CHANGE', sessionId, state: d.target_state, video: d.base_video ?? null };
+    }
     case 'ACTION':
-      if (data.action_index !== 1 && data.action_index !== 2) throw invalid('action_index must be 1 or 2');
-      return { type: 'ACTION', sessionId, index: data.action_index };
-    case 'CLOSE':
-      return { type: 'CLOSE', sessionId };
-    case 'PONG':
-      return { type: 'PONG', sessionId };
+      return { type: 'ACTION', sessionId, index: (data as ClientData<'ACTION'>).action_index };
     default:
-      throw invalid(typeof m.type === 'string' ? `unknown message type "${m.type}"` : 'message needs a "type"');
+      return { type: m.type as 'CLOSE' | 'PONG', sessionId };
   }
 }
 
-export function museTalkMessage(type: string, sessionId: string, data: Record<string, unknown>): string {
+export type MuseTalkServerType = keyof typeof museTalkServerDataSchemas;
+export type MuseTalkServerData<T extends MuseTalkServerType> = FromSchema<(typeof museTalkServerDataSchemas)[T]>;
+
+/** A server message, its `data` typed by the message type's schema. */
+export function museTalkMessage<T extends MuseTalkServerType>(type: T, sessionId: string, data: MuseTalkServerData<T>): string {
   return JSON.stringify({ type, session_id: sessionId, data });
 }
 
 export function museTalkError(sessionId: string, code: MuseTalkErrorCode, message: string, details?: Record<string, unknown>): string {
   return museTalkMessage('ERROR', sessionId, details ? { code, message, details } : { code, message });
 }
-
-const envelope = (type: string, data: object): object => ({
-  type: 'object',
-  required: ['type', 'session_id', 'data'],
-  properties: { type: { const: type }, session_id: { type: 'string', format: 'uuid' }, data },
-});
-const obj0 = (properties: Record<string, object>, required: string[] = Object.keys(properties)): object => ({ type: 'object', required, properties });
-const stateSchema = { type: 'string', enum: [...MUSETALK_STATES] };
-
-/** JSON schemas of the dialect's messages, for /openapi.json components. */
-export const museTalkClientSchemas: Record<string, object> = {
-  INIT: envelope('INIT', obj0({
-    user_id: { type: 'string', pattern: MUSETALK_USER_ID.source },
-    auth_token: { type: 'string' },
-    video_config: obj0({ resolution: { const: MUSETALK_RESOLUTION }, fps: { const: 25 } }),
-  }, ['user_id'])),
-  GENERATE: envelope('GENERATE', obj0({
-    audio_chunk: obj0({
-      format: { const: 'pcm_s16le' }, sample_rate: { const: 16000 }, channels: { const: 1 },
-      duration_ms: { type: 'number', exclusiveMinimum: 0, maximum: MUSETALK_MAX_CHUNK_BYTES / BYTES_PER_MS, example: 40, description: 'must match the data: bytes / 32' }, data: { type: 'string', contentEncoding: 'base64', description: 'PCM16 LE mono 16 kHz; 40 ms = 1280 bytes' },
-    }, ['data']),
-    video_state: obj0({ type: stateSchema, base_video: { type: 'string' } }, ['type']),
-  }, ['audio_chunk'])),
-  STATE_CHANGE: envelope('STATE_CHANGE', obj0({ target_state: stateSchema, base_video: { type: 'string' } }, ['target_state'])),
-  ACTION: envelope('ACTION', obj0({ action_index: { type: 'integer', enum: [1, 2] } })),
-  CLOSE: envelope('CLOSE', { type: 'object' }),
-};
-
-export const museTalkServerSchemas: Record<string, object> = {
-  INIT_SUCCESS: envelope('INIT_SUCCESS', obj0({
-    model_loaded: { const: true }, available_videos: { type: 'array', items: { type: 'string' } }, default_video: { type: 'string' }, streaming_started: { const: true },
-  })),
-  VIDEO_FRAME: envelope('VIDEO_FRAME', obj0({
-    frame_data: { type: 'string', contentEncoding: 'base64', description: 'one H.264 Annex-B access unit, 512x512; IDR with SPS/PPS every 25 frames' },
-    frame_timestamp: { type: 'integer', description: 'frame number × 40 ms' },
-  })),
-  STATE_CHANGED: envelope('STATE_CHANGED', obj0({ current_state: stateSchema, current_video: { type: 'string' } })),
-  ACTION_TRIGGERED: envelope('ACTION_TRIGGERED', obj0({ action_index: { type: 'integer', enum: [1, 2] }, inserted: { const: true } })),
-  CLOSE_ACK: envelope('CLOSE_ACK', obj0({ reason: { type: 'string', enum: ['client_request', 'server_shutdown', 'timeout', 'error'] } })),
-  ERROR: envelope('ERROR', obj0({ code: { type: 'string', enum: Object.values(MuseTalkErrorCode) }, message: { type: 'string' }, details: { type: 'object' } }, ['code', 'message'])),
-  PING: envelope('PING', { type: 'object' }),
-};

@@ -1,5 +1,6 @@
 import { clientMessageSchemas, serverMessageSchemas, weightsSchema } from './widget-schemas.js';
-import { museTalkClientSchemas, museTalkServerSchemas } from './musetalk.js';
+import { museTalkClientSchemas, museTalkServerSchemas } from './musetalk-schemas.js';
+import { frameStreamClientSchemas, frameStreamServerSchemas } from './frame-stream-schemas.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the same schema objects the serializers are compiled
@@ -83,6 +84,8 @@ export function buildOpenApi(version: string): Record<string, unknown> {
         ...messageComponents('WidgetClient', clientMessageSchemas),
         WidgetServerMessage: { oneOf: serverRefs, discriminator: { propertyName: 'type' } },
         WidgetClientMessage: { oneOf: clientRefs, discriminator: { propertyName: 'type' } },
+        ...messageComponents('FrameStreamClient', frameStreamClientSchemas()),
+        ...messageComponents('FrameStreamServer', frameStreamServerSchemas),
         ...messageComponents('MuseTalkClient', museTalkClientSchemas),
         ...messageComponents('MuseTalkServer', museTalkServerSchemas),
       },

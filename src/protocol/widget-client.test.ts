@@ -33,3 +33,23 @@ t.test('every kind of bad input has its code', async (t) => {
   t.equal(code('{"type":"audio","data":"AAEC"}'), 'INVALID_AUDIO', '3 bytes');
   t.equal(code('{"type":"audio","data":"AAEC\\n"}'), 'INVALID_AUDIO', 'whitespace');
 });
+
+t.test('the messages say what is wrong', async (t) => {
+  const message = (raw: string): string => {
+    try {
+      parseClientMessage(enc(raw), false, 1024);
+      return 'OK';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  t.equal(message('{"type":"text"}'), '"text" needs field "data"');
+  t.equal(message('{"type":"audio","data":null}'), '"audio" needs field "data"');
+  t.equal(message('{"type":"text","data":5}'), '"data" must be a string, got number');
+  t.equal(message('{"type":"text","data":" \\t"}'), '"data" must not be empty');
+  t.equal(message('{"type":"audio","data":""}'), 'audio data is empty');
+  t.equal(message('{"type":"audio","data":"A-=="}'), 'audio data is not valid base64');
+  t.equal(message('{"type":"audio","data":"AAAA"}'), 'PCM16 needs an even number of bytes, got 3');
+  t.equal(message(`{"type":"${'x'.repeat(100)}"}`), `unknown message type "${'x'.repeat(64)}"`);
+  t.equal(message('{"type":"text","data":"hi","userId":5,"timestamp":"x"}'), 'OK', 'fields the contract ignores are not checked');
+});

@@ -1,6 +1,13 @@
+import { ErrorCode } from './error-codes.js';
+import { base64ByteLength, compileValidator, compileValidators, firstError, parseJson, type FieldError } from './message-validator.js';
+import { clientMessageSchemas } from './widget-schemas.js';
+
+export { ErrorCode } from './error-codes.js';
+
 /**
- * Parsing and validation of widget-dialect client messages (PROTOCOL.md §1.2). Every failure is a
- * `ProtocolError` with a stable code the client can act on; the session stays open.
+ * Parsing and validation of widget-dialect client messages (PROTOCOL.md §1.2), by validators
+ * compiled from `clientMessageSchemas`. Every failure is a `ProtocolError` with a stable code the
+ * client can act on; the session stays open.
  */
 export type ClientMessage =
   | { type: 'text'; data: string }
@@ -10,29 +17,6 @@ export type ClientMessage =
   | { type: 'interrupt' }
   | { type: 'ping' };
 
-export const ErrorCode = {
-  INVALID_JSON: 'INVALID_JSON',
-  BINARY_NOT_SUPPORTED: 'BINARY_NOT_SUPPORTED',
-  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
-  INVALID_MESSAGE: 'INVALID_MESSAGE',
-  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
-  MISSING_FIELD: 'MISSING_FIELD',
-  INVALID_FIELD: 'INVALID_FIELD',
-  INVALID_AUDIO: 'INVALID_AUDIO',
-  AGENT_ERROR: 'AGENT_ERROR',
-  AGENT_UNAVAILABLE: 'AGENT_UNAVAILABLE',
-  AGENT_DISCONNECTED: 'AGENT_DISCONNECTED',
-  AGENT_BACKLOG: 'AGENT_BACKLOG',
-  /** The agent sent a message that failed validation; it was ignored (throttled). */
-  AGENT_INVALID_MESSAGE: 'AGENT_INVALID_MESSAGE',
-  /** The agent did not answer, or went silent inside a response (AGENT_*_TIMEOUT_MS). */
-  AGENT_TIMEOUT: 'AGENT_TIMEOUT',
-  /** Mic audio sent to an agent that has no speech recognition (offline): type instead. */
-  SPEECH_INPUT_UNSUPPORTED: 'SPEECH_INPUT_UNSUPPORTED',
-  INTERNAL_ERROR: 'INTERNAL_ERROR',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
 export class ProtocolError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
     super(message);
@@ -40,26 +24,27 @@ export class ProtocolError extends Error {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const envelope = compileValidator({ type: 'object', properties: { type: { type: 'string' } }, required: ['type'] });
+const validators = compileValidators(clientMessageSchemas);
 
-/** Strict base64 (standard alphabet, padded) → bytes; anything else throws INVALID_AUDIO. */
-export function decodeBase64Pcm16(data: string): Buffer {
-  if (data.length === 0) throw new ProtocolError(ErrorCode.INVALID_AUDIO, 'audio data is empty');
-  if (data.length % 4 !== 0 || !BASE64.test(data)) {
-    throw new ProtocolError(ErrorCode.INVALID_AUDIO, 'audio data is not valid base64');
-  }
-  const pcm = Buffer.from(data, 'base64');
-  if (pcm.length % 2 !== 0) {
-    throw new ProtocolError(ErrorCode.INVALID_AUDIO, `PCM16 needs an even number of bytes, got ${pcm.length}`);
-  }
-  return pcm;
+function envelopeProblem(e: FieldError): ProtocolError {
+  if (e.path === '') return new ProtocolError(ErrorCode.INVALID_MESSAGE, 'message must be a JSON object');
+  if (e.value === undefined || e.value === null) return new ProtocolError(ErrorCode.MISSING_FIELD, 'message needs field "type"');
+  return new ProtocolError(ErrorCode.INVALID_FIELD, '"type" must be a string');
 }
 
-function field(msg: Record<string, unknown>, name: string, type: 'string'): string {
-  const v = msg[name];
-  if (v === undefined || v === null) throw new ProtocolError(ErrorCode.MISSING_FIELD, `"${msg.type}" needs field "${name}"`);
-  if (typeof v !== type) throw new ProtocolError(ErrorCode.INVALID_FIELD, `"${name}" must be a ${type}, got ${typeof v}`);
-  return v as string;
+function fieldProblem(type: string, e: FieldError): ProtocolError {
+  const name = e.path.slice(1);
+  if (e.value === undefined || e.value === null) return new ProtocolError(ErrorCode.MISSING_FIELD, `"${type}" needs field "${name}"`);
+  switch (e.base64) {
+    case 'empty': return new ProtocolError(ErrorCode.INVALID_AUDIO, 'audio data is empty');
+    case 'badByteCount': return new ProtocolError(ErrorCode.INVALID_AUDIO, `PCM16 needs an even number of bytes, got ${base64ByteLength(e.value as string)}`);
+    case undefined: break;
+    default: return new ProtocolError(ErrorCode.INVALID_AUDIO, 'audio data is not valid base64');
+  }
+  if (e.keyword === 'type') return new ProtocolError(ErrorCode.INVALID_FIELD, `"${name}" must be a ${e.expected}, got ${typeof e.value}`);
+  if (e.keyword === 'pattern') return new ProtocolError(ErrorCode.INVALID_FIELD, `"${name}" must not be empty`);
+  return new ProtocolError(ErrorCode.INVALID_FIELD, `"${name}" is not valid`);
 }
 
 /** Parse one text frame. `maxBytes` is the byte length cap of the frame. */
@@ -68,32 +53,20 @@ export function parseClientMessage(raw: ArrayBuffer, isBinary: boolean, maxBytes
     throw new ProtocolError(ErrorCode.MESSAGE_TOO_LARGE, `message of ${raw.byteLength} bytes exceeds the ${maxBytes}-byte limit`);
   }
   if (isBinary) throw new ProtocolError(ErrorCode.BINARY_NOT_SUPPORTED, 'binary frames are not supported; send JSON text');
-  let msg: unknown;
-  try {
-    msg = JSON.parse(Buffer.from(raw).toString('utf8'));
-  } catch {
-    throw new ProtocolError(ErrorCode.INVALID_JSON, 'message is not valid JSON');
-  }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-    throw new ProtocolError(ErrorCode.INVALID_MESSAGE, 'message must be a JSON object');
-  }
-  const obj = msg as Record<string, unknown>;
-  if (obj.type === undefined || obj.type === null) throw new ProtocolError(ErrorCode.MISSING_FIELD, 'message needs field "type"');
-  if (typeof obj.type !== 'string') throw new ProtocolError(ErrorCode.INVALID_FIELD, '"type" must be a string');
-  switch (obj.type) {
-    case 'text': {
-      const data = field(obj, 'data', 'string');
-      if (data.trim() === '') throw new ProtocolError(ErrorCode.INVALID_FIELD, '"data" must not be empty');
-      return { type: 'text', data };
-    }
+  const json = parseJson(raw);
+  if (!json.ok) throw new ProtocolError(ErrorCode.INVALID_JSON, 'message is not valid JSON');
+  const msg = json.value as { type: string } & Record<string, unknown>;
+  if (!envelope(msg)) throw envelopeProblem(firstError(envelope.errors, ['', '/type']));
+  const type = msg.type;
+  const validate = validators.get(type);
+  if (!validate) throw new ProtocolError(ErrorCode.UNKNOWN_TYPE, `unknown message type "${type.slice(0, 64)}"`);
+  if (!validate(msg)) throw fieldProblem(type, firstError(validate.errors));
+  switch (type) {
+    case 'text':
+      return { type: 'text', data: msg.data as string };
     case 'audio':
-      return { type: 'audio', pcm: decodeBase64Pcm16(field(obj, 'data', 'string')) };
-    case 'audio_stream_start':
-    case 'audio_stream_end':
-    case 'interrupt':
-    case 'ping':
-      return { type: obj.type };
+      return { type: 'audio', pcm: Buffer.from(msg.data as string, 'base64') };
     default:
-      throw new ProtocolError(ErrorCode.UNKNOWN_TYPE, `unknown message type "${obj.type.slice(0, 64)}"`);
+      return { type: type as Exclude<ClientMessage['type'], 'text' | 'audio'> };
   }
 }

@@ -1,4 +1,4 @@
-import { ARKIT_NAMES } from './arkit.js';
+import { ARKIT_NAMES, type ArkitName } from './arkit.js';
 
 /**
  * JSON schemas of the widget dialect (PROTOCOL.md §1). Serializers are compiled from these
@@ -8,9 +8,10 @@ import { ARKIT_NAMES } from './arkit.js';
 const ts = { type: 'integer' } as const;
 const str = { type: 'string' } as const;
 
+const weight = { type: 'number', minimum: 0, maximum: 1 } as const;
 export const weightsSchema = {
   type: 'object',
-  properties: Object.fromEntries(ARKIT_NAMES.map((n) => [n, { type: 'number', minimum: 0, maximum: 1 }])),
+  properties: Object.fromEntries(ARKIT_NAMES.map((n) => [n, weight])) as Record<ArkitName, typeof weight>,
   required: [...ARKIT_NAMES],
   additionalProperties: false,
 } as const;
@@ -91,33 +92,46 @@ export const serverMessageSchemas = {
   },
   error: {
     type: 'object',
-    properties: { type: { const: 'error' }, code: str, message: str, timestamp: ts },
+    properties: {
+      type: { const: 'error' }, code: { type: 'string', description: 'an ErrorCode (src/protocol/error-codes.ts), or a remote agent\'s own code' },
+      message: str, timestamp: ts,
+    },
     required: ['type', 'code', 'message', 'timestamp'],
   },
 } as const;
 
 export type ServerMessageType = keyof typeof serverMessageSchemas;
 
+/** Fields the contract says the server ignores: accepted with any value. */
+const ignored = { description: 'ignored' } as const;
+
+/**
+ * Client messages (PROTOCOL.md §1.2). The validators of incoming messages are compiled from
+ * these (widget-client.ts); a field the contract ignores is not checked.
+ */
 export const clientMessageSchemas = {
   text: {
     type: 'object',
-    properties: { type: { const: 'text' }, data: { type: 'string', minLength: 1 }, userId: str, timestamp: {} },
+    properties: { type: { const: 'text' }, data: { type: 'string', pattern: '\\S', description: 'not only whitespace' }, userId: ignored, timestamp: ignored },
     required: ['type', 'data'],
   },
   audio_stream_start: {
     type: 'object',
-    properties: { type: { const: 'audio_stream_start' }, userId: str, sampleRate: { type: 'number' } },
+    properties: { type: { const: 'audio_stream_start' }, userId: ignored, sampleRate: ignored },
     required: ['type'],
   },
   audio: {
     type: 'object',
     properties: {
       type: { const: 'audio' },
-      data: { type: 'string', contentEncoding: 'base64', description: 'PCM16 LE mono at config.audio.inputSampleRate' },
+      data: {
+        type: 'string', contentEncoding: 'base64', base64Bytes: { multipleOf: 2 },
+        description: 'PCM16 LE mono at config.audio.inputSampleRate, an even number of bytes',
+      },
     },
     required: ['type', 'data'],
   },
   audio_stream_end: { type: 'object', properties: { type: { const: 'audio_stream_end' } }, required: ['type'] },
   interrupt: { type: 'object', properties: { type: { const: 'interrupt' } }, required: ['type'] },
-  ping: { type: 'object', properties: { type: { const: 'ping' }, timestamp: {} }, required: ['type'] },
+  ping: { type: 'object', properties: { type: { const: 'ping' }, timestamp: ignored }, required: ['type'] },
 } as const;

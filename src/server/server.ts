@@ -19,6 +19,7 @@ import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 import { registerVideoDialects, type VideoDialects } from '../video/register.js';
 import { ClientAddressResolver, addressText, rateLimitKey } from './client-address.js';
 import { getRoute, json, optionsRoute, postRoute } from './http-routes.js';
+import type { ErrorCode } from '../protocol/error-codes.js';
 import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from './socket-limits.js';
 
 export interface ServerDeps {
@@ -32,7 +33,7 @@ export interface ServerDeps {
 interface SocketData {
   session: Session | null;
   /** Set at upgrade when the connection must be refused: closed right after it opens. */
-  reject: { code: number; reason: string; errorCode?: string } | null;
+  reject: { code: number; reason: string; errorCode?: ErrorCode } | null;
   messages: TokenBucket;
   /** False from the moment uWS reports the close: sending after that would throw. */
   open: boolean;

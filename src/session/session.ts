@@ -5,7 +5,8 @@ import { AgentTimeouts } from './agent-timeouts.js';
 import { guardAgentEvents } from './agent-guard.js';
 import { FRAME_DURATION_MS, OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
 import { TurnScheduler, scheduledTurn, type ScheduledTurn, type SchedulerTimers, type TurnPacer, type WindowRunner } from './turn-scheduler.js';
-import { ErrorCode, ProtocolError, parseClientMessage } from '../protocol/widget-client.js';
+import { ProtocolError, parseClientMessage } from '../protocol/widget-client.js';
+import { ErrorCode, agentErrorCode, type RelayedAgentCode } from '../protocol/error-codes.js';
 import { serializeServerMessage, type ServerMessage } from '../protocol/widget-server.js';
 import { DEFAULT_TRANSCRIPT_CHARS_PER_SECOND, TurnTranscript, type TimedWord } from './transcript.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
@@ -131,7 +132,7 @@ export class Session {
     if (!this.closed) this.o.transport.sendText(serializeServerMessage(msg));
   }
 
-  sendError(code: string, message: string): void {
+  sendError(code: ErrorCode | RelayedAgentCode, message: string): void {
     this.o.metrics.error(code);
     this.send({ type: 'error', code, message, timestamp: Date.now() });
   }
@@ -229,7 +230,7 @@ export class Session {
     });
     agent.on('error', (err) => {
       this.log.warn({ code: err.code, fatal: err.fatal }, `agent error: ${err.message}`);
-      this.sendError(err.code || ErrorCode.AGENT_ERROR, err.message);
+      this.sendError(agentErrorCode(err.code), err.message);
       if (err.fatal) this.o.transport.close(1011, 'agent failed');
     });
   }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { InferencePool } from '../inference/pool.js';
 import {
   MUSETALK_SIZE, MuseTalkError, museTalkError, museTalkMessage, parseMuseTalkMessage,
-  type MuseTalkClientMessage, type MuseTalkErrorCode, type MuseTalkState,
+  type MuseTalkClientMessage, type MuseTalkErrorCode, type MuseTalkServerData, type MuseTalkServerType, type MuseTalkState,
 } from '../protocol/musetalk.js';
 import { TokenBucket } from '../server/rate-limit.js';
 import { BUILT_IN_VIDEO, type AvatarPackManifest } from './avatar-pack.js';
@@ -68,7 +68,7 @@ export class MuseTalkSession {
     return [BUILT_IN_VIDEO, ...this.o.packs.map((p) => p.name)];
   }
 
-  private send(type: string, data: Record<string, unknown>): void {
+  private send<T extends MuseTalkServerType>(type: T, data: MuseTalkServerData<T>): void {
     if (!this.ended) this.o.transport.send(museTalkMessage(type, this.id, data));
   }
 
