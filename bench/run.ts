@@ -7,6 +7,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseOptions } from './options.js';
 import { machineInfo, modelsToBench } from './machine.js';
+import { OUTPUT_SAMPLE_RATE } from '../src/audio/constants.js';
 import { benchInference } from './inference-rtf.js';
 import { benchCapacity } from './capacity.js';
 import { benchPacing } from './pacing-profile.js';
@@ -31,7 +32,7 @@ const models = modelsToBench();
 const report: BenchReport = {
   plan,
   machine: machineInfo(),
-  server: { inferenceWorkers: serverWorkers(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / 24_000) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
+  server: { inferenceWorkers: serverWorkers(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
   durationS: 0,
   ablations: {},
   failures: [],
