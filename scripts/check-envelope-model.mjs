@@ -131,7 +131,7 @@ check(session.inputNames.length === 1 && session.outputNames.length === 1, 'exac
 
 // --- shapes -----------------------------------------------------------------------------------
 console.log('\nshapes (T should be max(1, floor(N/320)) at 50 frames/s):');
-for (const N of [0, 1, 100, 319, 320, 321, 639, 640, 3200, 8000, 16000, 16001, 24000, 48000]) {
+for (const N of [0, 1, 100, 319, 320, 321, 639, 640, 3200, 8000, SR, SR + 1, 1.5 * SR, 3 * SR]) {
   const x = new Float32Array(N);
   for (let i = 0; i < N; i++) x[i] = 0.1 * Math.sin((2 * Math.PI * 220 * i) / SR);
   let y;

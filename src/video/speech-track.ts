@@ -2,6 +2,7 @@ import { PcmRing } from '../audio/pcm-ring.js';
 import { PolyphaseResampler } from '../audio/resampler.js';
 import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import { ARKIT_COUNT } from '../protocol/arkit.js';
+import type { WindowSpan } from '../inference/tasks.js';
 import { VIDEO_SAMPLES_PER_FRAME, weightsAt25Fps } from './video-clock.js';
 
 /**
@@ -11,14 +12,8 @@ import { VIDEO_SAMPLES_PER_FRAME, weightsAt25Fps } from './video-clock.js';
  * 5 at 25 FPS), the ONNX pool turns windows of it into 30 FPS weights, and those are
  * interpolated to the 25 FPS video frames: one frame per 40 ms (640 samples) of audio.
  */
-export interface WindowRequest {
+export interface WindowRequest extends WindowSpan {
   id: number;
-  contextStart: number;
-  start: number;
-  end: number;
-  firstFrameIndex: number;
-  final: boolean;
-  releaseTo: number;
 }
 
 interface Segment {
