@@ -3,7 +3,7 @@ import type { Piscina } from 'piscina';
 import { createWorkerPool } from '../../inference/worker-pool.js';
 import type { Logger } from 'pino';
 import {
-  VAD_CONTEXT_SAMPLES, VAD_FRAME_SAMPLES, VAD_STATE_SIZE,
+  VAD_CONTEXT_SAMPLES, VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE, VAD_STATE_SIZE,
   type VadResult, type VadTask, type VadWorkerData,
 } from './vad-protocol.js';
 
@@ -86,7 +86,7 @@ export interface VadStreamOptions {
   maxFramesPerTask?: number;
 }
 
-const DEFAULT_MAX_BACKLOG_SAMPLES = 16_000 * 30;
+const DEFAULT_MAX_BACKLOG_SAMPLES = VAD_SAMPLE_RATE * 30;
 const DEFAULT_MAX_FRAMES_PER_TASK = 64;
 
 /**
