@@ -1,6 +1,6 @@
 import { createLogger } from '../src/logger.js';
 import { InferencePool } from '../src/inference/pool.js';
-import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../src/audio/constants.js';
+import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME, wholeFrameSamples } from '../src/audio/constants.js';
 import type { BenchPlan } from './options.js';
 import type { ModelUnderTest } from './machine.js';
 import { StreamFixture, contextSamplesFromEnv } from './stream-fixture.js';
@@ -105,7 +105,7 @@ export async function benchInference(plan: BenchPlan['inference'], models: Model
         // Runs interleave window lengths so a transient on the host does not hit one cell only.
         for (let r = 0; r < plan.runs; r++) {
           for (const windowS of plan.windowsS) {
-            const windowSamples = Math.round(windowS * 30) * SAMPLES_PER_FRAME;
+            const windowSamples = wholeFrameSamples(windowS);
             const lat = await drive(pool, streams.slice(0, 1), windowSamples, plan.latencyPhaseMs, plan.warmupWindows);
             const sat = await drive(pool, streams.slice(0, 2 * poolSize), windowSamples, plan.throughputPhaseMs, plan.warmupWindows);
             if (lat.timed.length === 0 || sat.timed.length === 0) throw new Error(`no window finished for ${model.name} pool ${poolSize} window ${windowS} s`);

@@ -5,7 +5,7 @@
  * so "agent's first audio → first frame at the client" is measured without clock skew.
  */
 import { LoopDelayMonitor } from '../src/metrics/loop-delay.js';
-import { FRAME_DURATION_MS, SAMPLES_PER_FRAME } from '../src/audio/constants.js';
+import { FRAME_DURATION_MS, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../src/audio/constants.js';
 import { FakeRemoteAgent, syntheticSpeech } from '../test/helpers/fake-remote-agent.js';
 import type { FromLoadClient, LoadStep, LoadStepResult, ToLoadClient } from './load-protocol.js';
 import { LoadSession, frameLateness } from './load-session.js';
@@ -39,8 +39,8 @@ let currentStep: LoadStep | null = null;
 
 async function runStep(step: LoadStep): Promise<LoadStepResult> {
   currentStep = step;
-  const samples = Math.round(step.turnAudioS * 24_000) + TAIL_SAMPLES;
-  audio = Array.from({ length: 4 }, (_, i) => syntheticSpeech(samples / 24_000, { f0: 110 + 30 * i, seed: 3 + i }).subarray(0, samples * 2));
+  const samples = Math.round(step.turnAudioS * OUTPUT_SAMPLE_RATE) + TAIL_SAMPLES;
+  audio = Array.from({ length: 4 }, (_, i) => syntheticSpeech(samples / OUTPUT_SAMPLE_RATE, { f0: 110 + 30 * i, seed: 3 + i }).subarray(0, samples * 2));
   sessions = Array.from({ length: step.sessions }, (_, i) => new LoadSession(i, step, samples));
   const delay = new LoopDelayMonitor(5);
   const cpu0 = process.cpuUsage();

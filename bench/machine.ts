@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem, availableParallelism } from 'node:os';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { REPO_ROOT } from './options.js';
-import { DEFAULT_MODEL_PATH } from '../src/config/config.js';
+import { REPO_ROOT, serverConfig } from './options.js';
 
 /** What the numbers were measured on, so runs can be compared honestly. */
 export interface MachineInfo {
@@ -53,8 +52,8 @@ export interface ModelUnderTest {
  * The configured model (ONNX_MODEL_PATH or the server's own default, so the report names the model
  * the server under test really loads), plus every other shipped model.
  */
-export function modelsToBench(env = process.env): ModelUnderTest[] {
-  const configured = resolve(REPO_ROOT, env.ONNX_MODEL_PATH?.trim() || DEFAULT_MODEL_PATH);
+export function modelsToBench(env: NodeJS.ProcessEnv = process.env): ModelUnderTest[] {
+  const configured = serverConfig(env).onnxModelPath;
   const models: ModelUnderTest[] = [{ name: configured.split('/').pop()!, path: configured, role: 'configured' }];
   const dir = resolve(REPO_ROOT, 'pretrained_models');
   if (existsSync(dir)) {

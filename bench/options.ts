@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_PATH, loadConfig, type Config } from '../src/config/config.js';
 
 /**
  * Command line and the two plans. `--quick` proves every part works in under 2 minutes (CI);
@@ -66,12 +67,13 @@ export const QUICK_PLAN: BenchPlan = {
   ablations: { microRuns: 3, microIterations: 20_000, resamplerRunMs: 250, placementRuns: 1, placementStreams: 24, placementPhaseMs: 2000, pacingRuns: 1, pacingSessions: 16, pacingFrames: 30 },
 };
 
+/** The full plan: what differs from the quick one. */
 export const FULL_PLAN: BenchPlan = {
   name: 'full',
-  inference: { poolSizes: [], windowsS: [0.2, 0.5, 1.0], runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
+  inference: { ...QUICK_PLAN.inference, runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
   capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 300_000, lateRetries: 2 },
   pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
-  ablations: { microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementStreams: 24, placementPhaseMs: 4000, pacingRuns: 3, pacingSessions: 16, pacingFrames: 90 },
+  ablations: { ...QUICK_PLAN.ablations, microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementPhaseMs: 4000, pacingRuns: 3, pacingFrames: 90 },
 };
 
 export interface BenchOptions {
@@ -83,6 +85,19 @@ export interface BenchOptions {
 }
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Server settings the bench passes through to the server under test (and reports). */
+export const SERVER_SETTINGS = ['ONNX_MODEL_PATH', 'AUDIO_CHUNK_DURATION', 'INFERENCE_FIRST_WINDOW_MS', 'INFERENCE_CONTEXT_MS', 'PACING_LEAD_FRAMES', 'INFERENCE_WORKERS'];
+
+/**
+ * Those settings read and validated by the server's own loadConfig, defaults included, so the
+ * bench never restates a default (the model path is taken from the repository root).
+ */
+export function serverConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const given: Record<string, string> = {};
+  for (const name of SERVER_SETTINGS) if (env[name] !== undefined) given[name] = env[name]!;
+  return loadConfig({ ...given, ONNX_MODEL_PATH: resolve(REPO_ROOT, env.ONNX_MODEL_PATH?.trim() || DEFAULT_MODEL_PATH) });
+}
 
 export function parseOptions(argv: string[]): BenchOptions {
   let quick = false;

@@ -5,8 +5,9 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseOptions } from './options.js';
+import { parseOptions, serverConfig } from './options.js';
 import { machineInfo, modelsToBench } from './machine.js';
+import { OUTPUT_SAMPLE_RATE } from '../src/audio/constants.js';
 import { benchInference } from './inference-rtf.js';
 import { benchCapacity } from './capacity.js';
 import { benchPacing } from './pacing-profile.js';
@@ -31,7 +32,7 @@ const models = modelsToBench();
 const report: BenchReport = {
   plan,
   machine: machineInfo(),
-  server: { inferenceWorkers: serverWorkers(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / 24_000) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
+  server: { inferenceWorkers: serverWorkers(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
   durationS: 0,
   ablations: {},
   failures: [],
@@ -73,7 +74,7 @@ if (wanted('ablations')) {
   const model = models[0];
   if (model) {
     report.ablations.placement = await part('ablation: inference placement', async () => {
-      const r = await ablateInferencePlacement(model.path, model.name, serverWorkers(), { runs: a.placementRuns, streams: a.placementStreams, phaseMs: a.placementPhaseMs, windowS: Number(process.env.AUDIO_CHUNK_DURATION ?? 0.5) });
+      const r = await ablateInferencePlacement(model.path, model.name, serverWorkers(), { runs: a.placementRuns, streams: a.placementStreams, phaseMs: a.placementPhaseMs, windowS: serverConfig().audioChunkDurationS });
       log(`main thread vs pool: throughput ×${r.throughputRatio.toFixed(2)}, loop delay p99 main ${r.mainThread.eventLoopDelayP99Ms.median.toFixed(2)} ms vs pool ${r.pool.eventLoopDelayP99Ms.median.toFixed(2)} ms`);
       return r;
     });

@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { startServer, type ServerProcess } from '../test/helpers/server-process.js';
 import { sampleCpu, type CpuSample } from './proc-cpu.js';
+import { SERVER_SETTINGS, serverConfig } from './options.js';
 
 /** The parts of `GET /stats` (src/server/server.ts) the bench reads. */
 export interface ServerStats {
@@ -20,9 +20,6 @@ export interface ServerStats {
   memory: { rssBytes: number };
 }
 
-/** Server settings the bench passes through from its own environment (same names as the server). */
-const PASSED_THROUGH = ['ONNX_MODEL_PATH', 'AUDIO_CHUNK_DURATION', 'INFERENCE_FIRST_WINDOW_MS', 'INFERENCE_CONTEXT_MS', 'PACING_LEAD_FRAMES'];
-
 /**
  * Admission limits lifted for a load test: every bench session comes from one client without an
  * Origin, which the per-origin connection limiter (100 burst, 10/s) would refuse beyond 100, and
@@ -38,13 +35,11 @@ export const LOAD_TEST_LIMITS: Record<string, string> = {
 };
 
 export function serverWorkers(env = process.env): number {
-  const n = Number(env.INFERENCE_WORKERS);
-  return Number.isInteger(n) && n > 0 ? n : Math.max(1, availableParallelism() - 1);
+  return serverConfig(env).inferenceWorkers;
 }
 
 export function leadFrames(env = process.env): number {
-  const n = Number(env.PACING_LEAD_FRAMES);
-  return Number.isInteger(n) && n >= 0 ? n : 2;
+  return serverConfig(env).pacingLeadFrames;
 }
 
 /**
@@ -60,7 +55,7 @@ export class ServerUnderTest {
 
   static async start(agentUrl: string, env = process.env): Promise<ServerUnderTest> {
     const pass: Record<string, string> = {};
-    for (const k of PASSED_THROUGH) if (env[k]) pass[k] = env[k]!;
+    for (const k of SERVER_SETTINGS) if (env[k]) pass[k] = env[k]!;
     const proc = await startServer({ ...pass, ...LOAD_TEST_LIMITS, AGENT_TYPE: 'remote', AGENT_URL: agentUrl, INFERENCE_WORKERS: String(serverWorkers(env)), LOG_LEVEL: 'info' });
     if (!proc.logs.some((l) => l.msg === 'uWebSockets.js: native binary loaded')) {
       await proc.stop();

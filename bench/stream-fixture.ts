@@ -1,6 +1,7 @@
 import { PcmRing } from '../src/audio/pcm-ring.js';
-import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../src/audio/constants.js';
+import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME, wholeFrameSamples } from '../src/audio/constants.js';
 import type { WindowTask } from '../src/inference/tasks.js';
+import { serverConfig } from './options.js';
 import { syntheticSpeech } from '../test/helpers/fake-remote-agent.js';
 
 /**
@@ -11,10 +12,9 @@ import { syntheticSpeech } from '../test/helpers/fake-remote-agent.js';
 const RING_SECONDS = 10;
 export const RING_SAMPLES = OUTPUT_SAMPLE_RATE * RING_SECONDS;
 
-/** INFERENCE_CONTEXT_MS as the server reads it (default 500 ms), in whole frames of samples. */
+/** INFERENCE_CONTEXT_MS as the server reads it, in whole frames of samples. */
 export function contextSamplesFromEnv(env = process.env): number {
-  const ms = Number(env.INFERENCE_CONTEXT_MS ?? 500);
-  return Math.round(((Number.isFinite(ms) ? ms : 500) / 1000) * 30) * SAMPLES_PER_FRAME;
+  return wholeFrameSamples(serverConfig(env).contextMs / 1000);
 }
 
 export class StreamFixture {

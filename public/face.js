@@ -2,6 +2,10 @@
 // The avatar faces the viewer, so the subject's Left side (eyeBlinkLeft, mouthSmileLeft…) is
 // drawn on the viewer's right, as in a mirror-free camera image.
 // Geometry is in a 400×400 logical space; the caller scales the context.
+//
+// The one drawing of the built-in avatar: the demo page draws it in the browser, and the video
+// dialects' renderer imports this same file on the server (src/video/face-drawing.ts, through
+// @napi-rs/canvas), so both show the same face. Plain JS with no imports, so that both can load it.
 
 export const FACE_SIZE = 400;
 const CX = 200;
@@ -17,29 +21,54 @@ const INK = '#3b2620';
 
 const clamp01 = (v) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
-/** Weight lookup that tolerates missing names (a partial or empty `weights` object). */
+/** Weight lookup that tolerates missing names (a partial or empty `weights` object), or a lookup function. */
 function reader(weights) {
+  if (typeof weights === 'function') return (name) => clamp01(weights(name));
   return (name) => clamp01(weights?.[name] ?? 0);
 }
+
+/**
+ * Idle life added by the server's video renderer (the demo page blinks through the weights):
+ * head pose (offsets in face units, roll in radians, breathing scale), an extra blink 0..1 and a
+ * gaze drift −1..1 (x: viewer's right, y: down).
+ */
+export const NO_IDLE = Object.freeze({ pose: Object.freeze({ x: 0, y: 0, roll: 0, scale: 1 }), blink: 0, gazeX: 0, gazeY: 0 });
 
 /** Side-specific values: index 0 = subject's Right (viewer's left), 1 = subject's Left. */
 function sides(w, stem) {
   return [w(`${stem}Right`), w(`${stem}Left`)];
 }
 
-export function drawFace(ctx, weights) {
-  const w = reader(weights);
+/**
+ * @param {CanvasRenderingContext2D} ctx  scaled so that the face is FACE_SIZE units square
+ * @param {Record<string, number> | ((name: string) => number)} weights  by ARKit name
+ * @param {typeof NO_IDLE} [idle]
+ */
+export function drawFace(ctx, weights, idle = NO_IDLE) {
+  const read = reader(weights);
+  const w = idle.blink > 0 ? (name) => (name.startsWith('eyeBlink') ? Math.max(read(name), idle.blink) : read(name)) : read;
   const jawOpen = w('jawOpen') * (1 - 0.85 * w('mouthClose'));
   const jawDropPx = jawOpen * 30;
   const jawShiftPx = (w('jawLeft') - w('jawRight')) * 10;
 
   drawBackground(ctx);
+  const { pose } = idle;
+  const posed = pose.x !== 0 || pose.y !== 0 || pose.roll !== 0 || pose.scale !== 1;
+  if (posed) {
+    // Head pose: roll about the neck, breathing scale about the chin.
+    ctx.save();
+    ctx.translate(CX + pose.x, 330 + pose.y);
+    ctx.rotate(pose.roll);
+    ctx.scale(pose.scale, pose.scale);
+    ctx.translate(-CX, -330);
+  }
   drawHead(ctx, jawDropPx, jawShiftPx, w('cheekPuff'));
   drawCheeks(ctx, w);
-  drawEyes(ctx, w);
+  drawEyes(ctx, w, idle);
   drawBrows(ctx, w);
   drawNose(ctx, w);
   drawMouth(ctx, w, jawOpen, jawShiftPx);
+  if (posed) ctx.restore();
 }
 
 function drawBackground(ctx) {
@@ -47,7 +76,8 @@ function drawBackground(ctx) {
   g.addColorStop(0, '#dfe8f3');
   g.addColorStop(1, '#b9c8da');
   ctx.fillStyle = g;
-  ctx.fillRect(0, 0, FACE_SIZE, FACE_SIZE);
+  // Wider than the square: the server's renderer letterboxes it into non-square frames.
+  ctx.fillRect(-FACE_SIZE, -FACE_SIZE / 4, 3 * FACE_SIZE, 1.5 * FACE_SIZE);
 }
 
 function headPath(ctx, jawDropPx, jawShiftPx, puff) {
@@ -117,7 +147,7 @@ function drawCheeks(ctx, w) {
   }
 }
 
-function drawEyes(ctx, w) {
+function drawEyes(ctx, w, idle) {
   const blink = sides(w, 'eyeBlink');
   const wide = sides(w, 'eyeWide');
   const squint = sides(w, 'eyeSquint');
@@ -149,8 +179,8 @@ function drawEyes(ctx, w) {
     ctx.fill();
     ctx.clip();
     // Outward gaze moves the eye towards its own side of the face.
-    const gazeX = side * (lookOut[i] - lookIn[i]) * 11;
-    const gazeY = (lookDown[i] - lookUp[i]) * 7;
+    const gazeX = (side * (lookOut[i] - lookIn[i]) + idle.gazeX) * 11;
+    const gazeY = (lookDown[i] - lookUp[i] + idle.gazeY) * 7;
     ctx.fillStyle = IRIS;
     ctx.beginPath();
     ctx.arc(ex + gazeX, ey + gazeY, 11.5, 0, Math.PI * 2);

@@ -14,8 +14,6 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
-  AttributeProtoSchema,
-  AttributeProto_AttributeType,
   GraphProtoSchema,
   ModelProtoSchema,
   NodeProtoSchema,
@@ -23,17 +21,14 @@ import {
   StringStringEntryProtoSchema,
   TensorProtoSchema,
   TensorProto_DataType,
-  TensorShapeProtoSchema,
-  TensorShapeProto_DimensionSchema,
-  TypeProtoSchema,
-  TypeProto_TensorSchema,
-  ValueInfoProtoSchema,
 } from 'onnx-buf';
+import { ARKIT_NAMES, MODEL_SAMPLE_RATE } from '../src/contracts/contracts.mjs';
+import { attr, valueInfo } from '../training/lib/onnx-graph.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters (documented in pretrained_models/README.md; change them there too).
 // ---------------------------------------------------------------------------------------------
-export const SAMPLE_RATE = 16000;
+export const SAMPLE_RATE = MODEL_SAMPLE_RATE;
 export const HOP = 320; // 20 ms -> 50 frames/s
 export const WIN = 640; // 40 ms Hann window, centred on the middle of each hop
 export const FRAME_RATE = SAMPLE_RATE / HOP; // 50
@@ -50,19 +45,6 @@ const DARK_FULL_HZ = 300; // dark = 1 at or below (rounded vowels: "oo", "oh")
 const DARK_ZERO_HZ = 700; // dark = 0 at or above
 const BRIGHT_ZERO_HZ = 1200; // bright = 0 at or below
 const BRIGHT_FULL_HZ = 3500; // bright = 1 at or above (fricatives, "s", "sh", "ee"-ish)
-
-const ARKIT_NAMES = [
-  'browDownLeft', 'browDownRight', 'browInnerUp', 'browOuterUpLeft', 'browOuterUpRight', 'cheekPuff',
-  'cheekSquintLeft', 'cheekSquintRight', 'eyeBlinkLeft', 'eyeBlinkRight', 'eyeLookDownLeft', 'eyeLookDownRight',
-  'eyeLookInLeft', 'eyeLookInRight', 'eyeLookOutLeft', 'eyeLookOutRight', 'eyeLookUpLeft', 'eyeLookUpRight',
-  'eyeSquintLeft', 'eyeSquintRight', 'eyeWideLeft', 'eyeWideRight', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight',
-  'mouthClose', 'mouthDimpleLeft', 'mouthDimpleRight', 'mouthFrownLeft', 'mouthFrownRight', 'mouthFunnel',
-  'mouthLeft', 'mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthPressLeft', 'mouthPressRight', 'mouthPucker',
-  'mouthRight', 'mouthRollLower', 'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper', 'mouthSmileLeft',
-  'mouthSmileRight', 'mouthStretchLeft', 'mouthStretchRight', 'mouthUpperUpLeft', 'mouthUpperUpRight',
-  'noseSneerLeft', 'noseSneerRight', 'tongueOut',
-];
-if (ARKIT_NAMES.length !== 52) throw new Error('ARKit list must have 52 names');
 
 // Feature order (rows of the mixing matrix): [L, L*(1-L), L*bright, L*dark].
 // Columns: ARKit weights. Output = clip(features @ MIX, 0, 1); unlisted shapes stay 0.
@@ -85,27 +67,6 @@ const N_FEATURES = 4;
 // ---------------------------------------------------------------------------------------------
 const INPUT_NAME = 'audio';
 const OUTPUT_NAME = 'blendshapes';
-
-function dim(d) {
-  return create(TensorShapeProto_DimensionSchema, {
-    value: typeof d === 'string' ? { case: 'dimParam', value: d } : { case: 'dimValue', value: BigInt(d) },
-  });
-}
-
-function floatValueInfo(name, dims) {
-  return create(ValueInfoProtoSchema, {
-    name,
-    type: create(TypeProtoSchema, {
-      value: {
-        case: 'tensorType',
-        value: create(TypeProto_TensorSchema, {
-          elemType: TensorProto_DataType.FLOAT,
-          shape: create(TensorShapeProtoSchema, { dim: dims.map(dim) }),
-        }),
-      },
-    }),
-  });
-}
 
 /** float32 tensor, stored little-endian in raw_data (explicit byte order: deterministic). */
 function floatTensor(name, dims, values) {
@@ -132,23 +93,6 @@ function int64Tensor(name, dims, values) {
     dataType: TensorProto_DataType.INT64,
     rawData: bytes,
   });
-}
-
-function attr(name, value) {
-  if (typeof value === 'string') {
-    return create(AttributeProtoSchema, {
-      name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value),
-    });
-  }
-  if (Array.isArray(value)) {
-    return create(AttributeProtoSchema, {
-      name, type: AttributeProto_AttributeType.INTS, ints: value.map((v) => BigInt(v)),
-    });
-  }
-  if (Number.isInteger(value)) {
-    return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(value) });
-  }
-  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: value });
 }
 
 const nodes = [];
@@ -266,8 +210,8 @@ function buildGraph() {
       `${OUTPUT_NAME} [1,T,52] in [0,1], T = max(1, floor(N/${HOP})), ${FRAME_RATE} frames/s.`,
     node: nodes,
     initializer: initializers,
-    input: [floatValueInfo(INPUT_NAME, [1, 'N'])],
-    output: [floatValueInfo(OUTPUT_NAME, [1, 'T', 52])],
+    input: [valueInfo(INPUT_NAME, [1, 'N'])],
+    output: [valueInfo(OUTPUT_NAME, [1, 'T', 52])],
   });
 }
 

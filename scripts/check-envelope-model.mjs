@@ -8,24 +8,15 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { ARKIT_INDEX, ARKIT_NAMES, MODEL_SAMPLE_RATE } from '../src/contracts/contracts.mjs';
+import { makeRng } from '../training/lib/rng.mjs';
+import { HOP } from './build-envelope-model.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modelPath = resolve(process.argv[2] ?? `${here}/../pretrained_models/envelope-arkit.onnx`);
-const SR = 16000;
-const HOP = 320;
+const SR = MODEL_SAMPLE_RATE;
+const IDX = ARKIT_INDEX;
 
-const ARKIT_NAMES = [
-  'browDownLeft', 'browDownRight', 'browInnerUp', 'browOuterUpLeft', 'browOuterUpRight', 'cheekPuff',
-  'cheekSquintLeft', 'cheekSquintRight', 'eyeBlinkLeft', 'eyeBlinkRight', 'eyeLookDownLeft', 'eyeLookDownRight',
-  'eyeLookInLeft', 'eyeLookInRight', 'eyeLookOutLeft', 'eyeLookOutRight', 'eyeLookUpLeft', 'eyeLookUpRight',
-  'eyeSquintLeft', 'eyeSquintRight', 'eyeWideLeft', 'eyeWideRight', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight',
-  'mouthClose', 'mouthDimpleLeft', 'mouthDimpleRight', 'mouthFrownLeft', 'mouthFrownRight', 'mouthFunnel',
-  'mouthLeft', 'mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthPressLeft', 'mouthPressRight', 'mouthPucker',
-  'mouthRight', 'mouthRollLower', 'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper', 'mouthSmileLeft',
-  'mouthSmileRight', 'mouthStretchLeft', 'mouthStretchRight', 'mouthUpperUpLeft', 'mouthUpperUpRight',
-  'noseSneerLeft', 'noseSneerRight', 'tongueOut',
-];
-const IDX = Object.fromEntries(ARKIT_NAMES.map((n, i) => [n, i]));
 const DRIVEN = new Set([
   'jawOpen', 'mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthClose', 'mouthSmileLeft', 'mouthSmileRight',
   'mouthStretchLeft', 'mouthStretchRight', 'mouthFunnel', 'mouthPucker',
@@ -37,16 +28,12 @@ function check(ok, msg) {
   if (!ok) failures++;
 }
 
-// Deterministic PRNG (mulberry32) for the noise signals.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** One second of deterministic white noise at `db` dBFS RMS. */
+function noise(seed, db) {
+  const r = makeRng(seed);
+  const x = new Float32Array(SR);
+  for (let i = 0; i < x.length; i++) x[i] = 2 * r.next() - 1;
+  return scaleToDbfs(x, db);
 }
 
 function rms(x) {
@@ -67,12 +54,7 @@ const signals = {
     for (let i = 0; i < x.length; i++) x[i] = Math.sin((2 * Math.PI * 200 * i) / SR);
     return scaleToDbfs(x, -20);
   },
-  whiteNoise: () => {
-    const r = rng(1);
-    const x = new Float32Array(SR);
-    for (let i = 0; i < x.length; i++) x[i] = 2 * r() - 1;
-    return scaleToDbfs(x, -20);
-  },
+  whiteNoise: () => noise(1, -20),
   // Glottal pulse train (f0 = 120 Hz) through three formant resonators ("ah": 700/1220/2600 Hz),
   // with a 3 Hz syllable envelope that closes fully between syllables. -20 dBFS RMS overall.
   vowel: () => {
@@ -92,12 +74,7 @@ const signals = {
     for (let i = 0; i < n; i++) out[i] = x[i] * Math.sin((Math.PI * 3 * i) / SR) ** 2; // 3 syllables/s
     return scaleToDbfs(out, -20);
   },
-  quietNoise: () => {
-    const r = rng(2);
-    const x = new Float32Array(SR);
-    for (let i = 0; i < x.length; i++) x[i] = 2 * r() - 1;
-    return scaleToDbfs(x, -65);
-  },
+  quietNoise: () => noise(2, -65),
   fullScaleSquare: () => {
     const x = new Float32Array(SR);
     for (let i = 0; i < x.length; i++) x[i] = Math.sin((2 * Math.PI * 150 * i) / SR) >= 0 ? 1 : -1;
@@ -154,7 +131,7 @@ check(session.inputNames.length === 1 && session.outputNames.length === 1, 'exac
 
 // --- shapes -----------------------------------------------------------------------------------
 console.log('\nshapes (T should be max(1, floor(N/320)) at 50 frames/s):');
-for (const N of [0, 1, 100, 319, 320, 321, 639, 640, 3200, 8000, 16000, 16001, 24000, 48000]) {
+for (const N of [0, 1, 100, 319, 320, 321, 639, 640, 3200, 8000, SR, SR + 1, 1.5 * SR, 3 * SR]) {
   const x = new Float32Array(N);
   for (let i = 0; i < N; i++) x[i] = 0.1 * Math.sin((2 * Math.PI * 220 * i) / SR);
   let y;

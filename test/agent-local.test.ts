@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FliteTts } from '../src/agents/offline/flite-tts.js';
-import { parseWav } from '../src/agents/offline/wav.js';
+import { parseWav } from '../src/audio/wav.js';
 import { FakeOpenAiCompatible } from './helpers/fake-openai-compatible.js';
 import { startServer } from './helpers/server-process.js';
 import { Waiters } from './helpers/waiters.js';

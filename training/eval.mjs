@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { ARKIT_INDEX } from './lib/arkit.mjs';
+import { ARKIT_INDEX, FRAME_RATE as FPS, MODEL_SAMPLE_RATE as SR, WORKER_SESSION_OPTIONS } from '../src/contracts/contracts.mjs';
 import {
   CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, COARTICULATION, MOUTH_CHANNELS, SIL, VISEMES, VISEME_CLASS, VISEME_VECTORS,
   buildTargets, expandPhones, nearestViseme,
@@ -33,8 +33,6 @@ import { pearson } from './lib/stats.mjs';
 import { HELDOUT_VOICES } from './lib/clips.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SR = 16000;
-const FPS = 30;
 
 /** Goals of issue 3 (the last two are our own reading of "close the lips" and "mouth closed"). */
 export const GOALS = {
@@ -48,13 +46,7 @@ export const GOALS = {
 const MAIN_CHANNELS = ['jawOpen', 'mouthClose', 'mouthFunnel', 'mouthPucker', 'mouthSmile', 'mouthStretch', 'mouthRollLower', 'mouthPress', 'mouthLowerDown'];
 
 export async function createSession(modelPath) {
-  return ort.InferenceSession.create(modelPath, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  });
+  return ort.InferenceSession.create(modelPath, WORKER_SESSION_OPTIONS);
 }
 
 /** Run the model; returns { frames, weights52: Float32Array[T·52], mouth: Float32Array[T·C] }. */

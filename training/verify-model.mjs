@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSession, runModel } from './eval.mjs';
-import { ARKIT_INDEX } from './lib/arkit.mjs';
+import { ARKIT_INDEX, FRAME_RATE, MODEL_SAMPLE_RATE } from '../src/contracts/contracts.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const modelPath = path.resolve(process.argv[2] ?? path.join(HERE, '..', 'pretrained_models', 'lipsync-small.onnx'));
@@ -26,7 +26,7 @@ for (const n of [3200, 8000, 16000, 16001, 48000, 533, 534]) {
   for (let i = 0; i < n; i++) x[i] = 0.3 * Math.sin(i * 0.03) * Math.sin(i * 0.002);
   const a = await runModel(session, x);
   const b = await runModel(session, x);
-  const T = Math.floor((n * 30) / 16000);
+  const T = Math.floor((n * FRAME_RATE) / MODEL_SAMPLE_RATE);
   const dims = a.dims.map(Number);
   let inRange = true;
   let same = true;
@@ -46,7 +46,7 @@ check(jawSilence < 0.05, `2 s of silence: max jawOpen ${jawSilence.toFixed(4)} <
 const { synthFlite } = await import('./lib/tts.mjs');
 const { resample } = await import('./lib/audio.mjs');
 const speech = await synthFlite({ voice: 'slt', text: 'Hello, how are you? I am a talking avatar and I open my mouth wide.', tmpDir: path.join(HERE, '.cache', 'tmp', 'verify') });
-const y = await runModel(session, resample(speech.samples, speech.sampleRate, 16000));
+const y = await runModel(session, resample(speech.samples, speech.sampleRate, MODEL_SAMPLE_RATE));
 const jaw = Array.from({ length: y.frames }, (_, t) => y.weights52[t * 52 + ARKIT_INDEX.jawOpen]);
 check(Math.max(...jaw) > 0.3, `speech: max jawOpen ${Math.max(...jaw).toFixed(3)} > 0.3`);
 if (problems.length) {

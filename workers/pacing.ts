@@ -8,6 +8,7 @@ import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { patchTimestamp } from '../src/inference/frame-encoder.js';
 import { TurnClock } from '../src/pacing/turn-clock.js';
 import { Histogram } from '../src/metrics/histogram.js';
+import { FRAME_DURATION_MS } from '../src/audio/constants.js';
 import type { FromPacer, OutgoingFrame, PacingWorkerData, ToPacer } from '../src/pacing/messages.js';
 
 const { control, leadFrames, port } = workerData as PacingWorkerData;
@@ -36,7 +37,7 @@ let underruns = 0;
 let lastReport = performance.now();
 const REPORT_EVERY_MS = 1000;
 /** Buffer added after an underrun (2 frames): covers the session's 60 ms window wait. */
-const UNDERRUN_SLACK_MS = 2000 / 30;
+const UNDERRUN_SLACK_MS = 2 * FRAME_DURATION_MS;
 
 function post(msg: FromPacer, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);

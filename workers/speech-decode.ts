@@ -8,7 +8,7 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { DecodeResult, DecodeTask } from '../src/agents/voice/decode-protocol.js';
-import { parseWav } from '../src/agents/offline/wav.js';
+import { parseWav } from '../src/audio/wav.js';
 import { PolyphaseResampler } from '../src/audio/resampler.js';
 
 /** One filter per rate pair, built once per thread (160 phases for 22 050 → 24 000). */

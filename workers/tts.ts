@@ -16,7 +16,7 @@ process.on('warning', (warning) => {
 });
 
 const { compileFlite, runFlite } = await import('../src/agents/offline/flite-wasi.js');
-const { resamplePcm16 } = await import('../src/agents/offline/wav.js');
+const { resamplePcm16 } = await import('../src/audio/resampler.js');
 const { wordTimings } = await import('../src/agents/offline/word-timing.js');
 const flite = await compileFlite();
 

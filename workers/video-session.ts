@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PcmRing } from '../src/audio/pcm-ring.js';
-import { resamplePcm16 } from '../src/agents/offline/wav.js';
+import { resamplePcm16 } from '../src/audio/resampler.js';
 import { decodeClientAudio, type ClientAudioFormat } from '../src/video/client-audio.js';
 import { ARKIT_COUNT } from '../src/protocol/arkit.js';
 import { AvatarRenderer } from '../src/video/avatar-renderer.js';

@@ -1,5 +1,5 @@
 import { ARKIT_COUNT, ARKIT_NAMES } from '../../src/protocol/arkit.js';
-import { BYTES_PER_FRAME } from '../../src/audio/constants.js';
+import { BYTES_PER_FRAME, BYTES_PER_SAMPLE, OUTPUT_SAMPLE_RATE } from '../../src/audio/constants.js';
 import { TIMESTAMP_PLACEHOLDER } from '../../src/inference/frame-encoder.js';
 import { syntheticSpeech } from '../../test/helpers/fake-remote-agent.js';
 import type { SyncFrame } from '../../src/inference/frame-encoder.js';
@@ -20,7 +20,7 @@ export function weightsFor(frames: number, seed = 1): Float32Array {
 }
 
 export function pcmFor(frames: number, seed = 1): Int16Array {
-  const bytes = syntheticSpeech((frames * BYTES_PER_FRAME) / 2 / 24_000, { seed });
+  const bytes = syntheticSpeech((frames * BYTES_PER_FRAME) / BYTES_PER_SAMPLE / OUTPUT_SAMPLE_RATE, { seed });
   return new Int16Array(bytes.buffer, bytes.byteOffset, frames * BYTES_PER_FRAME / 2);
 }
 

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fastJson from 'fast-json-stringify';
 import { serverMessageSchemas } from '../../src/protocol/widget-schemas.js';
 import { SyncFrameEncoder } from '../../src/inference/frame-encoder.js';
+import { SAMPLES_PER_FRAME } from '../../src/audio/constants.js';
 import { spread, type RunSpread } from '../quantiles.js';
 import { frameObjects, pcmFor, timeUs, weightsFor, type SyncFrameObject } from './frame-fixtures.js';
 
@@ -57,7 +58,7 @@ export function ablateBase64(runs: number, iterations: number): Base64Ablation {
   const pcm = pcmFor(64);
   const pcmBytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   const weights = weightsFor(windowFrames);
-  const windowPcm = pcm.subarray(0, windowFrames * 800);
+  const windowPcm = pcm.subarray(0, windowFrames * SAMPLES_PER_FRAME);
   const encoder = new SyncFrameEncoder();
   const id = { sessionId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', turnId: 'turn_1700000000000_0000abcd' };
   const b64: number[] = [];

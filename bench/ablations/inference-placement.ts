@@ -1,7 +1,7 @@
 import { LoopDelayMonitor } from '../../src/metrics/loop-delay.js';
 import { createLogger } from '../../src/logger.js';
 import { InferencePool } from '../../src/inference/pool.js';
-import { SAMPLES_PER_FRAME } from '../../src/audio/constants.js';
+import { wholeFrameSamples } from '../../src/audio/constants.js';
 import type { WindowTask } from '../../src/inference/tasks.js';
 import { StreamFixture, contextSamplesFromEnv } from '../stream-fixture.js';
 import { quantile, spread, type RunSpread } from '../quantiles.js';
@@ -83,7 +83,7 @@ async function realtimeLoad(run: Runner, streams: StreamFixture[], windowSamples
 
 export async function ablateInferencePlacement(modelPath: string, modelName: string, poolSize: number, opts: { runs: number; streams: number; phaseMs: number; windowS: number }): Promise<PlacementAblation> {
   const contextSamples = contextSamplesFromEnv();
-  const windowSamples = Math.round(opts.windowS * 30) * SAMPLES_PER_FRAME;
+  const windowSamples = wholeFrameSamples(opts.windowS);
   const streams = Array.from({ length: opts.streams }, (_, i) => new StreamFixture(100 + i, contextSamples));
   const main = await MainThreadInference.create(modelPath);
   const pool = new InferencePool({ modelPath, workers: poolSize, logger: createLogger('error') });

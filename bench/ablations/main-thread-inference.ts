@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { createWorkerSession } from '../../src/inference/ort-session.js';
 import { PcmRing } from '../../src/audio/pcm-ring.js';
 import { PolyphaseResampler } from '../../src/audio/resampler.js';
 import { MODEL_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../../src/audio/constants.js';
@@ -26,13 +27,7 @@ export class MainThreadInference {
   private constructor(private readonly session: ort.InferenceSession) {}
 
   static async create(modelPath: string): Promise<MainThreadInference> {
-    const session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    });
+    const session = await createWorkerSession(modelPath);
     const runner = new MainThreadInference(session);
     runner.input16.fill(0, 0, MODEL_SAMPLE_RATE / 2);
     await runner.model(MODEL_SAMPLE_RATE / 2);

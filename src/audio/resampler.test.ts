@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PolyphaseResampler } from './resampler.js';
+import { PolyphaseResampler, resamplePcm16 } from './resampler.js';
 
 function sine(freq: number, rate: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * freq * i) / rate));
@@ -44,4 +44,27 @@ t.test('16 kHz → 24 kHz upsampling works too', async (t) => {
   r.process(sine(1000, 16_000, 16_000), 16_000, out);
   const gain = rms(out, 1000, 23_000) / Math.SQRT1_2;
   t.ok(Math.abs(gain - 1) < 0.03, `gain ${gain.toFixed(3)}`);
+});
+
+t.test('resamplePcm16: length, passband gain, clipping', async (t) => {
+  const n = 16000;
+  const tone = (freqHz: number, rate: number, length: number, amplitude: number): Int16Array =>
+    Int16Array.from({ length }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / rate)));
+  const rms = (x: Int16Array, from: number, to: number): number => {
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += x[i]! * x[i]!;
+    return Math.sqrt(sum / (to - from));
+  };
+  const x = tone(1000, 16000, n, 10000);
+  const y = resamplePcm16(x, 16000, 24000);
+  t.equal(y.length, 24000, '1 s stays 1 s');
+  t.ok(Math.abs(rms(y, 2400, 21600) / rms(x, 1600, 14400) - 1) < 0.01, '1 kHz passes at unity gain');
+  const eightK = resamplePcm16(tone(1000, 8000, 8000, 10000), 8000, 24000);
+  t.equal(eightK.length, 24000, '8 kHz voices handled too');
+  t.equal(resamplePcm16(x, 24000, 24000), x, 'same rate: untouched');
+  const loud = resamplePcm16(Int16Array.from({ length: 1600 }, (_, i) => (i % 2 ? 32767 : -32768)), 16000, 24000);
+  t.ok(loud.every((v) => v >= -32768 && v <= 32767), 'clamped to int16');
+  const input = Int16Array.from([100, 200, 300, 400, 500, 600]);
+  resamplePcm16(input, 24000, 16000);
+  t.same([...input], [100, 200, 300, 400, 500, 600], 'input untouched when downsampling');
 });

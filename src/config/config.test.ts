@@ -10,7 +10,6 @@ t.test('defaults', async (t) => {
   t.equal(c.port, 8080);
   t.equal(c.host, '0.0.0.0');
   t.equal(c.agentType, 'offline');
-  t.equal(c.blendshapeFps, 30);
   t.ok(c.inferenceWorkers >= 1);
   t.match(c.onnxModelPath, /pretrained_models\/.+\.onnx$/);
 });
@@ -80,10 +79,10 @@ t.test('AUTH_ENABLE_RATE_LIMITING (reference name): false makes both limits unli
   t.throws(() => loadConfig({ AUTH_ENABLE_RATE_LIMITING: 'sometimes' }), { variable: 'AUTH_ENABLE_RATE_LIMITING' } as object as Error);
 });
 
-t.test('INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, WAV2ARKIT_SAMPLE_RATE: accepted at what we run, refused otherwise', async (t) => {
-  const c = loadConfig({ INPUT_SAMPLE_RATE: '24000', OUTPUT_SAMPLE_RATE: '24000', WAV2ARKIT_SAMPLE_RATE: '16000' });
+t.test('INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, WAV2ARKIT_SAMPLE_RATE, BLENDSHAPE_FPS: accepted at what we run, refused otherwise', async (t) => {
+  const c = loadConfig({ INPUT_SAMPLE_RATE: '24000', OUTPUT_SAMPLE_RATE: '24000', WAV2ARKIT_SAMPLE_RATE: '16000', BLENDSHAPE_FPS: '30' });
   t.same(c.warnings, []);
-  for (const [name, value, supported] of [['INPUT_SAMPLE_RATE', '16000', 24000], ['OUTPUT_SAMPLE_RATE', '48000', 24000], ['WAV2ARKIT_SAMPLE_RATE', '24000', 16000], ['INPUT_SAMPLE_RATE', 'fast', 24000]] as const) {
+  for (const [name, value, supported] of [['INPUT_SAMPLE_RATE', '16000', 24000], ['OUTPUT_SAMPLE_RATE', '48000', 24000], ['WAV2ARKIT_SAMPLE_RATE', '24000', 16000], ['BLENDSHAPE_FPS', '60', 30], ['INPUT_SAMPLE_RATE', 'fast', 24000]] as const) {
     t.throws(() => loadConfig({ [name]: value }), { variable: name, message: new RegExp(value === 'fast' ? 'expected a number' : `only ${supported} is supported`) } as object as Error, `${name}=${value}`);
   }
 });

@@ -46,6 +46,11 @@ export class EnvReader {
     return v;
   }
 
+  /** A number, or `fallback` when unset. */
+  numOr(name: string, fallback: number, opts: { min: number; max: number; integer?: boolean }, ...aliases: string[]): number {
+    return this.num(name, opts, ...aliases) ?? fallback;
+  }
+
   bool(name: string, fallback: boolean, ...aliases: string[]): boolean {
     const r = this.raw(name, ...aliases);
     if (!r) return fallback;

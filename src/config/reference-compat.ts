@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { normalize, resolve } from 'node:path';
-import { MODEL_SAMPLE_RATE, OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
+import { FRAME_RATE, MODEL_SAMPLE_RATE, OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
 import { ConfigError, type ConfigWarning } from './config-error.js';
 import { EnvReader } from './env-reader.js';
 
@@ -35,9 +35,10 @@ export function lipsyncModelPath(env: Env, shippedModelPath: string, warnings: C
 }
 
 /**
- * The reference's audio-rate settings. The widget protocol fixes 24 kHz PCM16 both ways and the
- * lip-sync model takes 16 kHz, so each is accepted at that value only (it is what the reference
- * documents as its default) and refused, naming the supported rate, at any other.
+ * The reference's audio-rate and frame-rate settings. The widget protocol fixes 24 kHz PCM16 both
+ * ways and 1/30 s of audio per frame, and the lip-sync model takes 16 kHz, so each is accepted at
+ * that value only (it is what the reference documents as its default) and refused, naming the
+ * supported value, at any other.
  */
 export function checkReferenceSampleRates(env: Env): void {
   const r = new EnvReader(env);
@@ -45,6 +46,7 @@ export function checkReferenceSampleRates(env: Env): void {
     ['INPUT_SAMPLE_RATE', OUTPUT_SAMPLE_RATE, 'the widget protocol sends microphone audio as 24 kHz PCM16'],
     ['OUTPUT_SAMPLE_RATE', OUTPUT_SAMPLE_RATE, 'the widget protocol plays 24 kHz PCM16'],
     ['WAV2ARKIT_SAMPLE_RATE', MODEL_SAMPLE_RATE, 'the lip-sync models take 16 kHz audio'],
+    ['BLENDSHAPE_FPS', FRAME_RATE, 'the widget protocol carries 1/30 s of audio per sync_frame'],
   ];
   for (const [name, supported, why] of fixed) {
     const v = r.num(name, { min: 1, max: 1_000_000, integer: true });

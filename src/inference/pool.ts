@@ -1,4 +1,5 @@
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { createWorkerPool } from './worker-pool.js';
 import type { Logger } from 'pino';
 import type { InferenceWorkerData, PingResult, WindowResult, WindowTask } from './tasks.js';
 import { Histogram } from '../metrics/histogram.js';
@@ -61,26 +62,18 @@ export class InferencePool {
       faultKind: fault?.[1] === 'hang' ? 'hang' : 'crash',
     };
     this.taskTimeoutMs = opts.taskTimeoutMs ?? 5000;
-    this.piscina = new Piscina({
-      filename: new URL('../../workers/inference.js', import.meta.url).href,
-      minThreads: opts.workers,
-      maxThreads: opts.workers,
-      idleTimeout: 24 * 3600 * 1000,
+    this.piscina = createWorkerPool({
+      worker: 'inference',
+      threads: opts.workers,
       // Each session has at most one window in flight, so the queue is bounded by MAX_SESSIONS
       // already; a Piscina cap ('auto' = workers², 1 on a 2-core host) would reject windows and
       // stall turns under ordinary load.
       maxQueue: Infinity,
       workerData,
+      logger: this.logger,
+      errorMessage: 'inference pool error',
     });
-    this.piscina.on('error', (err: unknown) => this.logger.error({ err }, 'inference pool error'));
-    this.filler = new Piscina({
-      filename: new URL('../../workers/neutral-fill.js', import.meta.url).href,
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: 24 * 3600 * 1000,
-      maxQueue: Infinity,
-    });
-    this.filler.on('error', (err: unknown) => this.logger.error({ err }, 'fill worker error'));
+    this.filler = createWorkerPool({ worker: 'neutral-fill', threads: 1, maxQueue: Infinity, logger: this.logger, errorMessage: 'fill worker error' });
   }
 
   /** Load the model in every worker (each warms up before answering) and check that all answer. */

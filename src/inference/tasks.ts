@@ -2,11 +2,9 @@
  * The typed protocol between the main thread and the inference workers (workers/inference.ts).
  * Positions are absolute sample indices of the session's 24 kHz PcmRing.
  */
-export interface WindowTask {
-  kind: 'window';
-  ring: SharedArrayBuffer;
-  sessionId: string;
-  turnId: string;
+
+/** Where a window lies in the ring: what every producer of windows (widget turns, video speech) fills in. */
+export interface WindowSpan {
   /** First sample fed to the model (earlier audio of the same turn, as context). */
   contextStart: number;
   /** First sample whose frames this task produces; (start − contextStart) is a whole number of frames. */
@@ -18,6 +16,13 @@ export interface WindowTask {
   final: boolean;
   /** Everything before this position may be overwritten once the task has read the ring. */
   releaseTo: number;
+}
+
+export interface WindowTask extends WindowSpan {
+  kind: 'window';
+  ring: SharedArrayBuffer;
+  sessionId: string;
+  turnId: string;
   /**
    * One Int32 the main thread sets to 1 once the result is no longer wanted (a hedge or a neutral
    * fill was used instead): a worker that only now picks the task up returns at once, untouched.

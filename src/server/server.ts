@@ -6,7 +6,7 @@ import type { InferencePool } from '../inference/pool.js';
 import { Pacer } from '../pacing/pacer.js';
 import type { OutgoingFrame } from '../pacing/messages.js';
 import { Session } from '../session/session.js';
-import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
+import { OUTPUT_SAMPLE_RATE, wholeFrameSamples } from '../audio/constants.js';
 import type { Agent } from '../agents/agent.js';
 import { registerDemoPage } from './demo-page.js';
 import { registerApiDocs } from './api-docs.js';
@@ -337,7 +337,7 @@ export class AvatarServer {
       },
       firstWindowSamples: Math.round((config.firstWindowMs / 1000) * OUTPUT_SAMPLE_RATE),
       windowSamples: Math.round(config.audioChunkDurationS * OUTPUT_SAMPLE_RATE),
-      contextSamples: Math.round((config.contextMs / 1000) * 30) * SAMPLES_PER_FRAME,
+      contextSamples: wholeFrameSamples(config.contextMs / 1000),
       maxMessageBytes: config.maxMessageBytes,
       captureDir: config.debugAudioCaptureDir,
       agentResponseTimeoutMs: config.agentResponseTimeoutMs,

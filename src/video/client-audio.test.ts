@@ -1,5 +1,5 @@
 import t from 'tap';
-import { resamplePcm16 } from '../agents/offline/wav.js';
+import { resamplePcm16 } from '../audio/resampler.js';
 import { InvalidAudioError, decodeClientAudio, inspectClientAudio, maxClientAudioBytes, type ClientAudioLimits } from './client-audio.js';
 
 const LIMITS: ClientAudioLimits = { maxDurationS: 2 };

@@ -9,7 +9,7 @@ import { TokenBucket } from '../server/rate-limit.js';
 import { BUILT_IN_VIDEO, type AvatarPackManifest } from './avatar-pack.js';
 import type { VideoTransport } from './frame-stream-session.js';
 import { VideoWorker } from './video-worker.js';
-import { VIDEO_SAMPLES_PER_FRAME } from './video-clock.js';
+import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_SAMPLES_PER_FRAME } from './video-clock.js';
 import type { FromVideoWorker } from './worker-protocol.js';
 
 export interface MuseTalkSettings {
@@ -144,7 +144,7 @@ export class MuseTalkSession {
   }
 
   private generate(pcm: Buffer): void {
-    const maxSamples = this.o.settings.maxQueuedSpeechS * 16_000;
+    const maxSamples = this.o.settings.maxQueuedSpeechS * VIDEO_AUDIO_SAMPLE_RATE;
     if (this.queuedSpeechSamples + pcm.length / 2 > maxSamples) {
       return this.error('RATE_LIMIT_EXCEEDED', 'too much audio queued ahead of the video; this chunk was not accepted', { queued_ms: Math.round(this.queuedSpeechSamples / 16) });
     }

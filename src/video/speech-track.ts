@@ -1,8 +1,9 @@
 import { PcmRing } from '../audio/pcm-ring.js';
 import { PolyphaseResampler } from '../audio/resampler.js';
-import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
+import { FRAME_RATE, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import { ARKIT_COUNT } from '../protocol/arkit.js';
-import { VIDEO_SAMPLES_PER_FRAME, weightsAt25Fps } from './video-clock.js';
+import type { WindowSpan } from '../inference/tasks.js';
+import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_SAMPLES_PER_FRAME, weightsAt25Fps } from './video-clock.js';
 
 /**
  * Speech for the video dialects, on its way from 16 kHz PCM to 25 FPS blendshape frames
@@ -11,14 +12,8 @@ import { VIDEO_SAMPLES_PER_FRAME, weightsAt25Fps } from './video-clock.js';
  * 5 at 25 FPS), the ONNX pool turns windows of it into 30 FPS weights, and those are
  * interpolated to the 25 FPS video frames: one frame per 40 ms (640 samples) of audio.
  */
-export interface WindowRequest {
+export interface WindowRequest extends WindowSpan {
   id: number;
-  contextStart: number;
-  start: number;
-  end: number;
-  firstFrameIndex: number;
-  final: boolean;
-  releaseTo: number;
 }
 
 interface Segment {
@@ -39,7 +34,7 @@ const BLOCK_24 = 4800;
 /** Input samples the resampler looks ahead/behind at 16 kHz (its filter half-length, rounded up, even). */
 const MARGIN_16 = 32;
 /** A segment longer than this is cut (bounds its buffers); the cut costs one window of context. */
-const MAX_SEGMENT_16 = 16_000 * 60;
+const MAX_SEGMENT_16 = VIDEO_AUDIO_SAMPLE_RATE * 60;
 
 export interface SpeechTrackOptions {
   /** 24 kHz samples of earlier audio fed to the model as context (whole 30 FPS frames). */
@@ -50,7 +45,7 @@ export interface SpeechTrackOptions {
 
 export class SpeechTrack {
   readonly ring: PcmRing;
-  private readonly resampler = new PolyphaseResampler(16_000, OUTPUT_SAMPLE_RATE);
+  private readonly resampler = new PolyphaseResampler(VIDEO_AUDIO_SAMPLE_RATE, OUTPUT_SAMPLE_RATE);
   private readonly segments: Segment[] = [];
   private writePos = 0;
   private inFlight: { req: WindowRequest; segment: Segment } | null = null;
@@ -83,7 +78,7 @@ export class SpeechTrack {
   append(pcm: Int16Array): void {
     let seg = this.segments[this.segments.length - 1];
     if (!seg || seg.closed) {
-      seg = { ringStart: this.writePos, pcm16: new Int16Array(16_000), len16: 0, closed: false, dispatched24: 0, weights30: new Float32Array(30 * ARKIT_COUNT), frames30: 0, taken25: 0 };
+      seg = { ringStart: this.writePos, pcm16: new Int16Array(VIDEO_AUDIO_SAMPLE_RATE), len16: 0, closed: false, dispatched24: 0, weights30: new Float32Array(FRAME_RATE * ARKIT_COUNT), frames30: 0, taken25: 0 };
       this.segments.push(seg);
     }
     if (seg.len16 + pcm.length > seg.pcm16.length) {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { PcmRing } from '../audio/pcm-ring.js';
-import { OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
+import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { InferencePool } from '../inference/pool.js';
 import type { FromVideoWorker, ToVideoWorker, VideoWorkerData } from './worker-protocol.js';
 
@@ -83,7 +83,7 @@ export class VideoWorker {
         (result) => this.post({ type: 'weights', id: req.id, weights: result.weights ?? null, frameCount: result.frameCount }),
         (err: unknown) => {
           this.o.logger.error({ err, sessionId: this.o.sessionId }, 'video inference window failed; neutral frames');
-          this.post({ type: 'weights', id: req.id, weights: null, frameCount: Math.ceil((req.end - req.start) / 800) });
+          this.post({ type: 'weights', id: req.id, weights: null, frameCount: Math.ceil((req.end - req.start) / SAMPLES_PER_FRAME) });
         },
       );
   }

@@ -1,10 +1,11 @@
 /** Audio helpers for data generation: WAV parsing, resampling, augmentation. */
+import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 
 /** Parse a PCM16 mono WAV file → { sampleRate, samples: Float32Array }. */
 export function parseWav(buf) {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 12;
-  let sampleRate = 16000;
+  let sampleRate = MODEL_SAMPLE_RATE;
   while (pos + 8 <= buf.length) {
     const id = buf.toString('ascii', pos, pos + 4);
     const size = view.getUint32(pos + 4, true);
@@ -76,7 +77,7 @@ export function rms(x) {
  * Random augmentation of a 16 kHz clip, in place: band-limiting, coloured noise at a random
  * SNR, and gain. Returns a short description for the manifest.
  */
-export function augment(x, rng, sampleRate = 16000) {
+export function augment(x, rng, sampleRate = MODEL_SAMPLE_RATE) {
   const notes = [];
   const r = rng.next();
   if (r < 0.15) {

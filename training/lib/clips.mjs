@@ -8,8 +8,9 @@ import { makeSentence } from './sentences.mjs';
 import { synthEspeak, synthFlite } from './tts.mjs';
 import { augment, resample } from './audio.mjs';
 import { FLITE_PHONES } from './visemes.mjs';
+import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 
-const SR = 16000;
+const SR = MODEL_SAMPLE_RATE;
 
 /** Voices. Held-out voices never appear in training data. */
 export const TRAIN_VOICES = [

@@ -3,9 +3,10 @@
  * graph run by onnxruntime-node, the training features, so train and serve can never drift.
  */
 import ort from 'onnxruntime-node';
+import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 
 export const FEATURES = {
-  SAMPLE_RATE: 16000,
+  SAMPLE_RATE: MODEL_SAMPLE_RATE,
   WINDOW: 400, // 25 ms Hann window
   HOP: 160, // 10 ms → 100 feature frames per second
   PAD_LEFT: 120, // frame j covers samples [160j − 120, 160j + 280): centred on the middle of hop j

@@ -50,6 +50,11 @@ export function initParams(arch, rng) {
   return p;
 }
 
+/** Output steps t in [t0, t1) whose input x[t + shift] lies inside [0, L) (zero padding elsewhere). */
+function tapSpan(shift, L) {
+  return { shift, t0: Math.max(0, -shift), t1: Math.min(L, L - shift) };
+}
+
 // Kernels process four output channels per pass over an input row (cout % 4 === 0 by
 // construction): a quarter of the loads and loop overhead of the naive form.
 function convForward(x, L, p, l, y) {
@@ -58,9 +63,7 @@ function convForward(x, L, p, l, y) {
   for (let o = 0; o < cout; o += 4) {
     const y0 = o * L, y1 = y0 + L, y2 = y1 + L, y3 = y2 + L;
     for (let k = 0; k < K; k++) {
-      const shift = k * dilation - padLeft;
-      const t0 = Math.max(0, -shift);
-      const t1 = Math.min(L, L - shift);
+      const { shift, t0, t1 } = tapSpan(k * dilation - padLeft, L);
       if (t1 <= t0) continue;
       const stride = K * cin;
       const wb = l.wOff + (o * K + k) * cin;
@@ -91,9 +94,7 @@ function convBackward(x, L, p, l, dz, g, dx) {
   for (let o = 0; o < cout; o += 4) {
     const z0 = o * L, z1 = z0 + L, z2 = z1 + L, z3 = z2 + L;
     for (let k = 0; k < K; k++) {
-      const shift = k * dilation - padLeft;
-      const t0 = Math.max(0, -shift);
-      const t1 = Math.min(L, L - shift);
+      const { shift, t0, t1 } = tapSpan(k * dilation - padLeft, L);
       if (t1 <= t0) continue;
       const wb = l.wOff + (o * K + k) * cin;
       for (let i = 0; i < cin; i++) {

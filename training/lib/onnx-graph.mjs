@@ -11,6 +11,7 @@ import {
   TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema, TypeProto_TensorSchema, ValueInfoProtoSchema,
 } from 'onnx-buf';
 import { FEATURES, melFilterbank, dftKernel } from './features.mjs';
+import { FRAME_RATE } from '../../src/contracts/contracts.mjs';
 
 export const OPSET = 17;
 
@@ -45,7 +46,7 @@ export class GraphBuilder {
   }
 }
 
-function attr(name, v) {
+export function attr(name, v) {
   if (Array.isArray(v)) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map((x) => BigInt(x)) });
   if (Number.isInteger(v)) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(v) });
   if (typeof v === 'number') return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: v });
@@ -109,7 +110,7 @@ export function serialize(g, inputs, outputs, docString, name = 'lipsync') {
     docString,
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(OPSET) })],
     graph,
-    metadataProps: [create(StringStringEntryProtoSchema, { key: 'frame_rate', value: '30' })],
+    metadataProps: [create(StringStringEntryProtoSchema, { key: 'frame_rate', value: String(FRAME_RATE) })],
   });
   return toBinary(ModelProtoSchema, model);
 }

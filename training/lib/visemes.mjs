@@ -5,7 +5,7 @@
  * exported graph spreads them onto the 52 ARKit names; every other channel is exactly 0.
  * The tables below are the documented contract (LIPSYNC_MODEL_CARD.md copies them).
  */
-import { ARKIT_INDEX } from './arkit.mjs';
+import { ARKIT_INDEX } from '../../src/contracts/contracts.mjs';
 
 /** Model output channels; a name ending in L/R-less form maps to both `…Left` and `…Right`. */
 export const MOUTH_CHANNELS = [

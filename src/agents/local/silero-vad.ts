@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { createWorkerPool } from '../../inference/worker-pool.js';
 import type { Logger } from 'pino';
 import {
-  VAD_CONTEXT_SAMPLES, VAD_FRAME_SAMPLES, VAD_STATE_SIZE,
+  VAD_CONTEXT_SAMPLES, VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE, VAD_STATE_SIZE,
   type VadResult, type VadTask, type VadWorkerData,
 } from './vad-protocol.js';
 
@@ -20,8 +21,6 @@ export interface SileroVadOptions {
   logger?: Logger;
 }
 
-/** Keep threads (and their ONNX session) alive between utterances. */
-const IDLE_TIMEOUT_MS = 24 * 3600 * 1000;
 const DEFAULT_MAX_QUEUE = 1024;
 
 /**
@@ -38,16 +37,7 @@ export class SileroVad {
     this.modelPath = opts.modelPath ?? defaultVadModelPath();
     const threads = opts.threads ?? 1;
     const workerData: VadWorkerData = { modelPath: this.modelPath };
-    this.pool = new Piscina({
-      // Compiled layout: dist/src/agents/local/silero-vad.js → dist/workers/vad.js.
-      filename: new URL('../../../workers/vad.js', import.meta.url).href,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: IDLE_TIMEOUT_MS,
-      maxQueue: opts.maxQueue ?? DEFAULT_MAX_QUEUE,
-      workerData,
-    });
-    this.pool.on('error', (err: unknown) => opts.logger?.error({ err }, 'VAD pool error'));
+    this.pool = createWorkerPool({ worker: 'vad', threads, maxQueue: opts.maxQueue ?? DEFAULT_MAX_QUEUE, workerData, logger: opts.logger, errorMessage: 'VAD pool error' });
   }
 
   async run(task: VadTask): Promise<VadResult> {
@@ -96,7 +86,7 @@ export interface VadStreamOptions {
   maxFramesPerTask?: number;
 }
 
-const DEFAULT_MAX_BACKLOG_SAMPLES = 16_000 * 30;
+const DEFAULT_MAX_BACKLOG_SAMPLES = VAD_SAMPLE_RATE * 30;
 const DEFAULT_MAX_FRAMES_PER_TASK = 64;
 
 /**

@@ -1,4 +1,5 @@
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { createWorkerPool } from '../../inference/worker-pool.js';
 import type { Logger } from 'pino';
 import { OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
 import { DEFAULT_FLITE_VOICE, FLITE_VOICES, isFliteVoice, type FliteVoice, type TtsResult, type TtsTask } from './tts-protocol.js';
@@ -45,8 +46,6 @@ export interface FliteTtsOptions {
 }
 
 const DEFAULT_MAX_QUEUE = 256;
-/** Keep threads (and their compiled module) alive between turns: a cold start costs ~100 ms. */
-const IDLE_TIMEOUT_MS = 24 * 3600 * 1000;
 
 /**
  * The offline TTS, shared by every session of the server: one Piscina pool of `workers/tts.ts`
@@ -71,15 +70,7 @@ export class FliteTts implements TextToSpeech {
     this.sampleRate = opts.sampleRate ?? OUTPUT_SAMPLE_RATE;
     this.logger = opts.logger;
     const threads = opts.threads ?? 1;
-    this.pool = new Piscina({
-      // Compiled layout: dist/src/agents/offline/flite-tts.js → dist/workers/tts.js.
-      filename: new URL('../../../workers/tts.js', import.meta.url).href,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: IDLE_TIMEOUT_MS,
-      maxQueue: opts.maxQueue ?? DEFAULT_MAX_QUEUE,
-    });
-    this.pool.on('error', (err: unknown) => this.logger?.error({ err }, 'TTS pool error'));
+    this.pool = createWorkerPool({ worker: 'tts', threads, maxQueue: opts.maxQueue ?? DEFAULT_MAX_QUEUE, logger: this.logger, errorMessage: 'TTS pool error' });
   }
 
   /** Real-time factor so far: seconds of worker time per second of speech (lower is faster). */

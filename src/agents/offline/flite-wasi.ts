@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
-import { parseWav, type Pcm16 } from './wav.js';
+import { parseWav, type Pcm16 } from '../../audio/wav.js';
 import type { FliteVoice } from './tts-protocol.js';
 
 /**

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { createWorkerPool } from '../../inference/worker-pool.js';
 import type { Logger } from 'pino';
 import { OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
 import type { SpeechAudio, TextToSpeech } from '../offline/flite-tts.js';
@@ -23,7 +24,6 @@ export interface HttpTtsOptions {
 
 /** Longest answer taken from a speech server: ~5 min of 24 kHz speech. */
 const MAX_WAV_BYTES = 16 << 20;
-const IDLE_TIMEOUT_MS = 24 * 3600 * 1000;
 
 /**
  * Speech from any OpenAI-compatible `POST /v1/audio/speech` server (speaches serving Piper or
@@ -47,15 +47,7 @@ export class HttpTts implements TextToSpeech {
     this.sampleRate = o.sampleRate ?? OUTPUT_SAMPLE_RATE;
     this.client = openAiClient({ baseUrl: base, apiKey: o.apiKey, timeoutMs: o.timeoutMs, maxRetries: 0 });
     this.wording = { what: 'the speech server', where: redactUrl(this.endpoint), unavailableCode: 'TTS_UNAVAILABLE', failedCode: 'TTS_FAILED', secrets: o.apiKey ? [o.apiKey] : [] };
-    this.pool = new Piscina({
-      // Compiled layout: dist/src/agents/voice/http-tts.js → dist/workers/speech-decode.js.
-      filename: new URL('../../../workers/speech-decode.js', import.meta.url).href,
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: IDLE_TIMEOUT_MS,
-      maxQueue: 256,
-    });
-    this.pool.on('error', (err: unknown) => o.logger?.error({ err }, 'speech decode pool error'));
+    this.pool = createWorkerPool({ worker: 'speech-decode', threads: 1, maxQueue: 256, logger: o.logger, errorMessage: 'speech decode pool error' });
   }
 
   async synthesize(text: string): Promise<SpeechAudio> {
