@@ -101,6 +101,7 @@ t.test('voice turn, barge-in and history against fake local servers', async (t) 
   });
   t.teardown(() => server.stop());
   t.ok(server.logs.some((l) => l.msg === 'local agent ready'), 'local agent started');
+  t.ok(server.logs.some((l) => typeof l.msg === 'string' && /TTS_BASE_URL unset\): the built-in flite voice speaks/.test(l.msg)), 'no speech server: flite, said in the log');
 
   const client = await WidgetClient.connect(server.url());
   t.teardown(() => client.close());

@@ -57,6 +57,8 @@ export interface TranscriptionAnswer {
 export interface SpeechRequest {
   body: { model?: unknown; voice?: unknown; input?: unknown; response_format?: unknown; speed?: unknown };
   authorization: string | undefined;
+  /** The WAV file served, when one was. */
+  wav?: Buffer;
 }
 
 export interface SpeechAnswer {
@@ -223,6 +225,7 @@ export class FakeOpenAiCompatible {
       const v = Math.sin(2 * Math.PI * 150 * t) + 0.6 * Math.sin(2 * Math.PI * 750 * t) + 0.3 * Math.sin(2 * Math.PI * 1200 * t);
       wav.writeInt16LE(Math.round(6000 * env * v), 44 + i * 2);
     }
+    record.wav = wav;
     res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav);
   }
 }
