@@ -217,7 +217,7 @@ t.test('settings and URLs', async (t) => {
   const s = readZeroClawSettings({ ZEROCLAW_BASE_URL: 'https://gw.example/zc/', ZEROCLAW_WS_TOKEN: 'tok', ZEROCLAW_AGENT: 'main' });
   t.equal(chatSocketUrl(s), 'wss://gw.example/zc/ws/chat?token=tok&agent=main');
   t.equal(abortUrl(s, 'a b'), 'https://gw.example/zc/api/sessions/a%20b/abort');
-  t.match(readZeroClawSettings({}), { baseUrl: 'http://127.0.0.1:5555', approval: 'deny', transcriptCharsPerSecond: 14, connectTimeoutMs: 5000, readTimeoutMs: 120_000 });
+  t.match(readZeroClawSettings({}), { baseUrl: 'http://127.0.0.1:5555', approval: 'deny', connectTimeoutMs: 5000, readTimeoutMs: 120_000 });
   t.throws(() => readZeroClawSettings({ ZEROCLAW_APPROVAL: 'maybe' }), { name: 'ConfigError', variable: 'ZEROCLAW_APPROVAL' } as never);
   t.throws(() => readZeroClawSettings({ ZEROCLAW_BASE_URL: 'http://h/?token=x' }), { name: 'ConfigError', variable: 'ZEROCLAW_BASE_URL' } as never);
 });

@@ -166,6 +166,10 @@ function transcriptCharsPerSecond(env: Env, agentType: string): number {
   const base = num(env, 'TRANSCRIPT_CHARS_PER_SECOND', DEFAULT_TRANSCRIPT_CHARS_PER_SECOND, range);
   const openai = num(env, 'OPENAI_TRANSCRIPT_SPEED', base, range);
   const gemini = num(env, 'GEMINI_TRANSCRIPT_SPEED', base, range);
+  // The Claw agents' reference default is 14 chars/s unless TRANSCRIPT_CHARS_PER_SECOND says otherwise.
+  const claw = env.TRANSCRIPT_CHARS_PER_SECOND?.trim() ? base : 14;
+  if (agentType === 'sample_openclaw') return num(env, 'OPENCLAW_TRANSCRIPT_SPEED', claw, range);
+  if (agentType === 'sample_zeroclaw') return num(env, 'ZEROCLAW_TRANSCRIPT_SPEED', claw, range);
   return agentType === 'sample_openai' ? openai : agentType === 'sample_gemini' ? gemini : base;
 }
 
