@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { parseWav } from '../src/agents/offline/wav.js';
 import { PolyphaseResampler } from '../src/audio/resampler.js';
 import { FakeOpenAiCompatible } from './helpers/fake-openai-compatible.js';
@@ -35,14 +35,20 @@ t.teardown(async () => {
   await fake.close();
 });
 
-t.test('a typed turn is spoken by the speech server, resampled to 24 kHz', async (t) => {
-  t.ok(server.logs.some((l) => l.msg === 'speech server ready'), 'the server answered the warm-up');
+/** A new client asks the usual question; resolves when the answer's transcript is done. */
+async function askTyped(t: Test): Promise<{ client: WidgetClient; before: number; end: number }> {
   const client = await WidgetClient.connect(server.url());
   t.teardown(() => client.close());
   await client.waitType('config');
   const before = fake.speechRequests.length;
   client.send({ type: 'text', data: 'When do you open?' });
   const end = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant', 30_000);
+  return { client, before, end };
+}
+
+t.test('a typed turn is spoken by the speech server, resampled to 24 kHz', async (t) => {
+  t.ok(server.logs.some((l) => l.msg === 'speech server ready'), 'the server answered the warm-up');
+  const { client, before, end } = await askTyped(t);
   t.equal(client.received[end]!.msg.text, 'The museum opens at nine. It closes at six.');
   const requests = fake.speechRequests.slice(before);
   t.same(requests.map((r) => r.body.input), ['The museum opens at nine.', 'It closes at six.'], 'one request per sentence');
@@ -58,12 +64,7 @@ t.test('a typed turn is spoken by the speech server, resampled to 24 kHz', async
 
 t.test('the speech server fails: flite speaks the same text, the client and the log are told once', async (t) => {
   fake.speak = () => ({ status: 500 });
-  const client = await WidgetClient.connect(server.url());
-  t.teardown(() => client.close());
-  await client.waitType('config');
-  const before = fake.speechRequests.length;
-  client.send({ type: 'text', data: 'When do you open?' });
-  const end = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant', 30_000);
+  const { client, before, end } = await askTyped(t);
   t.equal(client.received[end]!.msg.text, 'The museum opens at nine. It closes at six.', 'the text reaches the client');
   t.ok(fake.speechRequests.length > before, 'the server was asked');
   t.ok(syncFrames(client, 0, end).length > 30, 'and flite spoke instead');
