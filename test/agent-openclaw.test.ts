@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createServer, type Socket } from 'node:net';
 import { FakeOpenAiCompatible } from './helpers/fake-openai-compatible.js';
+import { freePort } from './helpers/fake-net.js';
 import { FakeOpenClaw } from './helpers/fake-openclaw.js';
 import { fuzzMessages } from './helpers/message-fuzz.js';
 import { speechAt16k, streamMic, utterance } from './helpers/mic-speech.js';
@@ -215,10 +216,20 @@ t.test('fuzzed chunks through the client: strings or coded errors, nothing else'
   t.ok(errors > 0, `${errors} malformed events became coded errors`);
 });
 
-t.test('gateway silent, then down, then up; a bad token is refused without being logged', async (t) => {
+t.test('gateway silent, then down, then up; a bad token is refused without being logged; the recogniser down', async (t) => {
   const silent = await silentGateway();
   const port = silent.port;
-  const server = await startServer({ AGENT_TYPE: 'sample_openclaw', OPENCLAW_BASE_URL: `http://127.0.0.1:${port}`, OPENCLAW_API_TOKEN: TOKEN, OPENCLAW_MAX_RETRIES: '0', OPENCLAW_CONNECT_TIMEOUT: '1', OPENCLAW_READ_TIMEOUT: '600', ...RATE_LIMITS });
+  const sttPort = await freePort();
+  const server = await startServer({
+    AGENT_TYPE: 'sample_openclaw',
+    OPENCLAW_BASE_URL: `http://127.0.0.1:${port}`,
+    OPENCLAW_API_TOKEN: TOKEN,
+    OPENCLAW_MAX_RETRIES: '0',
+    OPENCLAW_CONNECT_TIMEOUT: '1',
+    OPENCLAW_READ_TIMEOUT: '600',
+    STT_BASE_URL: `http://127.0.0.1:${sttPort}/v1`,
+    ...RATE_LIMITS,
+  });
   t.teardown(() => server.stop());
   t.ok(server.logs.some((l) => typeof l.msg === 'string' && /built-in flite voice speaks/.test(l.msg)), 'no speech server configured: flite, said in the log');
   const client = await WidgetClient.connect(server.url());
@@ -252,6 +263,15 @@ t.test('gateway silent, then down, then up; a bad token is refused without being
   client.send({ type: 'text', data: 'Now?' });
   const end = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant', 20_000, refused);
   t.equal(client.received[end]!.msg.text, 'Up now.');
+
+  // Speech while the transcription server is down: a coded error, and typed text still works.
+  const spoke = client.received.length;
+  await streamMic(client, utterance(speech, 300, 1200, 3));
+  const sttDown = await client.waitFor((m) => m.type === 'error', 20_000, spoke);
+  t.match(client.received[sttDown]!.msg, { code: 'STT_UNAVAILABLE', message: new RegExp(`127\\.0\\.0\\.1:${sttPort}`) });
+  good.script = () => ({ deltas: ['Typing works.'] });
+  client.send({ type: 'text', data: 'Typed instead.' });
+  await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant' && m.text === 'Typing works.', 20_000, sttDown);
   t.notMatch(server.output(), TOKEN, 'the token is never logged');
 });
 
