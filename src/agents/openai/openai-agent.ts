@@ -5,8 +5,9 @@ import type { Agent } from '../agent.js';
 import { CloudRealtimeAgent, type CloudRealtimeOptions } from '../cloud-realtime-agent.js';
 import { TOOL_RESULT, isRecord } from '../tools.js';
 import { sessionUpdate, type OpenAISettings } from './settings.js';
-import { MAX_RESPONSE_TEXT_CHARS, checkedToolCall, decodeUpstreamAudio, upstreamErrorText, upstreamId, upstreamText } from '../upstream-fields.js';
+import { MAX_RESPONSE_TEXT_CHARS, decodeUpstreamAudio, upstreamErrorText, upstreamId, upstreamText } from '../upstream-fields.js';
 import { takeOverRealtimeFrames } from './realtime-frames.js';
+import { RealtimeToolCalls } from './realtime-tools.js';
 import { addTurnAudio, newRealtimeTurn, truncationEvents, type RealtimeTurn } from './realtime-turn.js';
 import { BoundedIdMap, BoundedIdSet } from '../bounded-ids.js';
 
@@ -54,11 +55,8 @@ export class OpenAIRealtimeAgent extends CloudRealtimeAgent implements Agent {
   private turn: RealtimeTurn | null = null;
   private activeResponseId: string | null = null;
   private readonly cancelled = new BoundedIdSet();
-  private readonly handledCalls = new BoundedIdSet();
   private readonly ownEventIds = new BoundedIdSet();
-  private readonly callNames = new BoundedIdMap();
-  /** Responses that called a tool: a follow-up `response.create` goes out when they finish. */
-  private readonly toolResponses = new BoundedIdSet();
+  private readonly tools: RealtimeToolCalls;
   private eventSeq = 0;
   private uncommittedAudio = false;
   /** A `response.create` waits until no response is active (see the class comment). */
@@ -70,6 +68,7 @@ export class OpenAIRealtimeAgent extends CloudRealtimeAgent implements Agent {
 
   constructor(private readonly o: OpenAIRealtimeAgentOptions) {
     super('OpenAI Realtime', o, o.settings.apiKey);
+    this.tools = new RealtimeToolCalls(this.declaredTools);
   }
 
   // ---- connection ------------------------------------------------------------------------
@@ -205,7 +204,7 @@ export class OpenAIRealtimeAgent extends CloudRealtimeAgent implements Agent {
         const item = ev.item;
         if (!isRecord(item) || item.type !== 'function_call') return;
         const callId = upstreamId(item.call_id);
-        if (callId && typeof item.name === 'string' && this.declaredTools.has(item.name)) this.callNames.set(callId, item.name);
+        this.tools.noteName(callId, item.name);
         if (type === 'response.output_item.done') this.onFunctionCall(upstreamId(ev.response_id), callId, item.name, item.arguments);
         return;
       }
@@ -279,17 +278,11 @@ export class OpenAIRealtimeAgent extends CloudRealtimeAgent implements Agent {
   }
 
   private onFunctionCall(responseId: string, callId: string, rawName: unknown, rawArgs: unknown): void {
-    if (!callId || this.handledCalls.has(callId) || this.cancelled.has(responseId)) return;
-    const name = typeof rawName === 'string' && rawName ? rawName : this.callNames.get(callId);
-    const call = checkedToolCall(name, rawArgs, this.declaredTools);
-    if (!call) {
-      // Not one of our tools (the model can call nothing else): nothing for the widget.
-      if (typeof name === 'string' && name) this.ignored.note('a call of an undeclared tool', { callId });
-      return;
-    }
-    this.handledCalls.add(callId);
-    this.callNames.delete(callId);
-    if (responseId) this.toolResponses.add(responseId);
+    if (this.cancelled.has(responseId)) return;
+    const call = this.tools.complete(responseId, callId, rawName, rawArgs);
+    // Not one of our tools (the model can call nothing else): nothing for the widget.
+    if (call === 'undeclared') return this.ignored.note('a call of an undeclared tool', { callId });
+    if (!call) return;
     this.emit('toolCall', call);
     this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: JSON.stringify(TOOL_RESULT) } });
   }
@@ -317,7 +310,7 @@ export class OpenAIRealtimeAgent extends CloudRealtimeAgent implements Agent {
       return;
     }
     if (!ownTurn) return;
-    if (this.toolResponses.has(id) && status === 'completed') {
+    if (this.tools.calledTool(id) && status === 'completed') {
       // The model called a tool and got its output: let it go on speaking in the same turn.
       this.sendResponseCreate();
       return;
