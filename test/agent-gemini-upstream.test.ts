@@ -1,8 +1,8 @@
 import t from 'tap';
-import { startServer } from './helpers/server-process.js';
+import { geminiLiveServer } from './helpers/fake-services.js';
 import { WidgetClient, frameAudio, syncFrames, type Msg } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
-import { FakeGeminiLive, type LiveConn } from './helpers/fake-gemini-live.js';
+import type { LiveConn } from './helpers/fake-gemini-live.js';
 
 /**
  * Gemini Live as untrusted upstream (issue 13 item 1) and the behaviours reference users rely on
@@ -10,16 +10,8 @@ import { FakeGeminiLive, type LiveConn } from './helpers/fake-gemini-live.js';
  * generationComplete, toolCallCancellation.
  */
 const API_KEY = 'AIzaUPSTREAM0123456789SECRETgeminiKEY';
-const fake = await FakeGeminiLive.start();
-const server = await startServer({
-  AGENT_TYPE: 'sample_gemini',
+const { fake, server } = await geminiLiveServer(t, {
   GEMINI_API_KEY: API_KEY,
-  GEMINI_BASE_URL: fake.baseUrl,
-  GEMINI_MODEL: 'gemini-live-test',
-});
-t.teardown(async () => {
-  await server.stop();
-  await fake.close();
 });
 
 const connect = (): Promise<{ client: WidgetClient; conn: LiveConn }> => fake.connectWidget(server.url());

@@ -2,10 +2,10 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './helpers/server-process.js';
+import { geminiLiveServer } from './helpers/fake-services.js';
 import { WidgetClient, frameAudio, syncFrames, type Msg } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
-import { FakeGeminiLive, type LiveConn } from './helpers/fake-gemini-live.js';
+import type { LiveConn } from './helpers/fake-gemini-live.js';
 
 const API_KEY = 'AIzaTEST0123456789SECRETgeminiKEY';
 const dir = mkdtempSync(join(tmpdir(), 'gemini-test-'));
@@ -14,12 +14,9 @@ writeFileSync(kbFile, 'Opening hours: the museum opens at 9 am.\n');
 const toolsFile = join(dir, 'tools.json');
 writeFileSync(toolsFile, JSON.stringify([{ name: 'show_map', description: 'Show the museum map', parameters: { type: 'object', properties: { floor: { type: 'integer' } }, required: ['floor'] } }]));
 
-const fake = await FakeGeminiLive.start();
-const server = await startServer({
-  AGENT_TYPE: 'sample_gemini',
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const { fake, server } = await geminiLiveServer(t, {
   GEMINI_API_KEY: API_KEY,
-  GEMINI_BASE_URL: fake.baseUrl,
-  GEMINI_MODEL: 'gemini-live-test',
   GEMINI_VOICE: 'Kore',
   GEMINI_THINKING_BUDGET: '0',
   GEMINI_CONTEXT_WINDOW_COMPRESSION: 'true',
@@ -34,11 +31,6 @@ const server = await startServer({
   AGENT_TOOLS_FILE: toolsFile,
   KNOWLEDGE_BASE_SOURCE: kbFile,
   ASSISTANT_INSTRUCTIONS: 'You are Nyx, a museum guide.',
-});
-t.teardown(async () => {
-  await server.stop();
-  await fake.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const connect = (): Promise<{ client: WidgetClient; conn: LiveConn }> => fake.connectWidget(server.url());

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FliteTts } from '../src/agents/offline/flite-tts.js';
 import { parseWav } from '../src/audio/wav.js';
 import { FakeOpenAiCompatible } from './helpers/fake-openai-compatible.js';
+import { freePort } from './helpers/fake-net.js';
 import { startServer } from './helpers/server-process.js';
 import { Waiters } from './helpers/waiters.js';
 import { WidgetClient, type Msg } from './helpers/widget-client.js';
@@ -101,6 +101,7 @@ t.test('voice turn, barge-in and history against fake local servers', async (t) 
   });
   t.teardown(() => server.stop());
   t.ok(server.logs.some((l) => l.msg === 'local agent ready'), 'local agent started');
+  t.ok(server.logs.some((l) => typeof l.msg === 'string' && /TTS_BASE_URL unset\): the built-in flite voice speaks/.test(l.msg)), 'no speech server: flite, said in the log');
 
   const client = await WidgetClient.connect(server.url());
   t.teardown(() => client.close());
@@ -205,10 +206,7 @@ t.test('voice turn, barge-in and history against fake local servers', async (t) 
 
 t.test('no recogniser and the LLM server down: clear errors, the session goes on', async (t) => {
   // A port with nothing listening, reused below to bring the LLM "back up".
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await freePort();
   const server = await startServer({
     AGENT_TYPE: 'local',
     LOCAL_LLM_URL: `http://127.0.0.1:${port}/v1`,

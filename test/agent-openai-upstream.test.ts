@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
-import { startServer } from './helpers/server-process.js';
+import { openAIRealtimeServer } from './helpers/fake-services.js';
 import { WidgetClient, frameAudio, syncFrames, type Msg } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
-import { FakeOpenAIRealtime, type RealtimeConn } from './helpers/fake-openai-realtime.js';
+import type { RealtimeConn } from './helpers/fake-openai-realtime.js';
 
 /**
  * OpenAI Realtime as untrusted upstream (issue 13 item 1) and the behaviours reference users rely
@@ -10,17 +10,9 @@ import { FakeOpenAIRealtime, type RealtimeConn } from './helpers/fake-openai-rea
  * transcription, item ids in transcripts.
  */
 const API_KEY = 'sk-test-upstream0123456789SECRETopenaiKEY';
-const fake = await FakeOpenAIRealtime.start();
-const server = await startServer({
-  AGENT_TYPE: 'sample_openai',
-  NODE_EXTRA_CA_CERTS: fake.caFile,
+const { fake, server } = await openAIRealtimeServer(t, {
   OPENAI_API_KEY: API_KEY,
-  OPENAI_BASE_URL: fake.baseURL,
   OPENAI_MODEL: 'gpt-realtime-test',
-});
-t.teardown(async () => {
-  await server.stop();
-  await fake.close();
 });
 
 const connect = (): Promise<{ client: WidgetClient; conn: RealtimeConn }> => fake.connectWidget(server.url());

@@ -1,16 +1,12 @@
 import t from 'tap';
-import { startServer } from './helpers/server-process.js';
+import { openAIRealtimeServer } from './helpers/fake-services.js';
 import { WidgetClient, frameAudio, syncFrames } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
-import { FakeOpenAIRealtime, type RealtimeConn } from './helpers/fake-openai-realtime.js';
+import type { RealtimeConn } from './helpers/fake-openai-realtime.js';
 
 const API_KEY = 'sk-test-0123456789abcdefSECRETopenaiKEY';
-const fake = await FakeOpenAIRealtime.start();
-const server = await startServer({
-  AGENT_TYPE: 'sample_openai',
-  NODE_EXTRA_CA_CERTS: fake.caFile,
+const { fake, server } = await openAIRealtimeServer(t, {
   OPENAI_API_KEY: API_KEY,
-  OPENAI_BASE_URL: fake.baseURL,
   OPENAI_MODEL: 'gpt-realtime-test',
   OPENAI_VOICE: 'marin',
   OPENAI_VOICE_SPEED: '1.2',
@@ -22,10 +18,6 @@ const server = await startServer({
   OPENAI_VAD_PREFIX_PADDING_MS: '250',
   OPENAI_NOISE_REDUCTION: 'far_field',
   ASSISTANT_INSTRUCTIONS: 'You are Nyx, a test avatar.',
-});
-t.teardown(async () => {
-  await server.stop();
-  await fake.close();
 });
 
 const connect = (): Promise<{ client: WidgetClient; conn: RealtimeConn }> => fake.connectWidget(server.url());

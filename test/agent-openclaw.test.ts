@@ -1,6 +1,7 @@
 import t from 'tap';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { FakeOpenAiCompatible } from './helpers/fake-openai-compatible.js';
+import { freePort } from './helpers/fake-net.js';
 import { FakeOpenClaw } from './helpers/fake-openclaw.js';
 import { fuzzMessages } from './helpers/message-fuzz.js';
 import { speechAt16k, streamMic, utterance } from './helpers/mic-speech.js';
@@ -21,12 +22,26 @@ function frames(client: WidgetClient, from: number, to: number): Msg[] {
   return client.received.slice(from, to + 1).map((r) => r.msg).filter((m) => m.type === 'sync_frame');
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
+/** A gateway that accepts connections and never answers: holds every socket until closed. */
+async function silentGateway(): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as { port: number }).port,
+    accepted: () => accepted,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
 }
 
 t.test('typed and spoken turns, errors and barge-in against a fake gateway and speech server', async (t) => {
@@ -201,18 +216,39 @@ t.test('fuzzed chunks through the client: strings or coded errors, nothing else'
   t.ok(errors > 0, `${errors} malformed events became coded errors`);
 });
 
-t.test('gateway down at start, then up; a bad token is refused without being logged', async (t) => {
-  const port = await freePort();
-  const server = await startServer({ AGENT_TYPE: 'sample_openclaw', OPENCLAW_BASE_URL: `http://127.0.0.1:${port}`, OPENCLAW_API_TOKEN: TOKEN, OPENCLAW_MAX_RETRIES: '0', ...RATE_LIMITS });
+t.test('gateway silent, then down, then up; a bad token is refused without being logged; the recogniser down', async (t) => {
+  const silent = await silentGateway();
+  const port = silent.port;
+  const sttPort = await freePort();
+  const server = await startServer({
+    AGENT_TYPE: 'sample_openclaw',
+    OPENCLAW_BASE_URL: `http://127.0.0.1:${port}`,
+    OPENCLAW_API_TOKEN: TOKEN,
+    OPENCLAW_MAX_RETRIES: '0',
+    OPENCLAW_CONNECT_TIMEOUT: '1',
+    OPENCLAW_READ_TIMEOUT: '600',
+    STT_BASE_URL: `http://127.0.0.1:${sttPort}/v1`,
+    ...RATE_LIMITS,
+  });
   t.teardown(() => server.stop());
   t.ok(server.logs.some((l) => typeof l.msg === 'string' && /built-in flite voice speaks/.test(l.msg)), 'no speech server configured: flite, said in the log');
   const client = await WidgetClient.connect(server.url());
   t.teardown(() => client.close());
   await client.waitType('config');
-  client.send({ type: 'text', data: 'Hello?' });
-  const down = await client.waitType('error', 15_000);
-  t.match(client.received[down]!.msg, { code: 'GATEWAY_UNAVAILABLE', message: new RegExp(`127\\.0\\.0\\.1:${port}`) });
 
+  // Accepts the connection, never sends headers: OPENCLAW_CONNECT_TIMEOUT (1 s) ends the wait, not the read timeout (600 s).
+  const askedAt = performance.now();
+  client.send({ type: 'text', data: 'Anyone there?' });
+  const timedOut = await client.waitType('error', 60_000);
+  const waitedMs = performance.now() - askedAt;
+  t.match(client.received[timedOut]!.msg, { code: 'GATEWAY_UNAVAILABLE', message: /did not answer in time/ });
+  t.equal(silent.accepted(), 1, 'the connection was made');
+  t.ok(waitedMs >= 1000 && waitedMs < 30_000, `failed after ${Math.round(waitedMs)} ms: the connect timeout, far below the read timeout`);
+  await silent.close();
+
+  client.send({ type: 'text', data: 'Hello?' });
+  const down = await client.waitFor((m) => m.type === 'error', 15_000, timedOut + 1);
+  t.match(client.received[down]!.msg, { code: 'GATEWAY_UNAVAILABLE', message: new RegExp(`127\\.0\\.0\\.1:${port}`) });
   const claw = await FakeOpenClaw.start('another-token-000', port);
   t.teardown(() => claw.close());
   client.send({ type: 'text', data: 'Hello?' });
@@ -227,6 +263,15 @@ t.test('gateway down at start, then up; a bad token is refused without being log
   client.send({ type: 'text', data: 'Now?' });
   const end = await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant', 20_000, refused);
   t.equal(client.received[end]!.msg.text, 'Up now.');
+
+  // Speech while the transcription server is down: a coded error, and typed text still works.
+  const spoke = client.received.length;
+  await streamMic(client, utterance(speech, 300, 1200, 3));
+  const sttDown = await client.waitFor((m) => m.type === 'error', 20_000, spoke);
+  t.match(client.received[sttDown]!.msg, { code: 'STT_UNAVAILABLE', message: new RegExp(`127\\.0\\.0\\.1:${sttPort}`) });
+  good.script = () => ({ deltas: ['Typing works.'] });
+  client.send({ type: 'text', data: 'Typed instead.' });
+  await client.waitFor((m) => m.type === 'transcript_done' && m.role === 'assistant' && m.text === 'Typing works.', 20_000, sttDown);
   t.notMatch(server.output(), TOKEN, 'the token is never logged');
 });
 
@@ -235,5 +280,5 @@ t.test('settings: token required, ranges checked', async (t) => {
   t.throws(() => readOpenClawSettings({ OPENCLAW_API_TOKEN: 'x', OPENCLAW_HISTORY_MAX_MESSAGES: '3' }), { name: 'ConfigError', variable: 'OPENCLAW_HISTORY_MAX_MESSAGES' } as never);
   t.throws(() => readOpenClawSettings({ OPENCLAW_API_TOKEN: 'x', OPENCLAW_THINKING_MODE: 'deep' }), { name: 'ConfigError', variable: 'OPENCLAW_THINKING_MODE' } as never);
   const s = readOpenClawSettings({ OPENCLAW_API_TOKEN: 'x' });
-  t.match(s, { baseUrl: 'http://127.0.0.1:19001/v1', model: 'openclaw:main', thinkingMode: 'minimal', historyMaxMessages: 12, transcriptCharsPerSecond: 14, connectTimeoutMs: 5000, readTimeoutMs: 120_000, maxRetries: 2 });
+  t.match(s, { baseUrl: 'http://127.0.0.1:19001/v1', model: 'openclaw:main', thinkingMode: 'minimal', historyMaxMessages: 12, connectTimeoutMs: 5000, readTimeoutMs: 120_000, maxRetries: 2 });
 });

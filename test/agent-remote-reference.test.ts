@@ -1,18 +1,13 @@
 import t from 'tap';
 import pino from 'pino';
-import { startServer } from './helpers/server-process.js';
+import { remoteAgentServer } from './helpers/fake-services.js';
 import { WidgetClient } from './helpers/widget-client.js';
-import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
+import { syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { RemoteAgent } from '../src/agents/remote/remote-agent.js';
 import type { AgentEvents } from '../src/agents/agent.js';
 
 // An agent written for the Python reference server, speaking its protocol exactly (issue 16).
-const agent = await FakeRemoteAgent.start('reference');
-const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url });
-t.teardown(async () => {
-  await server.stop();
-  await agent.close();
-});
+const { fake: agent, server } = await remoteAgentServer(t, {}, 'reference');
 
 t.test('a full turn with a reference agent: typed text in `data`, its deltas, its end', async (t) => {
   const index = agent.sessions.length;

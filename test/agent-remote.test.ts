@@ -1,22 +1,11 @@
 import t from 'tap';
+import { remoteAgentServer } from './helpers/fake-services.js';
 import { startServer } from './helpers/server-process.js';
 import { WidgetClient } from './helpers/widget-client.js';
-import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
+import { syntheticSpeech } from './helpers/fake-remote-agent.js';
 
-const agent = await FakeRemoteAgent.start();
-const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url });
-t.teardown(async () => {
-  await server.stop();
-  await agent.close();
-});
-
-async function session(): Promise<{ client: WidgetClient; index: number }> {
-  const index = agent.sessions.length;
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  await agent.waitFor(() => agent.sessions[index]?.received.some((m) => m.type === 'session.start'));
-  return { client, index };
-}
+const { fake: agent, server } = await remoteAgentServer(t);
+const session = (): ReturnType<typeof agent.connectWidget> => agent.connectWidget(server.url());
 
 t.test('session.start first; tool calls and user transcripts reach the client', async (t) => {
   const { client, index } = await session();

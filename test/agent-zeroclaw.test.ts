@@ -1,9 +1,9 @@
 import t from 'tap';
-import { createServer } from 'node:net';
 import { FakeOpenAiCompatible } from './helpers/fake-openai-compatible.js';
 import { FakeZeroClaw, type Step } from './helpers/fake-zeroclaw.js';
 import { fuzzMessages } from './helpers/message-fuzz.js';
 import { speechAt16k, streamMic, utterance } from './helpers/mic-speech.js';
+import { freePort } from './helpers/fake-net.js';
 import { startServer } from './helpers/server-process.js';
 import { WidgetClient } from './helpers/widget-client.js';
 import { parseGatewayFrame } from '../src/agents/zeroclaw/protocol.js';
@@ -170,10 +170,7 @@ t.test('one socket per session, both generations, tools, approvals, barge-in and
 });
 
 t.test('gateway down at start: the session is told and closed; up again: a new session works', async (t) => {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await freePort();
   const server = await startServer({ AGENT_TYPE: 'sample_zeroclaw', ZEROCLAW_BASE_URL: `http://127.0.0.1:${port}`, ZEROCLAW_WS_TOKEN: TOKEN, ZEROCLAW_CONNECT_TIMEOUT: '2', ...RATE_LIMITS });
   t.teardown(() => server.stop());
   const client = await WidgetClient.connect(server.url());
@@ -217,7 +214,7 @@ t.test('settings and URLs', async (t) => {
   const s = readZeroClawSettings({ ZEROCLAW_BASE_URL: 'https://gw.example/zc/', ZEROCLAW_WS_TOKEN: 'tok', ZEROCLAW_AGENT: 'main' });
   t.equal(chatSocketUrl(s), 'wss://gw.example/zc/ws/chat?token=tok&agent=main');
   t.equal(abortUrl(s, 'a b'), 'https://gw.example/zc/api/sessions/a%20b/abort');
-  t.match(readZeroClawSettings({}), { baseUrl: 'http://127.0.0.1:5555', approval: 'deny', transcriptCharsPerSecond: 14, connectTimeoutMs: 5000, readTimeoutMs: 120_000 });
+  t.match(readZeroClawSettings({}), { baseUrl: 'http://127.0.0.1:5555', approval: 'deny', connectTimeoutMs: 5000, readTimeoutMs: 120_000 });
   t.throws(() => readZeroClawSettings({ ZEROCLAW_APPROVAL: 'maybe' }), { name: 'ConfigError', variable: 'ZEROCLAW_APPROVAL' } as never);
   t.throws(() => readZeroClawSettings({ ZEROCLAW_BASE_URL: 'http://h/?token=x' }), { name: 'ConfigError', variable: 'ZEROCLAW_BASE_URL' } as never);
 });

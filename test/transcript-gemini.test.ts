@@ -1,24 +1,16 @@
 import t from 'tap';
-import { startServer } from './helpers/server-process.js';
+import { geminiLiveServer } from './helpers/fake-services.js';
 import { WidgetClient } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
-import { FakeGeminiLive } from './helpers/fake-gemini-live.js';
 import { checkTurnTranscript, turnSeen } from './helpers/transcript-checks.js';
 import { FRAGMENTS, REPLY, WORDS } from './helpers/transcript-fragments.js';
 
 // Gemini Live through its local fake: output transcription arrives in raw fragments between
 // audio parts; the session cuts them into words timed at GEMINI_TRANSCRIPT_SPEED.
-const fake = await FakeGeminiLive.start();
-const server = await startServer({
-  AGENT_TYPE: 'sample_gemini',
+const { fake, server } = await geminiLiveServer(t, {
   GEMINI_API_KEY: 'AIzaTEST-transcript-0123456789',
-  GEMINI_BASE_URL: fake.baseUrl,
   TRANSCRIPT_CHARS_PER_SECOND: '10',
   GEMINI_TRANSCRIPT_SPEED: '25',
-});
-t.teardown(async () => {
-  await server.stop();
-  await fake.close();
 });
 
 t.test('fragments cut mid-word become one word per delta, timed at GEMINI_TRANSCRIPT_SPEED', async (t) => {

@@ -1,25 +1,17 @@
 import t from 'tap';
-import { startServer } from './helpers/server-process.js';
+import { openAIRealtimeServer } from './helpers/fake-services.js';
 import { WidgetClient } from './helpers/widget-client.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
-import { FakeOpenAIRealtime, type RealtimeConn } from './helpers/fake-openai-realtime.js';
+import type { RealtimeConn } from './helpers/fake-openai-realtime.js';
 import { checkTurnTranscript, turnSeen } from './helpers/transcript-checks.js';
 import { FRAGMENTS, REPLY, WORDS } from './helpers/transcript-fragments.js';
 
 // OpenAI Realtime through its local fake: the agent passes raw transcript fragments through, the
 // session cuts them into words timed at OPENAI_TRANSCRIPT_SPEED.
-const fake = await FakeOpenAIRealtime.start();
-const server = await startServer({
-  AGENT_TYPE: 'sample_openai',
-  NODE_EXTRA_CA_CERTS: fake.caFile,
+const { fake, server } = await openAIRealtimeServer(t, {
   OPENAI_API_KEY: 'sk-test-transcript-0123456789',
-  OPENAI_BASE_URL: fake.baseURL,
   TRANSCRIPT_CHARS_PER_SECOND: '10',
   OPENAI_TRANSCRIPT_SPEED: '20',
-});
-t.teardown(async () => {
-  await server.stop();
-  await fake.close();
 });
 
 /** One response with the transcript in raw fragments (GA events), then its audio. */

@@ -1,26 +1,13 @@
 import t from 'tap';
-import { startServer } from './helpers/server-process.js';
-import { WidgetClient } from './helpers/widget-client.js';
-import { FakeRemoteAgent, syntheticSpeech, type Upstream } from './helpers/fake-remote-agent.js';
+import { remoteAgentServer } from './helpers/fake-services.js';
+import { syntheticSpeech, type Upstream } from './helpers/fake-remote-agent.js';
 import { checkTurnTranscript, heardText, turnSeen } from './helpers/transcript-checks.js';
 import { FRAGMENTS, REPLY, WORDS } from './helpers/transcript-fragments.js';
 
 // The remote agent through its local fake: raw fragments in, one word per delta out, offsets
 // estimated at TRANSCRIPT_CHARS_PER_SECOND (no per-agent override for remote).
-const agent = await FakeRemoteAgent.start();
-const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, TRANSCRIPT_CHARS_PER_SECOND: '10', OPENAI_TRANSCRIPT_SPEED: '40' });
-t.teardown(async () => {
-  await server.stop();
-  await agent.close();
-});
-
-async function session(): Promise<{ client: WidgetClient; up: Upstream }> {
-  const index = agent.sessions.length;
-  const client = await WidgetClient.connect(server.url());
-  await client.waitType('config');
-  await agent.waitFor(() => agent.sessions[index]?.received.some((m) => m.type === 'session.start'));
-  return { client, up: agent.sessions[index]! };
-}
+const { fake: agent, server } = await remoteAgentServer(t, { TRANSCRIPT_CHARS_PER_SECOND: '10', OPENAI_TRANSCRIPT_SPEED: '40' });
+const session = (): ReturnType<typeof agent.connectWidget> => agent.connectWidget(server.url());
 
 async function speakFragments(up: Upstream, fragments: string[], pcm: Buffer, end = true): Promise<void> {
   up.send({ type: 'response_start' });

@@ -142,6 +142,10 @@ function transcriptCharsPerSecond(r: EnvReader, agentType: string): number {
   const base = r.numOr('TRANSCRIPT_CHARS_PER_SECOND', DEFAULT_TRANSCRIPT_CHARS_PER_SECOND, range);
   const openai = r.numOr('OPENAI_TRANSCRIPT_SPEED', base, range);
   const gemini = r.numOr('GEMINI_TRANSCRIPT_SPEED', base, range);
+  // The Claw agents' reference default is 14 chars/s unless TRANSCRIPT_CHARS_PER_SECOND says otherwise.
+  const claw = r.raw('TRANSCRIPT_CHARS_PER_SECOND') ? base : 14;
+  if (agentType === 'sample_openclaw') return r.numOr('OPENCLAW_TRANSCRIPT_SPEED', claw, range);
+  if (agentType === 'sample_zeroclaw') return r.numOr('ZEROCLAW_TRANSCRIPT_SPEED', claw, range);
   return agentType === 'sample_openai' ? openai : agentType === 'sample_gemini' ? gemini : base;
 }
 

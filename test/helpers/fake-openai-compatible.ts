@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Waiters } from './waiters.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ChatChunkStream, FakeHttpService } from './fake-net.js';
 
 /**
  * A local stand-in for an OpenAI-compatible server (Ollama, llama.cpp, whisper.cpp, …) on
@@ -57,6 +56,8 @@ export interface TranscriptionAnswer {
 export interface SpeechRequest {
   body: { model?: unknown; voice?: unknown; input?: unknown; response_format?: unknown; speed?: unknown };
   authorization: string | undefined;
+  /** The WAV file served, when one was. */
+  wav?: Buffer;
 }
 
 export interface SpeechAnswer {
@@ -69,7 +70,7 @@ export interface SpeechAnswer {
   body?: Buffer;
 }
 
-export class FakeOpenAiCompatible {
+export class FakeOpenAiCompatible extends FakeHttpService {
   readonly chatRequests: ChatRequest[] = [];
   readonly speechRequests: SpeechRequest[] = [];
   speak: (r: SpeechRequest) => SpeechAnswer = () => ({});
@@ -77,45 +78,20 @@ export class FakeOpenAiCompatible {
   /** What the next chat request gets; set by tests. */
   chat: (req: ChatRequest) => ChatScript = () => ({ deltas: ['Hello', ' from', ' the', ' fake.'] });
   transcribe: (t: Transcription) => TranscriptionAnswer = () => ({ text: 'hello' });
-  private readonly waiters = new Waiters('fake OpenAI-compatible server');
-
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor() {
+    super('fake OpenAI-compatible server');
+  }
 
   /** Base URL, as `LOCAL_LLM_URL` / `LOCAL_STT_URL` take it. */
   get url(): string {
     return `http://127.0.0.1:${this.port}/v1`;
   }
 
-  static async start(port = 0): Promise<FakeOpenAiCompatible> {
-    let fake: FakeOpenAiCompatible | null = null;
-    const server = createServer((req, res) => {
-      fake!.handle(req, res).catch((err: unknown) => {
-        res.destroy(err instanceof Error ? err : new Error(String(err)));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    fake = new FakeOpenAiCompatible(server, (server.address() as AddressInfo).port);
-    return fake;
+  static start(port = 0): Promise<FakeOpenAiCompatible> {
+    return new FakeOpenAiCompatible().listen(port);
   }
 
-  /** Resolves when `pred` holds (checked after every recorded event). */
-  async waitFor(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
-    await this.waiters.waitFor(pred, timeoutMs);
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private changed(): void {
-    this.waiters.wake();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
@@ -142,24 +118,17 @@ export class FakeOpenAiCompatible {
       resolve();
     }));
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const id = `chatcmpl-${Date.now()}`;
-    const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: record.body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const sse = new ChatChunkStream(res, record.body.model, record, () => this.changed());
     res.write(': keep-alive comment, ignored by SSE clients\n\n');
-    res.write(chunk({ role: 'assistant', content: '' }, null));
+    sse.chunk({ role: 'assistant', content: '' });
     for (let i = 0; i < script.deltas.length; i++) {
       const wait = i === 0 ? script.firstDelayMs ?? 0 : script.delayMs ?? 0;
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (script.hold && i === script.hold.before) await Promise.race([script.hold.until.catch(() => undefined), hungUp]);
       if (res.destroyed || record.aborted) return;
-      res.write(chunk({ content: script.deltas[i] }, null));
-      record.sent++;
-      this.changed();
+      sse.piece(script.deltas[i]!);
     }
-    res.write(chunk({}, 'stop'));
-    record.completed = true;
-    res.end('data: [DONE]\n\n');
-    this.changed();
+    sse.end();
   }
 
   private async handleTranscription(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
@@ -223,6 +192,7 @@ export class FakeOpenAiCompatible {
       const v = Math.sin(2 * Math.PI * 150 * t) + 0.6 * Math.sin(2 * Math.PI * 750 * t) + 0.3 * Math.sin(2 * Math.PI * 1200 * t);
       wav.writeInt16LE(Math.round(6000 * env * v), 44 + i * 2);
     }
+    record.wav = wav;
     res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav);
   }
 }

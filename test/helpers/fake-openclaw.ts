@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Waiters } from './waiters.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ChatChunkStream, FakeHttpService } from './fake-net.js';
 
 /**
  * A local stand-in for an OpenClaw gateway's OpenAI-compatible endpoint (`POST
@@ -29,43 +28,25 @@ export interface OpenClawRequest {
   sent: number;
 }
 
-export class FakeOpenClaw {
+export class FakeOpenClaw extends FakeHttpService {
   readonly requests: OpenClawRequest[] = [];
   /** Requests refused for a bad token. */
   refused = 0;
   script: (req: OpenClawRequest) => OpenClawScript = () => ({ deltas: ['Hello', ' from', ' OpenClaw.'] });
-  private readonly waiters = new Waiters('fake OpenClaw gateway');
-
-  private constructor(private readonly server: Server, readonly port: number, readonly token: string) {}
+  private constructor(readonly token: string) {
+    super('fake OpenClaw gateway');
+  }
 
   /** What OPENCLAW_BASE_URL takes (the gateway's root). */
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(token: string, port = 0): Promise<FakeOpenClaw> {
-    let fake: FakeOpenClaw | null = null;
-    const server = createServer((req, res) => {
-      fake!.handle(req, res).catch((err: unknown) => res.destroy(err instanceof Error ? err : new Error(String(err))));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    fake = new FakeOpenClaw(server, (server.address() as AddressInfo).port, token);
-    return fake;
+  static start(token: string, port = 0): Promise<FakeOpenClaw> {
+    return new FakeOpenClaw(token).listen(port);
   }
 
-  async waitFor(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
-    await this.waiters.waitFor(pred, timeoutMs);
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
@@ -74,47 +55,34 @@ export class FakeOpenClaw {
     }
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       this.refused++;
-      this.waiters.wake();
+      this.changed();
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Unauthorized', type: 'unauthorized' } }));
       return;
     }
     const record: OpenClawRequest = { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as OpenClawRequest['body'], headers: req.headers, aborted: false, completed: false, sent: 0 };
     this.requests.push(record);
-    this.waiters.wake();
+    this.changed();
     const script = this.script(record);
     res.on('close', () => {
       if (!record.completed) {
         record.aborted = true;
-        this.waiters.wake();
+        this.changed();
       }
     });
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const id = `chatcmpl_${Date.now()}`;
-    const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: record.body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    res.write(chunk({ role: 'assistant' }, null));
+    const sse = new ChatChunkStream(res, record.body.model, record, () => this.changed());
+    sse.chunk({ role: 'assistant' });
     for (const raw of script.rawBefore ?? []) res.write(`data: ${raw}\n\n`);
     for (let i = 0; i < script.deltas.length; i++) {
-      if (script.failAfter === i) {
-        res.write(chunk({ content: 'Error: internal error' }, 'stop'));
-        record.completed = true;
-        res.end('data: [DONE]\n\n');
-        this.waiters.wake();
-        return;
-      }
+      if (script.failAfter === i) return sse.end({ content: 'Error: internal error' });
       if (script.dropAfter === i) {
         res.destroy();
         return;
       }
       if (script.delayMs) await new Promise((r) => setTimeout(r, script.delayMs));
       if (res.destroyed || record.aborted) return;
-      res.write(chunk({ content: script.deltas[i] }, null));
-      record.sent++;
-      this.waiters.wake();
+      sse.piece(script.deltas[i]!);
     }
-    res.write(chunk({}, 'stop'));
-    record.completed = true;
-    res.end('data: [DONE]\n\n');
-    this.waiters.wake();
+    sse.end();
   }
 }

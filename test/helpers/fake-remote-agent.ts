@@ -1,6 +1,7 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { Waiters } from './waiters.js';
+import { WidgetClient } from './widget-client.js';
 
 export interface Upstream {
   ws: WebSocket;
@@ -65,6 +66,15 @@ export class FakeRemoteAgent {
 
   waitFor<T>(probe: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
     return this.waiters.waitFor(probe, timeoutMs);
+  }
+
+  /** A widget client of `serverUrl`, once its config came and its session's upstream got `session.start`. */
+  async connectWidget(serverUrl: string): Promise<{ client: WidgetClient; up: Upstream; index: number }> {
+    const index = this.sessions.length;
+    const client = await WidgetClient.connect(serverUrl);
+    await client.waitType('config');
+    const up = await this.waitFor(() => this.sessions[index]?.received.some((m) => m.type === 'session.start') && this.sessions[index]);
+    return { client, up, index };
   }
 
   /** Stream one response: response_start, words, audio chunks, response_end. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { listenLoopback } from './fake-net.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -74,11 +74,7 @@ export class FakeZeroClaw {
       fake!.waiters.wake();
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"aborted":true}');
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    fake = new FakeZeroClaw(server, (server.address() as AddressInfo).port, token);
+    fake = new FakeZeroClaw(server, await listenLoopback(server, port), token);
     return fake;
   }
 

@@ -1,28 +1,17 @@
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Live, LiveServerMessage, Session } from '@google/genai';
-import type { Logger } from 'pino';
 import { OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
-import { Reconnector } from '../reconnect.js';
-import type { Agent, AgentEvents } from '../agent.js';
-import { redactSecrets } from '../redact-secrets.js';
-import { TOOL_RESULT, isRecord, type ToolDefinition } from '../tools.js';
+import type { Agent } from '../agent.js';
+import { CloudRealtimeAgent, type CloudRealtimeOptions } from '../cloud-realtime-agent.js';
+import { TOOL_RESULT, isRecord } from '../tools.js';
 import { BoundedIdSet } from '../bounded-ids.js';
-import { IgnoredUpstreamLog, MAX_RESPONSE_TEXT_CHARS, checkedToolCall, decodeUpstreamAudio, upstreamId, upstreamText } from '../upstream-fields.js';
+import { MAX_RESPONSE_TEXT_CHARS, checkedToolCall, decodeUpstreamAudio, upstreamId, upstreamText } from '../upstream-fields.js';
 import { GEMINI_INPUT_SAMPLE_RATE, liveConnectConfig, type GeminiSettings } from './settings.js';
 
-export interface GeminiLiveAgentOptions {
+export interface GeminiLiveAgentOptions extends CloudRealtimeOptions {
   /** `ai.live` (guarded), shared by the sessions of one server. */
   live: Live;
   settings: GeminiSettings;
-  /** Instructions with the knowledge base already appended. */
-  instructions: string;
-  tools: readonly ToolDefinition[];
-  logger: Logger;
-  maxReconnects?: number;
-  reconnectBaseMs?: number;
-  /** Open + `setupComplete`, ms. */
-  connectTimeoutMs?: number;
 }
 
 const INPUT_MIME = `audio/pcm;rate=${GEMINI_INPUT_SAMPLE_RATE}`;
@@ -60,13 +49,9 @@ const MAX_RESUMPTION_HANDLE_CHARS = 4096;
  * Every server message is untrusted (see guarded-websocket.ts and upstream-fields.ts): wrongly
  * typed or oversized fields are ignored and logged, never an exception.
  */
-export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent {
+export class GeminiLiveAgent extends CloudRealtimeAgent implements Agent {
   readonly inputSampleRate = GEMINI_INPUT_SAMPLE_RATE;
-  readonly outputSampleRate = OUTPUT_SAMPLE_RATE;
   private session: Session | null = null;
-  private ready = false;
-  private closing = false;
-  private readonly reconnector: Reconnector;
   private resumptionHandle: string | undefined;
   /** The model turn being received: its id and transcript, or null between turns. */
   private turn: { id: string; transcript: string } | null = null;
@@ -74,7 +59,6 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
   private discarding = false;
   private userText = '';
   private pendingText: string[] = [];
-  private droppedAudioChunks = 0;
   private warnedRate = false;
   /** The model turn got `generationComplete`: no more audio for it. */
   private generationDone = false;
@@ -86,51 +70,33 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
   private handleOnTrial: string | undefined;
   private readonly handledCalls = new BoundedIdSet();
   private readonly cancelledCalls = new BoundedIdSet();
-  private readonly declaredTools: ReadonlySet<string>;
-  private readonly ignored: IgnoredUpstreamLog;
 
   constructor(private readonly o: GeminiLiveAgentOptions) {
-    super();
-    this.declaredTools = new Set(o.tools.map((t) => t.name));
-    this.ignored = new IgnoredUpstreamLog(o.logger, 'Gemini Live');
-    this.reconnector = new Reconnector({
-      open: () => this.open(),
-      onGiveUp: () => this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to Gemini Live was lost and could not be restored', fatal: true }),
-      onReconnected: (attempts) => this.o.logger.info({ attempts, resumed: this.resumptionHandle !== undefined }, 'Gemini Live reconnected'),
-      onAttemptFailed: (err, attempt) => this.o.logger.warn({ attempt }, err.message),
-      maxAttempts: this.o.maxReconnects,
-      baseMs: this.o.reconnectBaseMs,
-    });
+    super('Gemini Live', o, o.settings.apiKey);
   }
 
-  async connect(): Promise<void> {
-    await this.open();
+  protected override reconnectedDetail(): Record<string, unknown> {
+    return { resumed: this.resumptionHandle !== undefined };
   }
 
   // ---- connection ------------------------------------------------------------------------
 
-  private open(): Promise<void> {
+  protected open(): Promise<void> {
     const { live, settings } = this.o;
     return new Promise((resolve, reject) => {
-      let settled = false;
       let session: Session | null = null;
       /** Messages the SDK hands over before `connect` resolves (it flushes them just before). */
       const early: LiveServerMessage[] = [];
       const handle = this.resumptionHandle;
-      const fail = (why: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+      const attempt = this.attempt(resolve, reject, 'no setupComplete in time', (why) => {
         this.dropResumptionHandle(handle, why);
         try {
           session?.close();
         } catch {
           // already closed
         }
-        reject(new Error(this.redact(`Gemini Live unavailable: ${why}`)));
-      };
-      const timer = setTimeout(() => fail('no setupComplete in time'), this.o.connectTimeoutMs ?? 10_000);
-      timer.unref();
+      });
+      const fail = (why: string): void => attempt.fail(why);
       live
         .connect({
           model: settings.model,
@@ -139,17 +105,17 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
             onmessage: (msg) => {
               if (session) {
                 if (this.session === session) this.onMessage(msg);
-              } else if (!settled && early.length < 64) early.push(msg);
+              } else if (!attempt.settled && early.length < 64) early.push(msg);
             },
             onerror: (e: { message?: unknown }) => {
               const why = typeof e?.message === 'string' ? e.message : 'socket error';
-              if (!settled) fail(why);
+              if (!attempt.settled) fail(why);
               else this.o.logger.warn(this.redact(`Gemini Live socket: ${why}`));
             },
             onclose: (e: { code?: unknown; reason?: unknown }) => {
               const reason = typeof e?.reason === 'string' ? e.reason.slice(0, 200) : '';
               const why = `the connection closed (${typeof e?.code === 'number' ? e.code : '?'}${reason ? `: ${reason}` : ''})`;
-              if (!settled) fail(why);
+              if (!attempt.settled) fail(why);
               else if (session) this.onClose(session, why);
             },
           },
@@ -157,15 +123,13 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
         .then(
           (s) => {
             session = s;
-            if (settled) {
+            if (attempt.settled) {
               s.close(); // timed out or closed meanwhile
               return;
             }
-            settled = true;
-            clearTimeout(timer);
             if (this.closing) {
               s.close();
-              resolve();
+              attempt.succeed();
               return;
             }
             this.session = s;
@@ -174,7 +138,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
             this.handleOnTrial = handle;
             for (const msg of early.splice(0)) this.onMessage(msg);
             for (const text of this.pendingText.splice(0)) this.sendTextNow(text);
-            resolve();
+            attempt.succeed();
           },
           (err: Error) => fail(err.message),
         );
@@ -227,23 +191,10 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
     return this.turn === null && !this.discarding && !this.awaitingReply;
   }
 
-  private scheduleReconnect(): void {
-    if (!this.closing) this.reconnector.schedule();
-  }
-
-  private redact(text: string): string {
-    return redactSecrets(text, [this.o.settings.apiKey]);
-  }
-
   // ---- server messages -------------------------------------------------------------------
 
   private onMessage(msg: LiveServerMessage): void {
-    try {
-      this.dispatch(msg as unknown as Record<string, unknown>);
-    } catch (err) {
-      // A malformed message must never take the session (or the server) down.
-      this.ignored.note('a message that could not be handled', { err: this.redact(String((err as Error)?.message)) });
-    }
+    this.guarded('a message', () => this.dispatch(msg as unknown as Record<string, unknown>));
   }
 
   private dispatch(msg: Record<string, unknown>): void {
@@ -397,10 +348,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
   }
 
   appendAudio(pcm: Buffer): void {
-    if (!this.ready || !this.session) {
-      if (++this.droppedAudioChunks % 50 === 1) this.o.logger.debug({ chunks: this.droppedAudioChunks }, 'microphone audio dropped while Gemini Live reconnects');
-      return;
-    }
+    if (!this.ready || !this.session) return this.dropMicAudio();
     this.session.sendRealtimeInput({ audio: { data: pcm.toString('base64'), mimeType: INPUT_MIME } });
   }
 
@@ -417,10 +365,7 @@ export class GeminiLiveAgent extends EventEmitter<AgentEvents> implements Agent 
     }
   }
 
-  async disconnect(): Promise<void> {
-    this.closing = true;
-    this.reconnector.stop();
-    this.ready = false;
+  protected closeConnection(): void {
     const s = this.session;
     this.session = null;
     this.pendingText = [];

@@ -1,14 +1,14 @@
 import { ConfigError } from '../../config/config.js';
 import type { AgentPreparer } from '../registry.js';
 import { loadKnowledgeBase } from '../knowledge-base.js';
-import { FliteTts } from '../offline/flite-tts.js';
 import { responderFor } from '../offline/responder.js';
-import { isFliteVoice } from '../offline/tts-protocol.js';
 import { ChatCompletionsClient } from '../voice/chat-completions.js';
 import { redactUrl } from '../voice/openai-http.js';
+import { readSpeechServerSettings } from '../voice/settings.js';
+import { sessionVoice } from '../voice/voice-agent-options.js';
+import { prepareVoiceAndVad } from '../voice/voice-stack.js';
 import { LocalAgent } from './local-agent.js';
 import { readLocalSettings, type LocalSettings } from './settings.js';
-import { SileroVad } from './silero-vad.js';
 import { OpenAiCompatibleStt, type SpeechToText } from '../voice/speech-to-text.js';
 
 /**
@@ -22,24 +22,17 @@ export function createSpeechToText(settings: LocalSettings['stt']): SpeechToText
 }
 
 /**
- * `AGENT_TYPE=local`: one shared flite pool, one shared Silero VAD pool, one recogniser and one
- * LLM client for all sessions; one LocalAgent (conversation, VAD state) per session.
+ * `AGENT_TYPE=local`: one shared voice (the TTS_* speech server when set, the flite pool always,
+ * standing in when the server fails), one shared Silero VAD pool, one recogniser and one LLM
+ * client for all sessions; one LocalAgent (conversation, VAD state) per session.
  */
 export const prepareLocalAgent: AgentPreparer = async (config, log) => {
-  if (!isFliteVoice(config.ttsVoice)) throw new ConfigError('TTS_VOICE', `unknown flite voice "${config.ttsVoice}"`);
   const settings = readLocalSettings(config.env);
+  const speechServer = readSpeechServerSettings(config.env);
   const knowledgeBase = await loadKnowledgeBase(config.knowledgeBaseSource).catch((err: Error) => {
     throw new ConfigError('KNOWLEDGE_BASE_SOURCE', err.message);
   });
-  const tts = new FliteTts({ voice: config.ttsVoice, logger: log });
-  const vad = new SileroVad({ modelPath: settings.vad.modelPath, threads: settings.vad.threads, logger: log });
-  try {
-    await Promise.all([tts.warm(), vad.warm()]);
-  } catch (err) {
-    await Promise.all([tts.close(), vad.close()]);
-    if ((err as Error).message.includes('Silero')) throw new ConfigError('LOCAL_VAD_MODEL_PATH', (err as Error).message);
-    throw err;
-  }
+  const { voice, vad, close } = await prepareVoiceAndVad(config, speechServer, settings.vad, log);
   const stt = createSpeechToText(settings.stt);
   const llm = settings.llm ? new ChatCompletionsClient(settings.llm) : null;
   if (!llm) responderFor(knowledgeBase); // build the passage index now, not on the first connection
@@ -50,27 +43,27 @@ export const prepareLocalAgent: AgentPreparer = async (config, log) => {
       vad: vadOptions,
       stt: settings.stt ? { url: redactUrl(settings.stt.url), model: settings.stt.model, language: settings.stt.language } : null,
       llm: settings.llm ? { url: redactUrl(settings.llm.url), model: settings.llm.model } : 'built-in responder',
-      voice: config.ttsVoice,
+      voice: speechServer.tts ? { server: speechServer.tts.voice, fallback: config.ttsVoice } : config.ttsVoice,
       knowledgeBaseChars: knowledgeBase.length,
     },
     'local agent ready',
   );
   if (!stt) log.warn('local agent: no speech recogniser (LOCAL_STT_URL unset): speech barges in but is not understood; typed text works');
   return {
-    create: () =>
-      new LocalAgent({
+    create: () => {
+      const agent: LocalAgent = new LocalAgent({
         instructions: config.assistantInstructions,
         knowledgeBase,
         logger: log,
-        tts,
+        tts: sessionVoice(voice, () => agent),
         vad,
         vadOptions,
         stt,
         llm,
         historyMessages: settings.llm?.historyMessages,
-      }),
-    close: async () => {
-      await Promise.all([tts.close(), vad.close()]);
+      });
+      return agent;
     },
+    close,
   };
 };

@@ -69,7 +69,11 @@ export async function speakSentences(
   while (text !== null && synthesis !== null) {
     const result = await synthesis;
     if (hooks.cancelled()) return { kind: 'cancelled', spoken };
-    if (!result.ok) return { kind: 'failed', spoken, source: 'tts', err: result.err };
+    if (!result.ok) {
+      // What was already synthesized still plays: the short last chunk goes out.
+      if (!(await flush(chunker, hooks, bytesPerMs))) return { kind: 'cancelled', spoken };
+      return { kind: 'failed', spoken, source: 'tts', err: result.err };
+    }
     // Prefetch: the following sentence, if the source already has it.
     let following: string | null | undefined = sentences.shiftReady();
     synthesis = following !== undefined ? synthesize(following) : null;

@@ -4,8 +4,9 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Agent, AgentContext, AgentEvents } from '../agent.js';
 import { BYTES_PER_SAMPLE, OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
-import { AudioChunker } from './audio-chunker.js';
-import type { SpeechAudio, TextToSpeech } from './flite-tts.js';
+import { AsyncQueue } from '../local/async-queue.js';
+import { speakSentences } from '../local/reply-speaker.js';
+import type { TextToSpeech } from './flite-tts.js';
 import { responderFor, type Responder } from './responder.js';
 import { DEFAULT_MAX_SENTENCE_CHARS, splitSentences } from './sentences.js';
 import { ErrorCode } from '../../protocol/widget-client.js';
@@ -33,8 +34,6 @@ interface ResponseRun {
   readonly id: string;
   cancelled: boolean;
 }
-
-type Synthesis = { ok: true; speech: SpeechAudio } | { ok: false; message: string };
 
 function newRun(): ResponseRun {
   return { id: `offline_${randomUUID()}`, cancelled: false };
@@ -154,64 +153,34 @@ export class OfflineAgent extends EventEmitter<AgentEvents> implements Agent {
     this.queued = null;
   }
 
-  /** Never rejects: a failed synthesis becomes a value, so a prefetch nobody awaits cannot go unhandled. */
-  private synthesize(sentence: string): Promise<Synthesis> {
-    return this.tts.synthesize(sentence).then(
-      (speech): Synthesis => ({ ok: true, speech }),
-      (err: unknown): Synthesis => ({ ok: false, message: err instanceof Error ? err.message : String(err) }),
-    );
-  }
-
   /**
-   * Speaks `replyText` sentence by sentence. Each sentence's text goes out just before its audio,
-   * with the time each of its words is spoken (from the TTS) in ms from the response's start.
+   * Speaks `replyText` sentence by sentence (speakSentences: each sentence's text goes out just
+   * before its audio, with the time each of its words is spoken, from the TTS).
    */
   private async respond(response: ResponseRun, replyText: string): Promise<void> {
     // Never emit from inside sendText: the caller may still be in the middle of its own bookkeeping.
     await yieldToEventLoop();
     if (response.cancelled) return;
-    const sentences = splitSentences(replyText, this.maxSentenceChars);
-    this.logger.debug({ responseId: response.id, sentences: sentences.length }, 'offline agent speaks');
+    const sentences = new AsyncQueue<string>();
+    const split = splitSentences(replyText, this.maxSentenceChars);
+    for (const sentence of split) sentences.push(sentence);
+    sentences.end();
+    this.logger.debug({ responseId: response.id, sentences: split.length }, 'offline agent speaks');
     this.emit('responseStart', { responseId: response.id });
-
-    const chunker = new AudioChunker(this.chunkBytes);
-    const spoken: string[] = [];
-    let audioMs = 0;
-    // One sentence ahead: the next one synthesizes while this one streams, yet a long reply
-    // does not fill the shared pool's queue ahead of other sessions.
-    let next: Promise<Synthesis> | null = sentences.length > 0 ? this.synthesize(sentences[0]!) : null;
-    for (let i = 0; next !== null; i++) {
-      const result = await next;
+    const outcome = await speakSentences(sentences, this.tts, this.chunkBytes, {
+      cancelled: () => response.cancelled,
+      onStart: () => {},
+      onText: (delta) => this.emit('transcriptDelta', delta),
+      onAudio: (chunk) => this.emit('audio', chunk),
+    });
+    if (outcome.kind === 'cancelled' || response.cancelled) return;
+    if (outcome.kind === 'failed') {
+      // The rest of the reply is dropped, and the transcript says only what was spoken.
+      this.reportError({ code: 'TTS_FAILED', message: `speech synthesis failed: ${outcome.err instanceof Error ? outcome.err.message : String(outcome.err)}`, fatal: false });
       if (response.cancelled) return;
-      if (!result.ok) {
-        this.reportError({ code: 'TTS_FAILED', message: `speech synthesis failed: ${result.message}`, fatal: false });
-        if (response.cancelled) return;
-        // The rest of the reply is dropped, and the transcript says only what was spoken.
-        break;
-      }
-      next = i + 1 < sentences.length ? this.synthesize(sentences[i + 1]!) : null;
-      const { speech } = result;
-      const words = speech.words?.map((w) => ({ startMs: audioMs + w.startMs, endMs: audioMs + w.endMs }));
-      // Raw text with its real spaces: the session cuts it into words.
-      this.emit('transcriptDelta', { text: (i > 0 ? ' ' : '') + sentences[i]!, ...(words ? { words } : {}) });
-      if (response.cancelled) return;
-      audioMs += (speech.pcm.length / BYTES_PER_SAMPLE / speech.sampleRate) * 1000;
-      spoken.push(sentences[i]!);
-      for (const chunk of chunker.push(result.speech.pcm)) {
-        await yieldToEventLoop();
-        if (response.cancelled) return;
-        this.emit('audio', chunk);
-      }
     }
-    const last = chunker.flush();
-    if (last) {
-      await yieldToEventLoop();
-      if (response.cancelled) return;
-      this.emit('audio', last);
-    }
-    if (response.cancelled) return;
     this.current = null;
-    this.emit('responseEnd', { responseId: response.id, transcript: spoken.join(' ') });
+    this.emit('responseEnd', { responseId: response.id, transcript: outcome.spoken.map((x) => x.text).join(' ') });
   }
 
   /** An `error` event with nobody listening would throw (EventEmitter rule): log it instead. */

@@ -1,34 +1,20 @@
-import { EventEmitter } from 'node:events';
 import type OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
-import type { Logger } from 'pino';
 import { OUTPUT_SAMPLE_RATE } from '../../audio/constants.js';
-import { Reconnector } from '../reconnect.js';
-import type { Agent, AgentEvents } from '../agent.js';
-import { TOOL_RESULT, isRecord, type ToolDefinition } from '../tools.js';
+import type { Agent } from '../agent.js';
+import { CloudRealtimeAgent, type CloudRealtimeOptions } from '../cloud-realtime-agent.js';
+import { TOOL_RESULT, isRecord } from '../tools.js';
 import { sessionUpdate, type OpenAISettings } from './settings.js';
-import { redactSecrets } from '../redact-secrets.js';
-import {
-  IgnoredUpstreamLog, MAX_RESPONSE_TEXT_CHARS, checkedToolCall, decodeUpstreamAudio, upstreamErrorText, upstreamId, upstreamText,
-} from '../upstream-fields.js';
-import { takeOverRealtimeFrames, type RealtimeEvent } from './realtime-frames.js';
+import { MAX_RESPONSE_TEXT_CHARS, decodeUpstreamAudio, upstreamErrorText, upstreamId, upstreamText } from '../upstream-fields.js';
+import { takeOverRealtimeFrames } from './realtime-frames.js';
+import { RealtimeToolCalls } from './realtime-tools.js';
 import { addTurnAudio, newRealtimeTurn, truncationEvents, type RealtimeTurn } from './realtime-turn.js';
 import { BoundedIdMap, BoundedIdSet } from '../bounded-ids.js';
 
-export interface OpenAIRealtimeAgentOptions {
+export interface OpenAIRealtimeAgentOptions extends CloudRealtimeOptions {
   /** Holds the API key and base URL; shared by the sessions of one server. */
   client: OpenAI;
   settings: OpenAISettings;
-  /** Instructions with the knowledge base already appended. */
-  instructions: string;
-  tools: readonly ToolDefinition[];
-  logger: Logger;
-  /** Reconnect attempts after an unexpected close before giving up (fatal error). */
-  maxReconnects?: number;
-  /** First reconnect delay; doubles per attempt, capped at 5 s. */
-  reconnectBaseMs?: number;
-  /** Open + `session.created`, ms. */
-  connectTimeoutMs?: number;
 }
 
 /** Text typed while reconnecting is delivered afterwards (bounded); microphone audio is not. */
@@ -62,55 +48,32 @@ const MAX_CREATE_REFUSALS = 3;
  * Realtime session, configured again; the conversation so far is not carried over). After
  * `maxReconnects` failed attempts in a row: a fatal error, and the server closes the session.
  */
-export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Agent {
+export class OpenAIRealtimeAgent extends CloudRealtimeAgent implements Agent {
   readonly inputSampleRate = OUTPUT_SAMPLE_RATE;
-  readonly outputSampleRate = OUTPUT_SAMPLE_RATE;
   private rt: OpenAIRealtimeWS | null = null;
-  private ready = false;
-  private closing = false;
-  private readonly reconnector: Reconnector;
   private outbox: object[] = [];
   private turn: RealtimeTurn | null = null;
   private activeResponseId: string | null = null;
   private readonly cancelled = new BoundedIdSet();
-  private readonly handledCalls = new BoundedIdSet();
   private readonly ownEventIds = new BoundedIdSet();
-  private readonly callNames = new BoundedIdMap();
-  /** Responses that called a tool: a follow-up `response.create` goes out when they finish. */
-  private readonly toolResponses = new BoundedIdSet();
+  private readonly tools: RealtimeToolCalls;
   private eventSeq = 0;
   private uncommittedAudio = false;
-  private droppedAudioChunks = 0;
   /** A `response.create` waits until no response is active (see the class comment). */
   private createDeferred = false;
   /** `response.create`s refused since the last `response.done` or user message. */
   private createRefusals = 0;
   /** Conversation item → the item before it (`previous_item_id`), for transcripts. */
   private readonly previousItemIds = new BoundedIdMap();
-  private readonly declaredTools: ReadonlySet<string>;
-  private readonly ignored: IgnoredUpstreamLog;
 
   constructor(private readonly o: OpenAIRealtimeAgentOptions) {
-    super();
-    this.declaredTools = new Set(o.tools.map((t) => t.name));
-    this.ignored = new IgnoredUpstreamLog(o.logger, 'OpenAI Realtime');
-    this.reconnector = new Reconnector({
-      open: () => this.open(),
-      onGiveUp: () => this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to OpenAI Realtime was lost and could not be restored', fatal: true }),
-      onReconnected: (attempts) => this.o.logger.info({ attempts }, 'OpenAI Realtime reconnected'),
-      onAttemptFailed: (err, attempt) => this.o.logger.warn({ attempt }, err.message),
-      maxAttempts: this.o.maxReconnects,
-      baseMs: this.o.reconnectBaseMs,
-    });
-  }
-
-  async connect(): Promise<void> {
-    await this.open();
+    super('OpenAI Realtime', o, o.settings.apiKey);
+    this.tools = new RealtimeToolCalls(this.declaredTools);
   }
 
   // ---- connection ------------------------------------------------------------------------
 
-  private open(): Promise<void> {
+  protected open(): Promise<void> {
     const { client, settings, logger } = this.o;
     return new Promise((resolve, reject) => {
       let rt: OpenAIRealtimeWS;
@@ -122,34 +85,25 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       }
       this.rt = rt;
       this.ready = false;
-      let settled = false;
-      const fail = (why: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+      const attempt = this.attempt(resolve, reject, 'no session.created in time', () => {
         if (this.rt === rt) this.rt = null;
         rt.socket.removeAllListeners('close');
         rt.socket.on('error', () => {}); // a terminate() during the handshake emits one more
         rt.socket.terminate();
-        reject(new Error(this.redact(`OpenAI Realtime unavailable: ${why}`)));
-      };
-      const timer = setTimeout(() => fail('no session.created in time'), this.o.connectTimeoutMs ?? 10_000);
-      timer.unref();
+      });
       rt.on('error', (err) => {
         // Socket errors only: server `error` events are parsed by takeOverRealtimeFrames.
         const why = String(err?.message);
-        if (!settled) return fail(why);
+        if (!attempt.settled) return attempt.fail(why);
         logger.warn(this.redact(`OpenAI Realtime socket: ${why}`));
       });
       takeOverRealtimeFrames(rt, (event) => {
         if (this.rt !== rt) return; // a socket we already gave up on
-        if (!settled && (event.type === 'session.created' || event.type === 'session.updated')) {
-          settled = true;
-          clearTimeout(timer);
+        if (!attempt.settled && (event.type === 'session.created' || event.type === 'session.updated')) {
           this.ready = true;
-          resolve();
+          attempt.succeed();
         }
-        this.onEvent(event);
+        this.guarded('an event', () => this.dispatch(event.type, event), { type: event.type });
       }, this.ignored);
       rt.socket.once('open', () => {
         rt.send(sessionUpdate(settings, this.o.instructions, this.o.tools) as never);
@@ -158,7 +112,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         for (const m of queued) rt.send(m as never);
       });
       rt.socket.on('close', (code) => {
-        if (!settled) return fail(`the connection closed (${code})`);
+        if (!attempt.settled) return attempt.fail(`the connection closed (${code})`);
         this.onClose(rt, code);
       });
     });
@@ -175,10 +129,6 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     this.o.logger.warn({ code }, 'OpenAI Realtime connection closed; reconnecting');
     this.emit('error', { code: 'AGENT_DISCONNECTED', message: 'the connection to OpenAI Realtime was lost; reconnecting', fatal: false });
     this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (!this.closing) this.reconnector.schedule();
   }
 
   /** Client events go out now, or — text and control only — after the reconnect. */
@@ -198,20 +148,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     return id;
   }
 
-  private redact(text: string): string {
-    return redactSecrets(text, [this.o.settings.apiKey]);
-  }
-
   // ---- server events ---------------------------------------------------------------------
-
-  private onEvent(ev: RealtimeEvent): void {
-    try {
-      this.dispatch(ev.type, ev);
-    } catch (err) {
-      // A malformed event must never take the session (or the server) down.
-      this.ignored.note('an event that could not be handled', { type: ev.type, err: this.redact(String((err as Error)?.message)) });
-    }
-  }
 
   private dispatch(type: string, ev: Record<string, unknown>): void {
     switch (type) {
@@ -267,7 +204,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
         const item = ev.item;
         if (!isRecord(item) || item.type !== 'function_call') return;
         const callId = upstreamId(item.call_id);
-        if (callId && typeof item.name === 'string' && this.declaredTools.has(item.name)) this.callNames.set(callId, item.name);
+        this.tools.noteName(callId, item.name);
         if (type === 'response.output_item.done') this.onFunctionCall(upstreamId(ev.response_id), callId, item.name, item.arguments);
         return;
       }
@@ -341,17 +278,11 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
   }
 
   private onFunctionCall(responseId: string, callId: string, rawName: unknown, rawArgs: unknown): void {
-    if (!callId || this.handledCalls.has(callId) || this.cancelled.has(responseId)) return;
-    const name = typeof rawName === 'string' && rawName ? rawName : this.callNames.get(callId);
-    const call = checkedToolCall(name, rawArgs, this.declaredTools);
-    if (!call) {
-      // Not one of our tools (the model can call nothing else): nothing for the widget.
-      if (typeof name === 'string' && name) this.ignored.note('a call of an undeclared tool', { callId });
-      return;
-    }
-    this.handledCalls.add(callId);
-    this.callNames.delete(callId);
-    if (responseId) this.toolResponses.add(responseId);
+    if (this.cancelled.has(responseId)) return;
+    const call = this.tools.complete(responseId, callId, rawName, rawArgs);
+    // Not one of our tools (the model can call nothing else): nothing for the widget.
+    if (call === 'undeclared') return this.ignored.note('a call of an undeclared tool', { callId });
+    if (!call) return;
     this.emit('toolCall', call);
     this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: JSON.stringify(TOOL_RESULT) } });
   }
@@ -379,7 +310,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
       return;
     }
     if (!ownTurn) return;
-    if (this.toolResponses.has(id) && status === 'completed') {
+    if (this.tools.calledTool(id) && status === 'completed') {
       // The model called a tool and got its output: let it go on speaking in the same turn.
       this.sendResponseCreate();
       return;
@@ -464,11 +395,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
   }
 
   appendAudio(pcm: Buffer): void {
-    if (!this.ready) {
-      // Stale microphone audio is worse than none for server VAD; it is dropped while down.
-      if (++this.droppedAudioChunks % 50 === 1) this.o.logger.debug({ chunks: this.droppedAudioChunks }, 'microphone audio dropped while OpenAI Realtime reconnects');
-      return;
-    }
+    if (!this.ready) return this.dropMicAudio();
     this.uncommittedAudio = true;
     this.send({ type: 'input_audio_buffer.append', audio: pcm.toString('base64') }, false);
   }
@@ -494,10 +421,7 @@ export class OpenAIRealtimeAgent extends EventEmitter<AgentEvents> implements Ag
     for (const ev of truncationEvents(turn, Math.max(0, offsetMs))) this.send({ ...ev, event_id: this.ownEventId(String(ev.type).split('.').pop()!) }, false);
   }
 
-  async disconnect(): Promise<void> {
-    this.closing = true;
-    this.reconnector.stop();
-    this.ready = false;
+  protected closeConnection(): void {
     const rt = this.rt;
     this.rt = null;
     this.outbox = [];

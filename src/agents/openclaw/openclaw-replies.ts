@@ -26,6 +26,7 @@ export class OpenClawReplies implements ReplySource {
       model: s.model,
       apiKey: s.apiToken,
       timeoutMs: s.readTimeoutMs,
+      connectTimeoutMs: s.connectTimeoutMs,
       maxRetries: s.maxRetries,
       headers,
       body: { user: s.userId ?? `avatar-${randomUUID()}` },

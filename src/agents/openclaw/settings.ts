@@ -13,7 +13,6 @@ export interface OpenClawSettings {
   agentId: string | undefined;
   thinkingMode: ThinkingMode;
   historyMaxMessages: number;
-  transcriptCharsPerSecond: number;
   connectTimeoutMs: number;
   readTimeoutMs: number;
   maxRetries: number;
@@ -41,7 +40,6 @@ export function readOpenClawSettings(env: Readonly<Record<string, string | undef
     agentId: r.optStr('OPENCLAW_AGENT_ID'),
     thinkingMode: r.oneOf('OPENCLAW_THINKING_MODE', THINKING_MODES, 'minimal'),
     historyMaxMessages: r.num('OPENCLAW_HISTORY_MAX_MESSAGES', { min: 4, max: 1000, integer: true }) ?? 12,
-    transcriptCharsPerSecond: r.num('OPENCLAW_TRANSCRIPT_SPEED', { min: 1, max: 100 }) ?? 14,
     connectTimeoutMs: (r.num('OPENCLAW_CONNECT_TIMEOUT', { min: 0.1, max: 600 }) ?? 5) * 1000,
     readTimeoutMs: (r.num('OPENCLAW_READ_TIMEOUT', { min: 1, max: 3600 }) ?? 120) * 1000,
     maxRetries: r.num('OPENCLAW_MAX_RETRIES', { min: 0, max: 10, integer: true }) ?? 2,

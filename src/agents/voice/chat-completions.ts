@@ -18,6 +18,12 @@ export interface ChatCompletionsOptions {
   maxTokens?: number | undefined;
   /** Longest wait for the response to start, and between two pieces of it, ms. */
   timeoutMs: number;
+  /**
+   * Longest wait for the connection and the response headers of one attempt, ms (an SSE server
+   * sends its headers before it generates); then the attempt fails and is retried. Default:
+   * `timeoutMs`.
+   */
+  connectTimeoutMs?: number;
   /** Retries before the stream starts (connection refused, 429, 5xx). */
   maxRetries?: number;
   /** Sent with every request (OpenClaw's routing headers). */
@@ -48,7 +54,7 @@ export class ChatCompletionsClient implements ReplySource {
   constructor(private readonly o: ChatCompletionsOptions) {
     const base = chatCompletionsBase(o.url);
     this.endpoint = `${base}/chat/completions`;
-    this.client = openAiClient({ baseUrl: base, apiKey: o.apiKey, timeoutMs: o.timeoutMs, maxRetries: o.maxRetries ?? 0, headers: o.headers });
+    this.client = openAiClient({ baseUrl: base, apiKey: o.apiKey, timeoutMs: o.connectTimeoutMs ?? o.timeoutMs, maxRetries: o.maxRetries ?? 0, headers: o.headers });
     this.wording = {
       what: o.what ?? 'the language model',
       where: redactUrl(this.endpoint),
@@ -67,7 +73,7 @@ export class ChatCompletionsClient implements ReplySource {
    * `signal` aborts the request (the generator then throws the abort reason).
    */
   async *pieces(messages: ChatMessage[], signal: AbortSignal): AsyncGenerator<ChatPiece, void, undefined> {
-    // Our own idle timer: the SDK's timeout only covers the wait for the response headers.
+    // Our own idle timer: the SDK's timeout (connectTimeoutMs) only covers the wait for the response headers.
     const idle = new AbortController();
     const combined = AbortSignal.any([signal, idle.signal]);
     let timer: NodeJS.Timeout | undefined;

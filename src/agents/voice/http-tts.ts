@@ -18,6 +18,8 @@ export interface HttpTtsOptions {
   /** 1 = the voice's own pace. */
   speed: number;
   timeoutMs: number;
+  /** Pace of the estimated word timings (the agent's *_TRANSCRIPT_SPEED), chars/s. */
+  charsPerSecond: number;
   sampleRate?: number;
   logger?: Logger;
 }
@@ -30,7 +32,7 @@ const MAX_WAV_BYTES = 16 << 20;
  * Kokoro, LocalAI, Kokoro-FastAPI, OpenAI) through the `openai` SDK, one sentence per request.
  * WAV is asked for because its header names the rate; the decode and the resampling to the
  * pipeline's 24 kHz run in one worker thread shared by all sessions. The server reports no word
- * timings, so they are estimated (estimateWordTimings).
+ * timings, so they are estimated (estimateWordTimings) at the transcript speed.
  */
 export class HttpTts implements TextToSpeech {
   readonly sampleRate: number;
@@ -75,7 +77,7 @@ export class HttpTts implements TextToSpeech {
     }
     const synthMs = performance.now() - startMs;
     this.o.logger?.debug({ chars: text.length, audioMs: Math.round(result.durationMs), synthMs: Math.round(synthMs), sourceRate: result.sourceSampleRate }, 'http tts');
-    return { pcm: Buffer.from(result.pcm), sampleRate: result.sampleRate, durationMs: result.durationMs, synthMs, words: estimateWordTimings(text, result.durationMs) };
+    return { pcm: Buffer.from(result.pcm), sampleRate: result.sampleRate, durationMs: result.durationMs, synthMs, words: estimateWordTimings(text, result.durationMs, this.o.charsPerSecond) };
   }
 
   /** One tiny synthesis (server reachable, voice known, worker started); a failure rejects and is tried again next time. */

@@ -39,40 +39,48 @@ export const VOICE_DEFAULTS = {
   lengthScale: 0.95,
 } as const;
 
-export function readVoiceSettings(env: Readonly<Record<string, string | undefined>>, prefix: 'OPENCLAW' | 'ZEROCLAW'): VoiceSettings {
+/** The speech server (TTS_*) of any voice agent: `local` reads the plain names, the Claw agents theirs too. */
+export interface SpeechServerSettings {
+  /** null: the built-in flite voice speaks; `ttsOffReason` says why. */
+  tts: VoiceSettings['tts'];
+  ttsOffReason: string;
+  piper: VoiceSettings['piper'];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Readers for a setting under the agent's prefix first, then the plain name. */
+function prefixedReader(env: Env, prefix: VoicePrefix | null) {
   const r = new EnvReader(env);
-  const names = (name: string): [string, string] => [`${prefix}_${name}`, name];
-  const str = (name: string, fallback: string): string => r.str(...withFallback(names(name), fallback));
-  const opt = (name: string): string | undefined => r.optStr(...names(name));
-  const num = (name: string, fallback: number, min: number, max: number, integer = false): number => r.num(names(name)[0], { min, max, integer }, names(name)[1]) ?? fallback;
-  const bool = (name: string, fallback: boolean): boolean => r.bool(names(name)[0], fallback, names(name)[1]);
-  const url = (name: string): string | undefined => {
-    const hit = r.raw(...names(name));
-    if (!hit) return undefined;
-    const u = new EnvReader({ [hit.name]: hit.value }).url(hit.name);
-    if (u && !/^https?:/i.test(u)) throw new ConfigError(hit.name, 'expected an http:// or https:// URL');
-    return u;
+  const names = (name: string): string[] => (prefix ? [`${prefix}_${name}`, name] : [name]);
+  const first = (name: string): string => names(name)[0]!;
+  const rest = (name: string): string[] => names(name).slice(1);
+  return {
+    r,
+    names,
+    str: (name: string, fallback: string): string => r.str(first(name), fallback, ...rest(name)),
+    opt: (name: string): string | undefined => r.optStr(first(name), ...rest(name)),
+    num: (name: string, fallback: number, min: number, max: number, integer = false): number => r.num(first(name), { min, max, integer }, ...rest(name)) ?? fallback,
+    bool: (name: string, fallback: boolean): boolean => r.bool(first(name), fallback, ...rest(name)),
+    url: (name: string): string | undefined => {
+      const hit = r.raw(...names(name));
+      if (!hit) return undefined;
+      const u = new EnvReader({ [hit.name]: hit.value }).url(hit.name);
+      if (u && !/^https?:/i.test(u)) throw new ConfigError(hit.name, 'expected an http:// or https:// URL');
+      return u;
+    },
   };
+}
 
-  const sttEnabled = bool('STT_ENABLED', true);
-  const sttUrl = url('STT_BASE_URL');
-  const language = opt('STT_LANGUAGE');
-  if (language !== undefined && !/^[a-z]{2,3}$/.test(language)) throw new ConfigError(r.raw(...names('STT_LANGUAGE'))!.name, 'expected an ISO-639-1 code such as "en"');
-  const start = num('STT_VAD_START_THRESHOLD', VOICE_DEFAULTS.vadStart, 0.01, 0.99);
-  const end = num('STT_VAD_END_THRESHOLD', VOICE_DEFAULTS.vadEnd, 0.01, 0.99);
-  if (end > start) throw new ConfigError(r.raw(...names('STT_VAD_END_THRESHOLD'))?.name ?? 'STT_VAD_END_THRESHOLD', `must not exceed STT_VAD_START_THRESHOLD (${start})`);
+export type VoicePrefix = 'OPENCLAW' | 'ZEROCLAW';
 
+/** TTS_* (each also under `prefix`, which wins): the OpenAI-compatible speech server, or why flite speaks. */
+export function readSpeechServerSettings(env: Env, prefix: VoicePrefix | null = null): SpeechServerSettings {
+  const { opt, str, num, bool, url } = prefixedReader(env, prefix);
   const ttsEnabled = bool('TTS_ENABLED', true);
   const ttsUrl = url('TTS_BASE_URL');
   const lengthScale = num('TTS_LENGTH_SCALE', VOICE_DEFAULTS.lengthScale, 0.25, 4);
-  const modelPath = resolve(r.optStr('LOCAL_VAD_MODEL_PATH') ?? defaultVadModelPath());
-  if (!existsSync(modelPath)) throw new ConfigError('LOCAL_VAD_MODEL_PATH', `no file at ${modelPath}`);
-
   return {
-    stt: sttEnabled && sttUrl
-      ? { url: sttUrl, apiKey: opt('STT_API_KEY'), model: str('STT_MODEL', VOICE_DEFAULTS.sttModel), language, prompt: opt('STT_INITIAL_PROMPT'), timeoutMs: num('STT_TIMEOUT_MS', 30_000, 500, 600_000, true) }
-      : null,
-    sttOffReason: !sttEnabled ? 'STT_ENABLED=false' : 'set STT_BASE_URL',
     tts: ttsEnabled && ttsUrl
       ? { url: ttsUrl, apiKey: opt('TTS_API_KEY'), model: str('TTS_MODEL', VOICE_DEFAULTS.ttsModel), voice: str('TTS_VOICE_NAME', VOICE_DEFAULTS.ttsVoice), speed: 1 / lengthScale, timeoutMs: num('TTS_TIMEOUT_MS', 15_000, 500, 600_000, true) }
       : null,
@@ -84,6 +92,27 @@ export function readVoiceSettings(env: Readonly<Record<string, string | undefine
       noiseWScale: num('TTS_NOISE_W_SCALE', VOICE_DEFAULTS.noiseWScale, 0, 2),
       lengthScale,
     },
+  };
+}
+
+export function readVoiceSettings(env: Env, prefix: VoicePrefix): VoiceSettings {
+  const { r, names, opt, str, num, bool, url } = prefixedReader(env, prefix);
+  const sttEnabled = bool('STT_ENABLED', true);
+  const sttUrl = url('STT_BASE_URL');
+  const language = opt('STT_LANGUAGE');
+  if (language !== undefined && !/^[a-z]{2,3}$/.test(language)) throw new ConfigError(r.raw(...names('STT_LANGUAGE'))!.name, 'expected an ISO-639-1 code such as "en"');
+  const start = num('STT_VAD_START_THRESHOLD', VOICE_DEFAULTS.vadStart, 0.01, 0.99);
+  const end = num('STT_VAD_END_THRESHOLD', VOICE_DEFAULTS.vadEnd, 0.01, 0.99);
+  if (end > start) throw new ConfigError(r.raw(...names('STT_VAD_END_THRESHOLD'))?.name ?? 'STT_VAD_END_THRESHOLD', `must not exceed STT_VAD_START_THRESHOLD (${start})`);
+  const modelPath = resolve(r.optStr('LOCAL_VAD_MODEL_PATH') ?? defaultVadModelPath());
+  if (!existsSync(modelPath)) throw new ConfigError('LOCAL_VAD_MODEL_PATH', `no file at ${modelPath}`);
+
+  return {
+    stt: sttEnabled && sttUrl
+      ? { url: sttUrl, apiKey: opt('STT_API_KEY'), model: str('STT_MODEL', VOICE_DEFAULTS.sttModel), language, prompt: opt('STT_INITIAL_PROMPT'), timeoutMs: num('STT_TIMEOUT_MS', 30_000, 500, 600_000, true) }
+      : null,
+    sttOffReason: !sttEnabled ? 'STT_ENABLED=false' : 'set STT_BASE_URL',
+    ...readSpeechServerSettings(env, prefix),
     sentenceMaxChars: num('TTS_SENTENCE_MAX_CHARS', DEFAULT_MAX_SENTENCE_CHARS, 20, 2000, true),
     vad: {
       modelPath,
@@ -96,8 +125,4 @@ export function readVoiceSettings(env: Readonly<Record<string, string | undefine
       maxSpeechMs: 30_000,
     },
   };
-}
-
-function withFallback(names: [string, string], fallback: string): [string, string, string] {
-  return [names[0], fallback, names[1]];
 }

@@ -4,7 +4,7 @@ import { FakeOpenAiCompatible } from '../../../test/helpers/fake-openai-compatib
 import type { SpeechAudio, TextToSpeech } from '../offline/flite-tts.js';
 import { SharedVoice } from './fallback-tts.js';
 import { HttpTts } from './http-tts.js';
-import { readVoiceSettings } from './settings.js';
+import { readSpeechServerSettings, readVoiceSettings } from './settings.js';
 import { OpenAiCompatibleStt } from './speech-to-text.js';
 import { UpstreamError } from './openai-http.js';
 import { estimateWordTimings } from './word-timings.js';
@@ -12,13 +12,24 @@ import { estimateWordTimings } from './word-timings.js';
 const logger = pino({ level: 'silent' });
 
 t.test('word timings: one per word, in order, inside the audio, longer words longer', async (t) => {
-  const words = estimateWordTimings('The museum opens at nine.', 2000);
+  const words = estimateWordTimings('The museum opens at nine.', 2000, 100);
   t.same(words.map((w) => w.text), ['The', 'museum', 'opens', 'at', 'nine.']);
   t.equal(words[0]!.startMs, 0);
   t.ok(words.every((w, i) => w.endMs > w.startMs && (i === 0 || w.startMs >= words[i - 1]!.endMs)), 'ordered, non-overlapping');
   t.ok(words.at(-1)!.endMs <= 2000);
   t.ok(words[1]!.endMs - words[1]!.startMs > words[3]!.endMs - words[3]!.startMs, '"museum" lasts longer than "at"');
-  t.same(estimateWordTimings('  ', 1000), []);
+  t.same(estimateWordTimings('  ', 1000, 14), []);
+});
+
+t.test('word timings follow the transcript speed, never past the audio', async (t) => {
+  // "Hello there friend." = 3 words, 6 + 6 + 8 = 20 chars with the gaps.
+  const at10 = estimateWordTimings('Hello there friend.', 5000, 10);
+  t.same(at10.map((w) => w.startMs), [0, 600, 1200], '100 ms a char at 10 chars/s');
+  const at20 = estimateWordTimings('Hello there friend.', 5000, 20);
+  t.same(at20.map((w) => w.startMs), [0, 300, 600], '50 ms a char at 20 chars/s');
+  const squeezed = estimateWordTimings('Hello there friend.', 1000, 10);
+  t.same(squeezed.map((w) => w.startMs), [0, 300, 600], 'faster than the setting when the audio is shorter than the text at that rate');
+  t.ok(squeezed.at(-1)!.endMs <= 1000);
 });
 
 t.test('voice settings: reference names, prefixed names win, checked at start', async (t) => {
@@ -32,12 +43,15 @@ t.test('voice settings: reference names, prefixed names win, checked at start', 
   t.throws(() => readVoiceSettings({ OPENCLAW_STT_VAD_START_THRESHOLD: '2' }, 'OPENCLAW'), { name: 'ConfigError', variable: 'OPENCLAW_STT_VAD_START_THRESHOLD' } as never);
   t.throws(() => readVoiceSettings({ STT_VAD_START_THRESHOLD: '0.3', STT_VAD_END_THRESHOLD: '0.5' }, 'OPENCLAW'), { name: 'ConfigError', variable: 'STT_VAD_END_THRESHOLD' } as never);
   t.throws(() => readVoiceSettings({ TTS_BASE_URL: 'ftp://x' }, 'ZEROCLAW'), { name: 'ConfigError', variable: 'TTS_BASE_URL' } as never);
+  const local = readSpeechServerSettings({ TTS_BASE_URL: 'http://b:2/v1', TTS_MODEL: 'kokoro', OPENCLAW_TTS_MODEL: 'piper' });
+  t.match(local.tts, { url: 'http://b:2/v1', model: 'kokoro' }, 'local reads the plain TTS_* names only');
+  t.equal(readSpeechServerSettings({ TTS_BASE_URL: 'http://b:2/v1', TTS_ENABLED: 'false' }).tts, null);
 });
 
 t.test('HTTP TTS: WAV at 22.05 kHz comes back at 24 kHz with word timings; bad answers are coded errors', async (t) => {
   const fake = await FakeOpenAiCompatible.start();
   t.teardown(() => fake.close());
-  const tts = new HttpTts({ url: fake.url, model: 'piper', voice: 'en_US-hfc_female-medium', speed: 1, timeoutMs: 5000, apiKey: 'voice-key-123456' });
+  const tts = new HttpTts({ url: fake.url, model: 'piper', voice: 'en_US-hfc_female-medium', speed: 1, timeoutMs: 5000, charsPerSecond: 14, apiKey: 'voice-key-123456' });
   t.teardown(() => tts.close());
   fake.speak = () => ({ sampleRate: 22_050, msPerChar: 50 });
   const speech = await tts.synthesize('Hello there, visitor.');
@@ -51,7 +65,7 @@ t.test('HTTP TTS: WAV at 22.05 kHz comes back at 24 kHz with word timings; bad a
   await t.rejects(tts.synthesize('x'), { name: 'UpstreamError', code: 'TTS_FAILED', message: /HTTP 503/ } as never);
   fake.speak = () => ({ body: Buffer.from('ID3 not a wav') });
   await t.rejects(tts.synthesize('x'), { name: 'UpstreamError', code: 'TTS_FAILED', message: /not usable audio/ } as never);
-  const down = new HttpTts({ url: 'http://127.0.0.1:9/v1', model: 'm', voice: 'v', speed: 1, timeoutMs: 2000 });
+  const down = new HttpTts({ url: 'http://127.0.0.1:9/v1', model: 'm', voice: 'v', speed: 1, timeoutMs: 2000, charsPerSecond: 14 });
   t.teardown(() => down.close());
   await t.rejects(down.synthesize('x'), { name: 'UpstreamError', code: 'TTS_UNAVAILABLE' } as never);
 });

@@ -15,7 +15,6 @@ export interface ZeroClawSettings {
   historyMaxMessages: number;
   /** Read for compatibility; the gateway keys its conversation by socket. */
   userId: string | undefined;
-  transcriptCharsPerSecond: number;
   connectTimeoutMs: number;
   readTimeoutMs: number;
   /** How a tool-approval request from the gateway is answered. */
@@ -41,7 +40,6 @@ export function readZeroClawSettings(env: Readonly<Record<string, string | undef
     thinkingMode: r.oneOf('ZEROCLAW_THINKING_MODE', THINKING_MODES, 'minimal'),
     historyMaxMessages: r.num('ZEROCLAW_HISTORY_MAX_MESSAGES', { min: 4, max: 1000, integer: true }) ?? 12,
     userId: r.optStr('ZEROCLAW_USER_ID'),
-    transcriptCharsPerSecond: r.num('ZEROCLAW_TRANSCRIPT_SPEED', { min: 1, max: 100 }) ?? 14,
     connectTimeoutMs: (r.num('ZEROCLAW_CONNECT_TIMEOUT', { min: 0.1, max: 600 }) ?? 5) * 1000,
     readTimeoutMs: (r.num('ZEROCLAW_READ_TIMEOUT', { min: 1, max: 3600 }) ?? 120) * 1000,
     approval: r.oneOf('ZEROCLAW_APPROVAL', APPROVAL_DECISIONS, 'deny'),
