@@ -109,6 +109,7 @@ t.test('INIT → INIT_SUCCESS and a continuous 25 FPS H.264 512×512 stream; a d
   // A busy machine skips idle frames by design (gaps in frame_timestamp): how many is a timing
   // figure (bench/video-idle-cost.ts reports the FPS a client gets), not a property to assert.
   t.comment(`${steps.filter((d) => d !== 40).length} gaps (idle frames skipped under load) in ${steps.length} steps`);
+  t.equal(client.binaryMessages, 0, 'every message, VIDEO_FRAME included, is a JSON text frame (PROTOCOL.md)');
   const aus = f.map((x) => Buffer.from(x.frame_data, 'base64'));
   t.ok(isKeyframe(aus[0]!), 'first frame is an IDR');
   t.ok(isKeyframe(aus[25]!) && !isKeyframe(aus[24]!), 'one IDR per second');

@@ -24,6 +24,7 @@ export type FrameStreamClientMessage =
 export const FrameStreamErrorCode = {
   ...ErrorCode,
   SERVER_BUSY: 'SERVER_BUSY',
+  RATE_LIMITED: 'RATE_LIMITED',
   CLIENT_TOO_SLOW: 'CLIENT_TOO_SLOW',
   RESPONSE_TOO_LONG: 'RESPONSE_TOO_LONG',
   TOO_MANY_RESPONSES: 'TOO_MANY_RESPONSES',

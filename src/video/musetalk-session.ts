@@ -5,7 +5,6 @@ import {
   MUSETALK_SIZE, MuseTalkError, museTalkError, museTalkMessage, parseMuseTalkMessage,
   type MuseTalkClientMessage, type MuseTalkErrorCode, type MuseTalkState,
 } from '../protocol/musetalk.js';
-import { TokenBucket } from '../server/rate-limit.js';
 import { BUILT_IN_VIDEO, type AvatarPackManifest } from './avatar-pack.js';
 import type { VideoTransport } from './frame-stream-session.js';
 import { VideoWorker } from './video-worker.js';
@@ -53,7 +52,6 @@ export class MuseTalkSession {
   private ended = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
-  private readonly messages = new TokenBucket(500, 100);
   private queuedSpeechSamples = 0;
   private dropping = false;
   droppedClientFrames = 0;
@@ -84,7 +82,6 @@ export class MuseTalkSession {
   onMessage(raw: ArrayBuffer, isBinary: boolean): void {
     if (this.ended) return;
     this.armIdleTimer();
-    if (!this.messages.take()) return this.error('RATE_LIMIT_EXCEEDED', 'too many messages; this one was ignored');
     let msg: MuseTalkClientMessage;
     try {
       msg = parseMuseTalkMessage(raw, isBinary);
@@ -111,6 +108,13 @@ export class MuseTalkSession {
       case 'PONG':
         return;
     }
+  }
+
+  /** Over the session's message limit (RATE_LIMIT_MESSAGES_*): told, the message is ignored. */
+  refuseRateLimited(): void {
+    if (this.ended) return;
+    this.armIdleTimer();
+    this.error('RATE_LIMIT_EXCEEDED', 'too many messages; this one was ignored');
   }
 
   private init(msg: Extract<MuseTalkClientMessage, { type: 'INIT' }>): void {
