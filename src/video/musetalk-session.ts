@@ -7,8 +7,11 @@ import {
 } from '../protocol/musetalk.js';
 import { BUILT_IN_VIDEO, type AvatarPackManifest } from './avatar-pack.js';
 import type { VideoTransport } from './frame-stream-session.js';
-import { VideoWorker } from './video-worker.js';
-import { VIDEO_SAMPLES_PER_FRAME } from './video-clock.js';
+import { VideoWorkerHandle } from './video-worker-handle.js';
+import { VIDEO_FRAME_MS, VIDEO_SAMPLES_PER_FRAME } from './video-clock.js';
+import { VideoFrameClock } from '../pacing/video-frame-clock.js';
+import { IDLE_LOOP_FRAMES, IDLE_LOOP_SEED, type MuseTalkIdleLoop } from './musetalk-idle-loop.js';
+import { videoFrameMessage } from './musetalk-video-frame.js';
 import type { FromVideoWorker } from './worker-protocol.js';
 
 export interface MuseTalkSettings {
@@ -21,6 +24,16 @@ export interface MuseTalkSettings {
   ffmpegPath: string | null;
 }
 
+/** A frame ready to send: the VIDEO_FRAME JSON (text or UTF-8 bytes) and what the drop policy needs. */
+interface OutgoingVideoFrame {
+  message: string | Uint8Array;
+  keyframe: boolean;
+  speech: boolean;
+}
+
+/** Late by more than this many frames (a stalled main thread): idle frames are skipped. */
+const MAX_LATE_FRAMES = 5;
+
 export interface MuseTalkSessionOptions {
   userId: string;
   transport: VideoTransport;
@@ -28,6 +41,8 @@ export interface MuseTalkSessionOptions {
   logger: Logger;
   packs: readonly AvatarPackManifest[];
   settings: MuseTalkSettings;
+  /** The shared idle video (null: no encoder available). */
+  idleLoop: MuseTalkIdleLoop | null;
   /** Called once the session is over (socket closing). */
   onEnd(): void;
 }
@@ -35,8 +50,12 @@ export interface MuseTalkSessionOptions {
 export type CloseReason = 'client_request' | 'server_shutdown' | 'timeout' | 'error';
 
 /**
- * One MuseTalk-dialect connection (PROTOCOL.md §3). After INIT the video worker streams 25 FPS
- * H.264 continuously; GENERATE audio becomes lip-synced frames through the shared ONNX pool.
+ * One MuseTalk-dialect connection (PROTOCOL.md §3). After INIT it streams 25 FPS H.264
+ * continuously: first the shared idle loop, sent from here on the session's media clock (no
+ * thread, no encoder, no buffers of its own); from the first GENERATE audio, state, video or
+ * action change on, its own video worker (renderer + ffmpeg) takes over the stream at a frame the
+ * two agree on, continuing the loop's idle motion. GENERATE audio becomes lip-synced frames
+ * through the shared ONNX pool.
  *
  * Back-pressure policy: when the client's socket falls behind (unsent bytes over a quarter of
  * the limit), idle frames are dropped until the next keyframe (the stream stays decodable);
@@ -46,10 +65,18 @@ export type CloseReason = 'client_request' | 'server_shutdown' | 'timeout' | 'er
 export class MuseTalkSession {
   readonly id = randomUUID();
   private readonly log: Logger;
-  private worker: VideoWorker | null = null;
+  private worker: VideoWorkerHandle | null = null;
   private state: MuseTalkState = 'idle';
   private video = BUILT_IN_VIDEO;
+  private initialised = false;
   private ended = false;
+  /** The session's media clock (from INIT); frame k is due at its origin + k · 40 ms. */
+  private clock: VideoFrameClock | null = null;
+  /** The idle loop's next access unit for this session, and the frame it would go out as. */
+  private loopPos = 0;
+  private idleNext = 0;
+  /** The frame from which the worker sends; idle loop frames stop before it. */
+  private handoffFrame = Infinity;
   private idleTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private queuedSpeechSamples = 0;
@@ -90,7 +117,7 @@ export class MuseTalkSession {
       throw err;
     }
     if (msg.type === 'INIT') return this.init(msg);
-    if (!this.worker) return this.error('INVALID_SESSION', 'no session yet: send INIT first');
+    if (!this.initialised) return this.error('INVALID_SESSION', 'no session yet: send INIT first');
     if (msg.sessionId !== this.id) return this.error('INVALID_SESSION', 'session_id does not match this session', { expected: this.id });
     switch (msg.type) {
       case 'GENERATE':
@@ -100,7 +127,7 @@ export class MuseTalkSession {
         this.applyState(msg.state, msg.video);
         return;
       case 'ACTION':
-        this.worker.post({ type: 'action', index: msg.index });
+        this.ownWorker().post({ type: 'action', index: msg.index });
         return this.send('ACTION_TRIGGERED', { action_index: msg.index, inserted: true });
       case 'CLOSE':
         void this.end('client_request', 1000, 'closed by client');
@@ -118,18 +145,78 @@ export class MuseTalkSession {
   }
 
   private init(msg: Extract<MuseTalkClientMessage, { type: 'INIT' }>): void {
-    if (this.worker) return this.error('INVALID_MESSAGE', 'session already initialised');
+    if (this.initialised) return this.error('INVALID_MESSAGE', 'session already initialised');
     if (msg.userId !== null && msg.userId !== this.o.userId) return this.error('INVALID_MESSAGE', 'user_id does not match the connection path');
     if (!this.o.pool.info) return this.error('MODEL_NOT_FOUND', 'the lip-sync model is not loaded');
-    if (!this.o.settings.ffmpegPath) return this.error('INTERNAL_ERROR', 'no H.264 encoder (ffmpeg) is available on this server');
-    this.worker = new VideoWorker({
-      mode: 'musetalk', sessionId: this.id, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: Math.floor(Math.random() * 1e9),
-      jpegQuality: 0, ffmpegPath: this.o.settings.ffmpegPath, pack: null, renderLeadMs: 0, speechStartDelayMs: 80, speechGapMs: 120,
-      pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
-    });
+    const loop = this.o.idleLoop;
+    if (!this.o.settings.ffmpegPath || !loop) return this.error('INTERNAL_ERROR', 'no H.264 encoder (ffmpeg) is available on this server');
+    this.initialised = true;
     this.send('INIT_SUCCESS', { model_loaded: true, available_videos: this.availableVideos, default_video: BUILT_IN_VIDEO, streaming_started: true });
     this.pingTimer = setInterval(() => this.send('PING', {}), this.o.settings.pingIntervalS * 1000);
+    loop.ensureStarted();
+    // Frame 0 is the first frame sent: the clock starts once the loop has one.
+    void loop.firstFrame.then(() => this.startIdle(loop));
     this.log.info('musetalk session started');
+  }
+
+  private startIdle(loop: MuseTalkIdleLoop): void {
+    if (this.ended || this.clock) return;
+    this.loopPos = loop.startPosition();
+    const clock = new VideoFrameClock(VIDEO_FRAME_MS);
+    this.clock = clock;
+    clock.run(0, (frame, now) => this.idleTick(loop, clock, frame, now));
+  }
+
+  /** One tick of the idle stream: the loop's next access unit as frame `frame`; returns the next frame. */
+  private idleTick(loop: MuseTalkIdleLoop, clock: VideoFrameClock, frame: number, now: number): number {
+    if (this.ended || frame >= this.handoffFrame) {
+      clock.cancel();
+      return frame + 1;
+    }
+    const au = loop.at(this.loopPos);
+    if (au) {
+      // The access units go out in loop order whatever the frame numbers: a frame the clock
+      // skipped is a gap in frame_timestamp, never a hole in the H.264 stream.
+      this.loopPos = (this.loopPos + 1) % IDLE_LOOP_FRAMES;
+      this.sendVideoFrame({ message: videoFrameMessage(this.id, au.base64, frame), keyframe: au.keyframe, speech: false });
+    } else if (loop.failed) {
+      this.ownWorker();
+    }
+    let next = frame + 1;
+    if (now - clock.dueMs(next) > MAX_LATE_FRAMES * VIDEO_FRAME_MS) next = clock.frameAt(now);
+    this.idleNext = next;
+    return next;
+  }
+
+  /**
+   * The session's own video worker, started on first need. It starts its encoder, says `ready`,
+   * and is told the frame to take over from (the idle loop's next but one) and the loop's phase.
+   */
+  private ownWorker(): VideoWorkerHandle {
+    if (this.worker) return this.worker;
+    this.worker = new VideoWorkerHandle({
+      data: {
+        mode: 'musetalk', sessionId: this.id, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: IDLE_LOOP_SEED, pack: null,
+        ffmpegPath: this.o.settings.ffmpegPath!, speechStartDelayMs: 80, speechGapMs: 120,
+      },
+      pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
+    });
+    this.log.info('musetalk video worker started');
+    return this.worker;
+  }
+
+  /**
+   * The worker is ready: it takes over the stream one frame after the idle loop's next (or from
+   * frame 0 when the loop has sent nothing yet), continuing the loop's idle motion.
+   */
+  private handOver(): void {
+    if (this.ended || this.handoffFrame !== Infinity) return;
+    const clock = this.clock ?? (this.clock = new VideoFrameClock(VIDEO_FRAME_MS));
+    const firstFrame = this.framesSent === 0 ? Math.max(0, clock.frameAt() + 1) : Math.max(this.idleNext, clock.frameAt() + 1) + 1;
+    // The loop position the idle stream would have reached at `firstFrame`.
+    const pos = (this.loopPos + (firstFrame - this.idleNext)) % IDLE_LOOP_FRAMES;
+    this.handoffFrame = firstFrame;
+    this.worker!.post({ type: 'start', clockOriginMs: clock.originMs, firstFrame, idlePhaseFrame: firstFrame - pos });
   }
 
   private applyState(state: MuseTalkState, video: string | null): boolean {
@@ -141,7 +228,7 @@ export class MuseTalkSession {
     }
     const changed = state !== this.state || name !== this.video;
     this.state = state;
-    if (name !== this.video || changed) this.worker!.post({ type: 'video', pack, state });
+    if (changed) this.ownWorker().post({ type: 'video', pack, state });
     this.video = name;
     this.send('STATE_CHANGED', { current_state: state, current_video: name });
     return true;
@@ -155,13 +242,15 @@ export class MuseTalkSession {
     this.queuedSpeechSamples += pcm.length / 2;
     const samples = new Int16Array(pcm.length / 2);
     Buffer.from(samples.buffer).set(pcm);
-    this.worker!.post({ type: 'speech', pcm: samples }, [samples.buffer]);
+    this.ownWorker().post({ type: 'speech', pcm: samples }, [samples.buffer]);
   }
 
   private onWorker(m: FromVideoWorker): void {
     switch (m.type) {
+      case 'ready':
+        return this.handOver();
       case 'videoFrame':
-        return this.sendVideoFrame(m);
+        return this.sendVideoFrame({ message: m.bytes, keyframe: m.keyframe, speech: m.speech });
       case 'segmentPlayed':
         this.queuedSpeechSamples = Math.max(0, this.queuedSpeechSamples - m.frames * VIDEO_SAMPLES_PER_FRAME);
         this.log.debug({ firstFrame: m.firstFrame, lastFrame: m.lastFrame, frames: m.frames }, 'musetalk speech segment played');
@@ -178,7 +267,7 @@ export class MuseTalkSession {
     }
   }
 
-  private sendVideoFrame(m: Extract<FromVideoWorker, { type: 'videoFrame' }>): void {
+  private sendVideoFrame(m: OutgoingVideoFrame): void {
     if (this.ended) return;
     const buffered = this.o.transport.bufferedAmount();
     const limit = this.o.settings.maxBufferedBytes;
@@ -195,7 +284,7 @@ export class MuseTalkSession {
       this.droppedClientFrames++;
       return;
     }
-    this.o.transport.send(m.bytes);
+    this.o.transport.send(m.message);
     this.framesSent++;
   }
 
@@ -207,6 +296,7 @@ export class MuseTalkSession {
     if (this.ended) return this.worker?.stop() ?? Promise.resolve();
     if (reason) this.send('CLOSE_ACK', { reason });
     this.ended = true;
+    this.clock?.stop();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (reason) this.o.transport.close(code, text);

@@ -8,14 +8,15 @@ import type { InferencePool } from '../inference/pool.js';
 import type { Agent } from '../agents/agent.js';
 import { randomUUID } from 'node:crypto';
 import { FRAME_STREAM_MAX_MESSAGE_BYTES, FrameStreamErrorCode, frameStreamError } from '../protocol/frame-stream.js';
-import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES, museTalkError } from '../protocol/musetalk.js';
+import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES, MUSETALK_SIZE, museTalkError } from '../protocol/musetalk.js';
 import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from '../server/socket-limits.js';
 import type { Admission, Refusal } from '../server/admission.js';
 import type { TokenBucket } from '../server/rate-limit.js';
 import { listAvatarPacks, type AvatarPackManifest } from './avatar-pack.js';
 import { FrameStreamSession, type VideoTransport } from './frame-stream-session.js';
 import { MuseTalkSession } from './musetalk-session.js';
-import { killAllEncoders } from './video-worker.js';
+import { killAllEncoders } from './video-worker-handle.js';
+import { IDLE_LOOP_SEED, MuseTalkIdleLoop } from './musetalk-idle-loop.js';
 
 /** What the video dialects need from the server (a subset of ServerDeps). */
 export interface VideoDialectDeps {
@@ -94,6 +95,8 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
   const packs: AvatarPackManifest[] = listAvatarPacks(video.avatarPacksDir, (dir, err) => logger.error({ dir, err: err.message }, 'avatar pack skipped'));
   if (packs.length) logger.info({ packs: packs.map((p) => p.name) }, 'avatar packs loaded');
   const ffmpegPath = bundledFfmpegPath(logger);
+  // Encoded on the first MuseTalk INIT, shared by every idle MuseTalk session.
+  const idleLoop = ffmpegPath ? new MuseTalkIdleLoop({ ffmpegPath, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: IDLE_LOOP_SEED, logger }) : null;
   const frameStreams = new Map<FrameStreamSession, WebSocket<SocketData>>();
   const museTalks = new Set<MuseTalkSession>();
   /** VIDEO_MAX_SESSIONS: an idle MuseTalk session alone streams and encodes continuously. */
@@ -229,6 +232,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
           idleTimeoutS: video.museTalkIdleTimeoutS, pingIntervalS: video.museTalkPingIntervalS, maxQueuedSpeechS: 60,
           maxBufferedBytes: config.maxBufferedBytes, ffmpegPath,
         },
+        idleLoop,
         onEnd: () => museTalks.delete(session),
       });
       data.museTalk = session;
@@ -277,6 +281,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
           ws.end(1001, 'server shutting down');
         }
       }
+      idleLoop?.stop();
       await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 3000))]);
       killAllEncoders();
     },
