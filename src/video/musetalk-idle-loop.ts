@@ -57,7 +57,8 @@ export class MuseTalkIdleLoop {
         if (msg.index === 0) this.firstFrameReady();
       } else if (msg.type === 'done') {
         this.state = 'done';
-        this.o.logger.info({ frames: IDLE_LOOP_FRAMES, ms: Math.round(performance.now() - started) }, 'musetalk idle loop encoded');
+        const base64Bytes = this.frames.reduce((n, f) => n + (f?.base64.length ?? 0), 0);
+        this.o.logger.info({ frames: IDLE_LOOP_FRAMES, base64Bytes, ms: Math.round(performance.now() - started) }, 'musetalk idle loop encoded');
       } else this.fail(msg.message);
     });
     worker.on('error', (err) => this.fail(err.message));
