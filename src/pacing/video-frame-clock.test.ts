@@ -53,6 +53,11 @@ t.test('a tick may skip frames; stop ends the clock', async (t) => {
   timers.fireNext(0);
   timers.fireNext(0);
   t.same(frames, [2, 6]);
+  const pending = timers.delays.length;
+  const ended = new VideoFrameClock(40, 0, timers);
+  ended.run(0, () => null);
+  timers.fireNext(0);
+  t.equal(timers.delays.length, pending + 1, 'a tick returning null ends the run: no further timer');
   t.equal(timers.t, 240, 'frame 6 ran at its own deadline');
   t.equal(clock.frameAt(259), 6);
   t.equal(clock.frameAt(-1), -1);

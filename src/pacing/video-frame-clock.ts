@@ -45,14 +45,15 @@ export class VideoFrameClock {
 
   /**
    * Call `tick(frame, nowMs)` at each frame's deadline, from `first` on. `tick` returns the next
-   * frame to run: `frame + 1`, or more to skip frames (a stalled thread catching up).
+   * frame to run: `frame + 1`, or more to skip frames (a stalled thread catching up); or null
+   * to end this run.
    */
-  run(first: number, tick: (frame: number, nowMs: number) => number): void {
+  run(first: number, tick: (frame: number, nowMs: number) => number | null): void {
     const step = (frame: number): void => {
       this.timer = null;
       if (this.stopped) return;
       const next = tick(frame, this.now());
-      if (!this.stopped) this.wakeAt(this.dueMs(next), () => step(next));
+      if (next !== null && !this.stopped) this.wakeAt(this.dueMs(next), () => step(next));
     };
     this.wakeAt(this.dueMs(first), () => step(first));
   }

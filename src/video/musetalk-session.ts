@@ -167,12 +167,9 @@ export class MuseTalkSession {
     clock.run(0, (frame, now) => this.idleTick(loop, clock, frame, now));
   }
 
-  /** One tick of the idle stream: the loop's next access unit as frame `frame`; returns the next frame. */
-  private idleTick(loop: MuseTalkIdleLoop, clock: VideoFrameClock, frame: number, now: number): number {
-    if (this.ended || frame >= this.handoffFrame) {
-      clock.cancel();
-      return frame + 1;
-    }
+  /** One tick of the idle stream: the loop's next access unit as frame `frame`; returns the next frame (null: the worker has it). */
+  private idleTick(loop: MuseTalkIdleLoop, clock: VideoFrameClock, frame: number, now: number): number | null {
+    if (this.ended || frame >= this.handoffFrame) return null;
     const au = loop.at(this.loopPos);
     if (au) {
       // The access units go out in loop order whatever the frame numbers: a frame the clock
