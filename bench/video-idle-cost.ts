@@ -4,8 +4,8 @@
  *
  * Opens N frame-stream connections that send nothing, then N MuseTalk sessions that send INIT
  * and nothing else (the contract makes those stream idle video at 25 FPS: the shared idle loop),
- * then N MuseTalk sessions that sent one 40 ms GENERATE chunk and went idle again (each has its
- * own worker and ffmpeg from then on), each against a fresh server (offline agent). Per session it reports the growth of the server's RSS and thread
+ * then N MuseTalk sessions that send a 40 ms GENERATE chunk every 4 s (each keeps its own worker
+ * and ffmpeg; a session idle for 10 s gives them back), each against a fresh server (offline agent). Per session it reports the growth of the server's RSS and thread
  * count, the CPU the server and its ffmpeg children used over an idle window, their RSS, and the
  * frames each MuseTalk client received per second. Figures feed the README ("hardening") and
  * the default of VIDEO_MAX_SESSIONS. Linux only (/proc).
@@ -80,6 +80,8 @@ async function measure(dialect: DialectCost['dialect'], sessions: number, window
     const before = procStatus(pid);
     const clients: JsonWsClient[] = [];
     for (let i = 0; i < sessions; i++) clients.push(await open(server, dialect, `idle_${i}`));
+    // Now and then a little speech keeps each session's own worker (it is released after 10 s idle).
+    const keepWorkers = dialect === 'musetalk-after-speech' ? setInterval(() => clients.forEach(sendChunk), 4000) : null;
     await settle(3000);
     const after = procStatus(pid);
     const encoders = ffmpegChildren(pid);
@@ -94,6 +96,7 @@ async function measure(dialect: DialectCost['dialect'], sessions: number, window
     const encCores = encoders.reduce((s, _p, i) => s + cpuDelta(enc0[i]!, enc1[i]!).processCores, 0);
     const encMs = encoders.reduce((s, _p, i) => s + cpuDelta(enc0[i]!, enc1[i]!).processMs, 0);
     const encRss = encoders.reduce((s, p) => s + procStatus(p).rssBytes, 0);
+    if (keepWorkers) clearInterval(keepWorkers);
     await Promise.all(clients.map((c) => c.close()));
     return {
       dialect,
@@ -123,14 +126,20 @@ async function open(server: ServerProcess, dialect: DialectCost['dialect'], user
   c.send({ type: 'INIT', session_id: 'bench', data: { user_id: user, video_config: { resolution: '512x512', fps: 25 } } });
   const ok = await c.waitType('INIT_SUCCESS', 30_000);
   await c.waitType('VIDEO_FRAME', 30_000);
+  sessionIds.set(c, c.received[ok]!.msg.session_id as string);
   if (dialect === 'musetalk-after-speech') {
-    const sid = c.received[ok]!.msg.session_id;
     const from = server.logs.length;
-    const chunk = { format: 'pcm_s16le', sample_rate: 16000, channels: 1, duration_ms: 40, data: Buffer.alloc(1280).toString('base64') };
-    c.send({ type: 'GENERATE', session_id: sid, data: { audio_chunk: chunk } });
+    sendChunk(c);
     await waitLog(server, 'musetalk video worker started', from);
   }
   return c;
+}
+
+const sessionIds = new Map<JsonWsClient, string>();
+/** One 40 ms GENERATE chunk of silence. */
+function sendChunk(c: JsonWsClient): void {
+  const chunk = { format: 'pcm_s16le', sample_rate: 16000, channels: 1, duration_ms: 40, data: Buffer.alloc(1280).toString('base64') };
+  c.send({ type: 'GENERATE', session_id: sessionIds.get(c), data: { audio_chunk: chunk } });
 }
 
 /** Waits for a server log line (at or after index `from`). */

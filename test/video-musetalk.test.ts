@@ -171,6 +171,14 @@ t.test('idle sessions stream the shared idle loop: no thread, no encoder of thei
   t.equal(decode(Buffer.concat(aus)).frames.length, aus.length, 'loop frames then the own encoder\'s: every access unit decodes');
   t.equal(a.client.binaryMessages, 0, 'all text frames');
   t.notOk(sessions.slice(1).some((x) => workerFor(x.sid)), 'the other sessions still have none');
+  // Idle again: after 10 s the worker and its ffmpeg are released, the shared loop resumes.
+  await new Waiters('worker released').waitFor(() => server.logs.find((l) => l.msg === 'musetalk video worker released' && l.sessionId === a.sid), SLOW_MS);
+  t.ok(await waitGone(pids), 'released: its ffmpeg is gone');
+  const before = frames(a.client).length;
+  await a.client.waitFor(() => frames(a.client).length >= before + 30, SLOW_MS);
+  const g = frames(a.client);
+  t.ok(g.slice(1).every((x, k) => x.frame_timestamp > g[k]!.frame_timestamp), 'frame_timestamp still increases after the loop resumed');
+  t.equal(decode(Buffer.concat(g.map((x) => Buffer.from(x.frame_data, 'base64')))).frames.length, g.length, 'loop, own encoder, loop again: every access unit decodes');
   await Promise.all(sessions.map((x) => x.client.close()));
 });
 

@@ -1,30 +1,6 @@
 import t from 'tap';
-import { DeadlineQueue, VideoFrameClock, wallNowMs, type ClockTimers } from './video-frame-clock.js';
-
-/** Virtual time: timers fire when the test says, `late` ms after they were due. */
-function virtualTimers(): ClockTimers & { fireNext(lateMs: number): void; delays: number[]; t: number } {
-  let pending: { fn: () => void; at: number } | null = null;
-  const v = {
-    t: 1000,
-    delays: [] as number[],
-    now: () => v.t,
-    setTimer(fn: () => void, delayMs: number) {
-      v.delays.push(delayMs);
-      pending = { fn, at: v.t + delayMs };
-      return pending;
-    },
-    clearTimer(handle: unknown) {
-      if (pending === handle) pending = null;
-    },
-    fireNext(lateMs: number) {
-      const p = pending!;
-      pending = null;
-      v.t = p.at + lateMs;
-      p.fn();
-    },
-  };
-  return v;
-}
+import { DeadlineQueue, VideoFrameClock, wallNowMs } from './video-frame-clock.js';
+import { virtualTimers } from '../../test/helpers/virtual-timers.js';
 
 t.test('deadlines come from the origin: a late tick does not push the next frames back', async (t) => {
   const timers = virtualTimers();

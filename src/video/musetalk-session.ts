@@ -8,9 +8,9 @@ import {
 import { BUILT_IN_VIDEO, type AvatarPackManifest } from './avatar-pack.js';
 import type { VideoTransport } from './frame-stream-session.js';
 import { VideoWorkerHandle } from './video-worker-handle.js';
-import { VIDEO_FRAME_MS, VIDEO_SAMPLES_PER_FRAME } from './video-clock.js';
-import { VideoFrameClock } from '../pacing/video-frame-clock.js';
-import { IDLE_LOOP_FRAMES, IDLE_LOOP_SEED, type MuseTalkIdleLoop } from './musetalk-idle-loop.js';
+import { VIDEO_SAMPLES_PER_FRAME } from './video-clock.js';
+import { IDLE_LOOP_SEED, type MuseTalkIdleLoop } from './musetalk-idle-loop.js';
+import { MuseTalkIdleStream } from './musetalk-idle-stream.js';
 import { videoFrameMessage } from './musetalk-video-frame.js';
 import type { FromVideoWorker } from './worker-protocol.js';
 
@@ -22,6 +22,8 @@ export interface MuseTalkSettings {
   maxBufferedBytes: number;
   /** null: no encoder available (INIT answers INTERNAL_ERROR). */
   ffmpegPath: string | null;
+  /** A session idle this long (nothing queued, idle state, built-in video) gives its worker and ffmpeg back. */
+  releaseWorkerAfterS: number;
 }
 
 /** A frame ready to send: the VIDEO_FRAME JSON (text or UTF-8 bytes) and what the drop policy needs. */
@@ -31,8 +33,6 @@ interface OutgoingVideoFrame {
   speech: boolean;
 }
 
-/** Late by more than this many frames (a stalled main thread): idle frames are skipped. */
-const MAX_LATE_FRAMES = 5;
 
 export interface MuseTalkSessionOptions {
   userId: string;
@@ -54,8 +54,9 @@ export type CloseReason = 'client_request' | 'server_shutdown' | 'timeout' | 'er
  * continuously: first the shared idle loop, sent from here on the session's media clock (no
  * thread, no encoder, no buffers of its own); from the first GENERATE audio, state, video or
  * action change on, its own video worker (renderer + ffmpeg) takes over the stream at a frame the
- * two agree on, continuing the loop's idle motion. GENERATE audio becomes lip-synced frames
- * through the shared ONNX pool.
+ * two agree on, continuing the loop's idle motion, until the session has been idle for
+ * `releaseWorkerAfterS`: then the worker is stopped and the loop resumes after its last frame.
+ * GENERATE audio becomes lip-synced frames through the shared ONNX pool.
  *
  * Back-pressure policy: when the client's socket falls behind (unsent bytes over a quarter of
  * the limit), idle frames are dropped until the next keyframe (the stream stays decodable);
@@ -65,18 +66,23 @@ export type CloseReason = 'client_request' | 'server_shutdown' | 'timeout' | 'er
 export class MuseTalkSession {
   readonly id = randomUUID();
   private readonly log: Logger;
-  private worker: VideoWorkerHandle | null = null;
   private state: MuseTalkState = 'idle';
   private video = BUILT_IN_VIDEO;
   private initialised = false;
   private ended = false;
-  /** The session's media clock (from INIT); frame k is due at its origin + k · 40 ms. */
-  private clock: VideoFrameClock | null = null;
-  /** The idle loop's next access unit for this session, and the frame it would go out as. */
-  private loopPos = 0;
-  private idleNext = 0;
-  /** The frame from which the worker sends; idle loop frames stop before it. */
-  private handoffFrame = Infinity;
+  /** The idle loop stream, and its media clock (the session's; from INIT). */
+  private idle: MuseTalkIdleStream | null = null;
+  private idleStarted = false;
+  /** The session's own worker, once needed; `active` once it has taken the stream over. */
+  private worker: VideoWorkerHandle | null = null;
+  private active = false;
+  /** A released worker still sending its last frames; a new one's `ready` waits for it. */
+  private retiring: VideoWorkerHandle | null = null;
+  private readyWhileRetiring = false;
+  private releaseTimer: NodeJS.Timeout | null = null;
+  private lastSentFrame = -1;
+  /** Where the loop's position 0 falls on the session's frames (the worker's idle motion phase). */
+  private idlePhaseFrame = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private queuedSpeechSamples = 0;
@@ -154,35 +160,21 @@ export class MuseTalkSession {
     this.send('INIT_SUCCESS', { model_loaded: true, available_videos: this.availableVideos, default_video: BUILT_IN_VIDEO, streaming_started: true });
     this.pingTimer = setInterval(() => this.send('PING', {}), this.o.settings.pingIntervalS * 1000);
     loop.ensureStarted();
-    // Frame 0 is the first frame sent: the clock starts once the loop has one.
-    void loop.firstFrame.then(() => this.startIdle(loop));
+    // Frame 0 is the first frame sent: the stream starts once the loop has one.
+    void loop.firstFrame.then(() => {
+      if (this.ended || this.active || this.idleStarted) return;
+      this.idle = this.idleStream(loop);
+      this.idleStarted = true;
+      this.idle.start();
+    });
     this.log.info('musetalk session started');
   }
 
-  private startIdle(loop: MuseTalkIdleLoop): void {
-    if (this.ended || this.clock) return;
-    this.loopPos = loop.startPosition();
-    const clock = new VideoFrameClock(VIDEO_FRAME_MS);
-    this.clock = clock;
-    clock.run(0, (frame, now) => this.idleTick(loop, clock, frame, now));
-  }
-
-  /** One tick of the idle stream: the loop's next access unit as frame `frame`; returns the next frame (null: the worker has it). */
-  private idleTick(loop: MuseTalkIdleLoop, clock: VideoFrameClock, frame: number, now: number): number | null {
-    if (this.ended || frame >= this.handoffFrame) return null;
-    const au = loop.at(this.loopPos);
-    if (au) {
-      // The access units go out in loop order whatever the frame numbers: a frame the clock
-      // skipped is a gap in frame_timestamp, never a hole in the H.264 stream.
-      this.loopPos = (this.loopPos + 1) % IDLE_LOOP_FRAMES;
+  private idleStream(loop: MuseTalkIdleLoop): MuseTalkIdleStream {
+    return this.idle ?? new MuseTalkIdleStream(loop, (frame, au) => {
+      this.lastSentFrame = frame;
       this.sendVideoFrame({ message: videoFrameMessage(this.id, au.base64, frame), keyframe: au.keyframe, speech: false });
-    } else if (loop.failed) {
-      this.ownWorker();
-    }
-    let next = frame + 1;
-    if (now - clock.dueMs(next) > MAX_LATE_FRAMES * VIDEO_FRAME_MS) next = clock.frameAt(now);
-    this.idleNext = next;
-    return next;
+    }, () => this.ownWorker());
   }
 
   /**
@@ -190,30 +182,61 @@ export class MuseTalkSession {
    * and is told the frame to take over from (the idle loop's next but one) and the loop's phase.
    */
   private ownWorker(): VideoWorkerHandle {
+    if (this.active) this.armRelease();
     if (this.worker) return this.worker;
-    this.worker = new VideoWorkerHandle({
+    const worker: VideoWorkerHandle = new VideoWorkerHandle({
       data: {
         mode: 'musetalk', sessionId: this.id, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: IDLE_LOOP_SEED, pack: null,
         ffmpegPath: this.o.settings.ffmpegPath!, speechStartDelayMs: 80, speechGapMs: 120,
       },
-      pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
+      pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m, worker),
     });
+    this.worker = worker;
     this.log.info('musetalk video worker started');
-    return this.worker;
+    return worker;
   }
 
-  /**
-   * The worker is ready: it takes over the stream one frame after the idle loop's next (or from
-   * frame 0 when the loop has sent nothing yet), continuing the loop's idle motion.
-   */
+  /** The worker is ready: it takes over the stream where the idle loop stream says. */
   private handOver(): void {
-    if (this.ended || this.handoffFrame !== Infinity) return;
-    const clock = this.clock ?? (this.clock = new VideoFrameClock(VIDEO_FRAME_MS));
-    const firstFrame = this.framesSent === 0 ? Math.max(0, clock.frameAt() + 1) : Math.max(this.idleNext, clock.frameAt() + 1) + 1;
-    // The loop position the idle stream would have reached at `firstFrame`.
-    const pos = (this.loopPos + (firstFrame - this.idleNext)) % IDLE_LOOP_FRAMES;
-    this.handoffFrame = firstFrame;
-    this.worker!.post({ type: 'start', clockOriginMs: clock.originMs, firstFrame, idlePhaseFrame: firstFrame - pos });
+    if (this.ended || this.active || !this.worker) return;
+    if (this.retiring) {
+      this.readyWhileRetiring = true;
+      return;
+    }
+    const idle = this.idleStream(this.o.idleLoop!);
+    this.idle = idle;
+    const { firstFrame, idlePhaseFrame } = idle.handOver(this.lastSentFrame);
+    this.idlePhaseFrame = idlePhaseFrame;
+    this.active = true;
+    this.worker.post({ type: 'start', clockOriginMs: idle.clock.originMs, firstFrame, idlePhaseFrame });
+    this.armRelease();
+  }
+
+  private armRelease(): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => this.release(), this.o.settings.releaseWorkerAfterS * 1000);
+  }
+
+  /** Idle long enough: the worker and its ffmpeg go; the loop resumes after the worker's last frame. */
+  private release(): void {
+    this.releaseTimer = null;
+    const worker = this.worker;
+    if (this.ended || !this.active || !worker) return;
+    if (this.queuedSpeechSamples > 0 || this.state !== 'idle' || this.video !== BUILT_IN_VIDEO) return this.armRelease();
+    this.worker = null;
+    this.active = false;
+    this.retiring = worker;
+    this.log.info('musetalk video worker released');
+    void worker.stop().then(() => {
+      this.retiring = null;
+      if (this.ended) return;
+      this.idleStarted = true;
+      this.idle!.resume(this.lastSentFrame, this.idlePhaseFrame);
+      if (this.readyWhileRetiring) {
+        this.readyWhileRetiring = false;
+        this.handOver();
+      }
+    });
   }
 
   private applyState(state: MuseTalkState, video: string | null): boolean {
@@ -242,13 +265,17 @@ export class MuseTalkSession {
     this.ownWorker().post({ type: 'speech', pcm: samples }, [samples.buffer]);
   }
 
-  private onWorker(m: FromVideoWorker): void {
+  private onWorker(m: FromVideoWorker, from: VideoWorkerHandle): void {
+    // A released worker only still delivers the frames it had encoded.
+    if (from !== this.worker && m.type !== 'videoFrame') return;
     switch (m.type) {
       case 'ready':
         return this.handOver();
       case 'videoFrame':
+        this.lastSentFrame = Math.max(this.lastSentFrame, m.frame);
         return this.sendVideoFrame({ message: m.bytes, keyframe: m.keyframe, speech: m.speech });
       case 'segmentPlayed':
+        this.armRelease();
         this.queuedSpeechSamples = Math.max(0, this.queuedSpeechSamples - m.frames * VIDEO_SAMPLES_PER_FRAME);
         this.log.debug({ firstFrame: m.firstFrame, lastFrame: m.lastFrame, frames: m.frames }, 'musetalk speech segment played');
         return;
@@ -290,16 +317,18 @@ export class MuseTalkSession {
    * closed, then killed if it lingers). Safe to call more than once and from the socket's close.
    */
   end(reason: CloseReason | null, code = 1000, text = ''): Promise<void> {
-    if (this.ended) return this.worker?.stop() ?? Promise.resolve();
+    const stopWorkers = () => Promise.all([this.worker?.stop(), this.retiring?.stop()]).then(() => {});
+    if (this.ended) return stopWorkers();
     if (reason) this.send('CLOSE_ACK', { reason });
     this.ended = true;
-    this.clock?.stop();
+    this.idle?.stop();
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (reason) this.o.transport.close(code, text);
     this.o.onEnd();
     this.log.info({ reason: reason ?? 'disconnect', framesSent: this.framesSent, droppedClientFrames: this.droppedClientFrames }, 'musetalk session ended');
-    return this.worker?.stop() ?? Promise.resolve();
+    return stopWorkers();
   }
 }
 

@@ -60,6 +60,9 @@ export function bundledFfmpegPath(logger: Logger): string | null {
   }
 }
 
+/** A MuseTalk session idle this long gives its own worker and ffmpeg back (the shared idle loop resumes). */
+const MUSETALK_RELEASE_WORKER_AFTER_S = 10;
+
 /** A MuseTalk message (GENERATE carries at most 320 kB of PCM, ~427 kB in base64). */
 const MUSETALK_MAX_MESSAGE_BYTES = Math.max(1 << 20, MUSETALK_MAX_CHUNK_BYTES * 2);
 
@@ -230,7 +233,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         userId: data.userId, transport: transportOf(ws, logger), pool, logger, packs,
         settings: {
           idleTimeoutS: video.museTalkIdleTimeoutS, pingIntervalS: video.museTalkPingIntervalS, maxQueuedSpeechS: 60,
-          maxBufferedBytes: config.maxBufferedBytes, ffmpegPath,
+          maxBufferedBytes: config.maxBufferedBytes, ffmpegPath, releaseWorkerAfterS: MUSETALK_RELEASE_WORKER_AFTER_S,
         },
         idleLoop,
         onEnd: () => museTalks.delete(session),
