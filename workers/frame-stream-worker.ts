@@ -5,13 +5,9 @@
  * stamped with their send time. Also turns client `audio_input` into PCM for the agent.
  * All state lives in one FrameStreamWorker per thread.
  */
-import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { PcmRing } from '../src/audio/pcm-ring.js';
 import { resamplePcm16 } from '../src/agents/offline/wav.js';
 import { decodeClientAudio, type ClientAudioFormat } from '../src/video/client-audio.js';
-import { ARKIT_COUNT } from '../src/protocol/arkit.js';
-import { AvatarRenderer } from '../src/video/avatar-renderer.js';
-import { SpeechTrack } from '../src/video/speech-track.js';
+import { VideoWorkerBase, runVideoWorker } from './video-worker-base.js';
 import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_FRAME_MS, VIDEO_SAMPLES_PER_FRAME } from '../src/video/video-clock.js';
 import { VideoFrameClock, wallNowMs } from '../src/pacing/video-frame-clock.js';
 import type { FrameStreamWorkerData, FromVideoWorker, ToVideoWorker } from '../src/video/worker-protocol.js';
@@ -28,38 +24,20 @@ interface Response {
 /** Lead before a response's first frame, so the client has one in hand before the clock starts. */
 const START_LEAD_MS = 80;
 
-export class FrameStreamWorker {
-  private readonly track: SpeechTrack;
-  private readonly weights = new Float32Array(ARKIT_COUNT);
+export class FrameStreamWorker extends VideoWorkerBase<FrameStreamWorkerData> {
   private readonly startWall = wallNowMs();
   private readonly responses: Response[] = [];
   /** No response may start before the previous one has finished playing. */
   private streamFreeAt = 0;
-  private stopping = false;
 
-  constructor(private readonly data: FrameStreamWorkerData, private readonly port: MessagePort, private readonly renderer: AvatarRenderer) {
-    this.track = new SpeechTrack(new PcmRing(data.ring));
-  }
-
-  private post(msg: FromVideoWorker, transfer: ArrayBuffer[] = []): void {
-    this.port.postMessage(msg, transfer);
-  }
-
-  /** Hand the next ready inference window to the main thread (one in flight at a time). */
-  private pumpWindows(): void {
-    const req = this.track.nextWindow();
-    if (req) this.post({ type: 'window', req });
-  }
-
-  onMessage(msg: ToVideoWorker): void {
+  override onMessage(msg: ToVideoWorker): void {
     switch (msg.type) {
       case 'response':
         return this.queueResponse(msg.sequenceId, msg.pcm, msg.sampleRate);
       case 'convertInput':
         return this.convertInput(msg.id, msg.bytes, msg.format, msg.toRate);
       case 'weights':
-        this.track.onWeights(msg.id, msg.weights, msg.frameCount);
-        this.pumpWindows();
+        this.onWeights(msg.id, msg.weights, msg.frameCount);
         return this.renderFrames();
       case 'stop':
         return this.stop();
@@ -152,20 +130,18 @@ export class FrameStreamWorker {
     }
   }
 
+  ready(): void {
+    this.post({ type: 'ready', ffmpegPid: null });
+  }
+
   private stop(): void {
     if (this.stopping) return;
     this.stopping = true;
     for (const r of this.responses) r.clock?.stop();
     this.post({ type: 'stopped', droppedIdleFrames: 0 });
-    this.port.close();
+    this.closePort();
   }
 }
 
-if (!isMainThread && (workerData as FrameStreamWorkerData | undefined)?.mode === 'frame-stream') {
-  const data = workerData as FrameStreamWorkerData;
-  const renderer = new AvatarRenderer(data.width, data.height, data.seed);
-  await renderer.usePack(data.pack);
-  const worker = new FrameStreamWorker(data, parentPort!, renderer);
-  parentPort!.on('message', (msg: ToVideoWorker) => worker.onMessage(msg));
-  parentPort!.postMessage({ type: 'ready', ffmpegPid: null } satisfies FromVideoWorker);
-}
+const worker = await runVideoWorker<FrameStreamWorkerData, FrameStreamWorker>('frame-stream', (data, port, renderer) => new FrameStreamWorker(data, port, renderer));
+worker?.ready();

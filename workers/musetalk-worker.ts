@@ -6,18 +6,14 @@
  * → its own persistent ffmpeg (H.264) → finished VIDEO_FRAME messages (JSON bytes).
  * All state lives in one MuseTalkWorker per thread.
  */
-import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { PcmRing } from '../src/audio/pcm-ring.js';
-import { ARKIT_COUNT } from '../src/protocol/arkit.js';
-import { AvatarRenderer } from '../src/video/avatar-renderer.js';
-import { SpeechTrack } from '../src/video/speech-track.js';
+import { VideoWorkerBase, runVideoWorker } from './video-worker-base.js';
 import { H264Encoder } from '../src/video/h264-encoder.js';
 import { isKeyframe } from '../src/video/annexb.js';
 import { IDLE_LOOP_S } from '../src/video/idle-motion.js';
 import { videoFrameMessage } from '../src/video/musetalk-video-frame.js';
 import { VIDEO_FRAME_MS, VIDEO_FPS } from '../src/video/video-clock.js';
 import { VideoFrameClock } from '../src/pacing/video-frame-clock.js';
-import type { FromVideoWorker, MuseTalkWorkerData, ToVideoWorker } from '../src/video/worker-protocol.js';
+import type { MuseTalkWorkerData, ToVideoWorker } from '../src/video/worker-protocol.js';
 
 /**
  * Idle frames are drawn on every IDLE_DRAW_EVERY-th tick; the ticks between repeat the last
@@ -29,9 +25,7 @@ const IDLE_DRAW_EVERY = 2;
 const MAX_LATE_FRAMES = 5;
 const LOOP_FRAMES = IDLE_LOOP_S * VIDEO_FPS;
 
-export class MuseTalkWorker {
-  private readonly track: SpeechTrack;
-  private readonly weights = new Float32Array(ARKIT_COUNT);
+export class MuseTalkWorker extends VideoWorkerBase<MuseTalkWorkerData> {
   /** The session's media clock, from `start` (the main thread's, continued). */
   private clock: VideoFrameClock | null = null;
   /** An ACTION that came before `start`: it begins with the first frame. */
@@ -46,21 +40,6 @@ export class MuseTalkWorker {
   private droppedIdleFrames = 0;
   private lastIdlePicture: Uint8ClampedArray | null = null;
   private lastFrame = 0;
-  private stopping = false;
-
-  constructor(private readonly data: MuseTalkWorkerData, private readonly port: MessagePort, private readonly renderer: AvatarRenderer) {
-    this.track = new SpeechTrack(new PcmRing(data.ring));
-  }
-
-  private post(msg: FromVideoWorker, transfer: ArrayBuffer[] = []): void {
-    this.port.postMessage(msg, transfer);
-  }
-
-  /** Hand the next ready inference window to the main thread (one in flight at a time). */
-  private pumpWindows(): void {
-    const req = this.track.nextWindow();
-    if (req) this.post({ type: 'window', req });
-  }
 
   /** The encoder starts with the worker, so it is warm when the main thread hands over. */
   startEncoder(): void {
@@ -80,7 +59,7 @@ export class MuseTalkWorker {
     this.post({ type: 'ready', ffmpegPid: this.encoder.pid ?? null });
   }
 
-  onMessage(msg: ToVideoWorker): void {
+  override onMessage(msg: ToVideoWorker): void {
     switch (msg.type) {
       case 'start': {
         if (this.clock || this.stopping) return;
@@ -93,8 +72,7 @@ export class MuseTalkWorker {
       case 'speech':
         return this.onSpeech(msg.pcm);
       case 'weights':
-        this.track.onWeights(msg.id, msg.weights, msg.frameCount);
-        return this.pumpWindows();
+        return this.onWeights(msg.id, msg.weights, msg.frameCount);
       case 'video':
         this.renderer.setState(msg.state);
         void this.renderer.usePack(msg.pack).catch((err: Error) => this.post({ type: 'error', code: 'MODEL_NOT_FOUND', message: `avatar could not be loaded: ${err.message}`, fatal: false }));
@@ -197,15 +175,9 @@ export class MuseTalkWorker {
     if (this.gapTimer) clearTimeout(this.gapTimer);
     if (this.encoder) await this.encoder.close(500);
     this.post({ type: 'stopped', droppedIdleFrames: this.droppedIdleFrames });
-    this.port.close();
+    this.closePort();
   }
 }
 
-if (!isMainThread && (workerData as MuseTalkWorkerData | undefined)?.mode === 'musetalk') {
-  const data = workerData as MuseTalkWorkerData;
-  const renderer = new AvatarRenderer(data.width, data.height, data.seed);
-  await renderer.usePack(data.pack);
-  const worker = new MuseTalkWorker(data, parentPort!, renderer);
-  parentPort!.on('message', (msg: ToVideoWorker) => worker.onMessage(msg));
-  worker.startEncoder();
-}
+const worker = await runVideoWorker<MuseTalkWorkerData, MuseTalkWorker>('musetalk', (data, port, renderer) => new MuseTalkWorker(data, port, renderer));
+worker?.startEncoder();
