@@ -1,10 +1,11 @@
 /**
  * What an idle video session costs the server: `node dist/bench/video-idle-cost.js
- * [--sessions 5] [--window-s 10] [--only frame-stream|musetalk]`.
+ * [--sessions 5] [--window-s 10] [--only frame-stream|musetalk|musetalk-after-speech]`.
  *
  * Opens N frame-stream connections that send nothing, then N MuseTalk sessions that send INIT
- * and nothing else (the contract makes those stream idle video at 25 FPS), each against a fresh
- * server (offline agent). Per session it reports the growth of the server's RSS and thread
+ * and nothing else (the contract makes those stream idle video at 25 FPS: the shared idle loop),
+ * then N MuseTalk sessions that send a 40 ms GENERATE chunk every 4 s (each keeps its own worker
+ * and ffmpeg; a session idle for 10 s gives them back), each against a fresh server (offline agent). Per session it reports the growth of the server's RSS and thread
  * count, the CPU the server and its ffmpeg children used over an idle window, their RSS, and the
  * frames each MuseTalk client received per second. Figures feed the README ("hardening") and
  * the default of VIDEO_MAX_SESSIONS. Linux only (/proc).
@@ -47,7 +48,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
 
 interface DialectCost {
-  dialect: 'frame-stream' | 'musetalk';
+  dialect: 'frame-stream' | 'musetalk' | 'musetalk-after-speech';
   sessions: number;
   rssPerSessionMb: number;
   threadsPerSession: number;
@@ -71,12 +72,16 @@ async function measure(dialect: DialectCost['dialect'], sessions: number, window
   try {
     // Warm the process (first connection loads modules) with one throw-away session.
     const warm = await open(server, dialect, 'warm');
+    // MuseTalk: the shared idle loop is encoded once, on the first INIT.
+    if (dialect !== 'frame-stream') await waitLog(server, 'musetalk idle loop encoded');
     await settle(1000);
     await warm.close();
     await settle(2000);
     const before = procStatus(pid);
     const clients: JsonWsClient[] = [];
     for (let i = 0; i < sessions; i++) clients.push(await open(server, dialect, `idle_${i}`));
+    // Now and then a little speech keeps each session's own worker (it is released after 10 s idle).
+    const keepWorkers = dialect === 'musetalk-after-speech' ? setInterval(() => clients.forEach(sendChunk), 4000) : null;
     await settle(3000);
     const after = procStatus(pid);
     const encoders = ffmpegChildren(pid);
@@ -91,6 +96,7 @@ async function measure(dialect: DialectCost['dialect'], sessions: number, window
     const encCores = encoders.reduce((s, _p, i) => s + cpuDelta(enc0[i]!, enc1[i]!).processCores, 0);
     const encMs = encoders.reduce((s, _p, i) => s + cpuDelta(enc0[i]!, enc1[i]!).processMs, 0);
     const encRss = encoders.reduce((s, p) => s + procStatus(p).rssBytes, 0);
+    if (keepWorkers) clearInterval(keepWorkers);
     await Promise.all(clients.map((c) => c.close()));
     return {
       dialect,
@@ -101,9 +107,9 @@ async function measure(dialect: DialectCost['dialect'], sessions: number, window
       ffmpegPerSession: +(encoders.length / sessions).toFixed(2),
       ffmpegRssPerSessionMb: mb(encRss / sessions),
       ffmpegCpuPerSessionPct: +((encCores * 100) / sessions).toFixed(1),
-      clientFps: dialect === 'musetalk' ? fps[Math.floor(fps.length / 2)]! : null,
-      serverCpuMsPerFrame: dialect === 'musetalk' ? +(cpuDelta(cpu0, cpu1).processMs / framesDelivered).toFixed(2) : null,
-      ffmpegCpuMsPerFrame: dialect === 'musetalk' ? +(encMs / framesDelivered).toFixed(2) : null,
+      clientFps: dialect !== 'frame-stream' ? fps[Math.floor(fps.length / 2)]! : null,
+      serverCpuMsPerFrame: dialect !== 'frame-stream' ? +(cpuDelta(cpu0, cpu1).processMs / framesDelivered).toFixed(2) : null,
+      ffmpegCpuMsPerFrame: dialect !== 'frame-stream' ? +(encMs / framesDelivered).toFixed(2) : null,
     };
   } finally {
     await server.stop();
@@ -118,8 +124,31 @@ async function open(server: ServerProcess, dialect: DialectCost['dialect'], user
   }
   const c = await JsonWsClient.connect(`ws://127.0.0.1:${server.port}/musetalk/v1/ws/${user}`);
   c.send({ type: 'INIT', session_id: 'bench', data: { user_id: user, video_config: { resolution: '512x512', fps: 25 } } });
+  const ok = await c.waitType('INIT_SUCCESS', 30_000);
   await c.waitType('VIDEO_FRAME', 30_000);
+  sessionIds.set(c, c.received[ok]!.msg.session_id as string);
+  if (dialect === 'musetalk-after-speech') {
+    const from = server.logs.length;
+    sendChunk(c);
+    await waitLog(server, 'musetalk video worker started', from);
+  }
   return c;
+}
+
+const sessionIds = new Map<JsonWsClient, string>();
+/** One 40 ms GENERATE chunk of silence. */
+function sendChunk(c: JsonWsClient): void {
+  const chunk = { format: 'pcm_s16le', sample_rate: 16000, channels: 1, duration_ms: 40, data: Buffer.alloc(1280).toString('base64') };
+  c.send({ type: 'GENERATE', session_id: sessionIds.get(c), data: { audio_chunk: chunk } });
+}
+
+/** Waits for a server log line (at or after index `from`). */
+async function waitLog(server: ServerProcess, msg: string, from = 0): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (!server.logs.slice(from).some((l) => l.msg === msg)) {
+    if (performance.now() > deadline) throw new Error(`no "${msg}" log line within 60 s`);
+    await settle(50);
+  }
 }
 
 const { values } = parseArgs({
@@ -128,7 +157,7 @@ const { values } = parseArgs({
 const sessions = Number(values.sessions);
 const windowS = Number(values['window-s']);
 const results: DialectCost[] = [];
-for (const dialect of ['frame-stream', 'musetalk'] as const) {
+for (const dialect of ['frame-stream', 'musetalk', 'musetalk-after-speech'] as const) {
   if (values.only && values.only !== dialect) continue;
   results.push(await measure(dialect, sessions, windowS));
 }

@@ -138,6 +138,7 @@ t.test('text in → stream_start, 25 FPS JPEG frames with the spoken audio once,
   t.equal(start.estimated_duration, 38 / 25);
   const frames = client.received.slice(startIdx + 1, endIdx).filter((r) => r.msg.type === 'frame');
   t.equal(frames.length, 38);
+  t.equal(client.binaryMessages, 0, 'every message, frames included, is a JSON text frame (PROTOCOL.md)');
   t.ok(frames.every((f, k) => f.msg.frame_index === k && (f.msg.progress as { total_frames: number }).total_frames === 38), 'contiguous frames');
   t.ok(frames.every((f, k) => (k % 5 === 0) === (f.msg.audio_data !== null)), 'audio on every 5th frame');
   const audio = Buffer.concat(frames.filter((f) => f.msg.audio_data).map((f) => Buffer.from(f.msg.audio_data as string, 'base64')));

@@ -75,6 +75,31 @@ async function init(s: ServerProcess, user = 'user_1', opts: { keepAlive?: boole
   return { client, sid, stopKeepAlive };
 }
 
+/** Polls /proc (a positive signal: the process appears) until the server has an ffmpeg not in `before`. */
+async function newEncoder(s: ServerProcess, before: ReadonlySet<number>, ms = SLOW_MS): Promise<number[]> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    const added = ffmpegChildren(s).filter((p) => !before.has(p));
+    if (added.length > 0) return added;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return [];
+}
+
+const silence40ms = Buffer.alloc(1280).toString('base64');
+const generate = (sid: string, data = silence40ms) => ({ type: 'GENERATE', session_id: sid, data: { audio_chunk: { format: 'pcm_s16le', sample_rate: 16000, channels: 1, duration_ms: 40, data } } });
+
+/** GENERATE audio: the session needs pictures of its own, so its worker and encoder start. Returns the encoder's pid(s). */
+async function ownEncoder(s: ServerProcess, c: { client: JsonWsClient; sid: string }): Promise<number[]> {
+  const before = new Set(ffmpegChildren(s));
+  c.client.send(generate(c.sid));
+  return newEncoder(s, before);
+}
+
+function serverThreads(s: ServerProcess): number {
+  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))![1]);
+}
+
 const frames = (c: JsonWsClient) => c.received.filter((r) => r.msg.type === 'VIDEO_FRAME').map((r) => r.msg.data as { frame_data: string; frame_timestamp: number });
 
 /** Decode Annex-B with ffmpeg to 512×512 gray frames. */
@@ -109,6 +134,7 @@ t.test('INIT → INIT_SUCCESS and a continuous 25 FPS H.264 512×512 stream; a d
   // A busy machine skips idle frames by design (gaps in frame_timestamp): how many is a timing
   // figure (bench/video-idle-cost.ts reports the FPS a client gets), not a property to assert.
   t.comment(`${steps.filter((d) => d !== 40).length} gaps (idle frames skipped under load) in ${steps.length} steps`);
+  t.equal(client.binaryMessages, 0, 'every message, VIDEO_FRAME included, is a JSON text frame (PROTOCOL.md)');
   const aus = f.map((x) => Buffer.from(x.frame_data, 'base64'));
   t.ok(isKeyframe(aus[0]!), 'first frame is an IDR');
   t.ok(isKeyframe(aus[25]!) && !isKeyframe(aus[24]!), 'one IDR per second');
@@ -119,6 +145,41 @@ t.test('INIT → INIT_SUCCESS and a continuous 25 FPS H.264 512×512 stream; a d
   t.equal(joined.frames.length, aus.length - 25, 'decoding from the second keyframe works');
   t.ok(client.received.some((r) => r.msg.type === 'PING' && r.msg.session_id === sid), 'PING');
   await client.close();
+});
+
+t.test('idle sessions stream the shared idle loop: no thread, no encoder of their own until GENERATE', async (t) => {
+  await new Waiters('idle loop encoded').waitFor(() => server.logs.find((l) => l.msg === 'musetalk idle loop encoded'), SLOW_MS);
+  const threadsBefore = serverThreads(server);
+  const encodersBefore = new Set(ffmpegChildren(server));
+  const sessions = [await init(server, 'idle_a'), await init(server, 'idle_b'), await init(server, 'idle_c')];
+  await Promise.all(sessions.map((x) => x.client.waitFor(() => frames(x.client).length >= 30, SLOW_MS)));
+  t.same(ffmpegChildren(server).filter((p) => !encodersBefore.has(p)), [], '3 idle sessions streaming: no new ffmpeg');
+  t.ok(serverThreads(server) - threadsBefore < 3, `and ${serverThreads(server) - threadsBefore} more threads (one worker each before)`);
+  const workerFor = (sid: string) => server.logs.some((l) => l.msg === 'musetalk video worker started' && l.sessionId === sid);
+  t.notOk(sessions.some((x) => workerFor(x.sid)), 'no video worker for an idle session');
+  const a = sessions[0]!;
+  const idle = frames(a.client).length;
+  const pids = await ownEncoder(server, a);
+  t.equal(pids.length, 1, 'the first GENERATE starts its own encoder');
+  t.ok(workerFor(a.sid), 'and its video worker');
+  await a.client.waitFor(() => frames(a.client).length >= idle + 50, SLOW_MS);
+  const f = frames(a.client);
+  t.equal(f[0]!.frame_timestamp, 0, 'frame 0 at 0 ms');
+  t.ok(f.slice(1).every((x, k) => x.frame_timestamp > f[k]!.frame_timestamp && x.frame_timestamp % 40 === 0), 'frame_timestamp increases across the hand-over');
+  const aus = f.map((x) => Buffer.from(x.frame_data, 'base64'));
+  t.ok(isKeyframe(aus[0]!), 'the loop starts at a keyframe');
+  t.equal(decode(Buffer.concat(aus)).frames.length, aus.length, 'loop frames then the own encoder\'s: every access unit decodes');
+  t.equal(a.client.binaryMessages, 0, 'all text frames');
+  t.notOk(sessions.slice(1).some((x) => workerFor(x.sid)), 'the other sessions still have none');
+  // Idle again: after 10 s the worker and its ffmpeg are released, the shared loop resumes.
+  await new Waiters('worker released').waitFor(() => server.logs.find((l) => l.msg === 'musetalk video worker released' && l.sessionId === a.sid), SLOW_MS);
+  t.ok(await waitGone(pids), 'released: its ffmpeg is gone');
+  const before = frames(a.client).length;
+  await a.client.waitFor(() => frames(a.client).length >= before + 30, SLOW_MS);
+  const g = frames(a.client);
+  t.ok(g.slice(1).every((x, k) => x.frame_timestamp > g[k]!.frame_timestamp), 'frame_timestamp still increases after the loop resumed');
+  t.equal(decode(Buffer.concat(g.map((x) => Buffer.from(x.frame_data, 'base64')))).frames.length, g.length, 'loop, own encoder, loop again: every access unit decodes');
+  await Promise.all(sessions.map((x) => x.client.close()));
 });
 
 t.test('a GENERATE burst of N chunks yields N lip-synced frames', async (t) => {
@@ -135,7 +196,7 @@ t.test('a GENERATE burst of N chunks yields N lip-synced frames', async (t) => {
   const logFrom = server.logs.length;
   for (let k = 0; k < N; k++) {
     const data = s16.subarray(k * 1280, (k + 1) * 1280).toString('base64');
-    client.send({ type: 'GENERATE', session_id: sid, data: { audio_chunk: { format: 'pcm_s16le', sample_rate: 16000, channels: 1, duration_ms: 40, data } } });
+    client.send(generate(sid, data));
   }
   const played = await new Waiters('speech segment played').waitFor(() => server.logs.slice(logFrom).find((l) => l.msg === 'musetalk speech segment played'), SLOW_MS);
   t.equal(played.frames, N, `${N} chunks → ${N} frames`);
@@ -244,8 +305,8 @@ t.test('VIDEO_MAX_SESSIONS: a video session over the cap gets a coded error and 
 
 t.test('CLOSE, disconnect and idle timeout leave no ffmpeg behind', async (t) => {
   const a = await init(server, 'closer');
-  const pidsA = ffmpegChildren(server);
-  t.ok(pidsA.length >= 1, 'an encoder runs per session');
+  const pidsA = await ownEncoder(server, a);
+  t.equal(pidsA.length, 1, 'an encoder runs per session that needs one');
   a.client.send({ type: 'CLOSE', session_id: a.sid, data: {} });
   const i = await a.client.waitType('CLOSE_ACK', SLOW_MS);
   t.same(a.client.received[i]!.msg.data, { reason: 'client_request' });
@@ -253,20 +314,20 @@ t.test('CLOSE, disconnect and idle timeout leave no ffmpeg behind', async (t) =>
   t.ok(await waitGone(pidsA), 'CLOSE: encoder gone');
 
   const b = await init(server, 'dropper');
-  const pidsB = ffmpegChildren(server);
+  const pidsB = await ownEncoder(server, b);
   b.client.ws.terminate();
   t.ok(await waitGone(pidsB), 'disconnect: encoder gone');
 
   const c = await init(shortIdle, 'sleeper'); // then silent: the idle timeout closes it
-  const pidsC = ffmpegChildren(shortIdle);
+  const pidsC = await ownEncoder(shortIdle, c);
   const at = await c.client.waitType('CLOSE_ACK', SLOW_MS);
   t.same(c.client.received[at]!.msg.data, { reason: 'timeout' });
   await c.client.closed;
   t.ok(await waitGone(pidsC), 'timeout: encoder gone');
 
   const d = await init(shortIdle, 'shutdown', { keepAlive: true });
-  const pidsD = ffmpegChildren(shortIdle);
-  t.ok(pidsD.length >= 1);
+  const pidsD = await ownEncoder(shortIdle, d);
+  t.equal(pidsD.length, 1);
   await shortIdle.stop();
   await d.client.closed;
   d.stopKeepAlive();

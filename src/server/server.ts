@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { TemplatedApp, WebSocket, us_listen_socket, HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import { uWS, uwsIsNative } from './uws.js';
 import type { Config } from '../config/config.js';
 import type { InferencePool } from '../inference/pool.js';
@@ -14,12 +14,10 @@ import { buildOpenApi } from '../protocol/openapi.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { LoopDelayMonitor } from '../metrics/loop-delay.js';
 import { PrometheusText } from '../metrics/prometheus.js';
-import { TokenAuthority, generatedSecret } from './auth.js';
-import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import type { TokenBucket } from './rate-limit.js';
 import { registerVideoDialects, type VideoDialects } from '../video/register.js';
-import { ClientAddressResolver, addressText, rateLimitKey } from './client-address.js';
+import { Admission, type Refusal } from './admission.js';
 import { getRoute, json, optionsRoute, postRoute } from './http-routes.js';
-import type { ErrorCode } from '../protocol/error-codes.js';
 import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from './socket-limits.js';
 
 export interface ServerDeps {
@@ -33,7 +31,7 @@ export interface ServerDeps {
 interface SocketData {
   session: Session | null;
   /** Set at upgrade when the connection must be refused: closed right after it opens. */
-  reject: { code: number; reason: string; errorCode?: ErrorCode } | null;
+  reject: Refusal | null;
   messages: TokenBucket;
   /** False from the moment uWS reports the close: sending after that would throw. */
   open: boolean;
@@ -59,11 +57,8 @@ export class AvatarServer {
   readonly metrics = new ServerMetrics();
   framesSent = 0;
   port = 0;
-  private readonly auth: TokenAuthority | null = null;
-  private readonly connectionLimiter: KeyedRateLimiter;
-  private readonly addressLimiter: KeyedRateLimiter;
-  private readonly clientAddresses: ClientAddressResolver;
-  private accepting = true;
+  /** One admission (auth, connection limits, one session count) for all three dialects. */
+  private readonly admission: Admission;
   private video: VideoDialects | null = null;
 
   constructor(private readonly deps: ServerDeps) {
@@ -77,13 +72,7 @@ export class AvatarServer {
       onTurnDone: (key, turn) => this.sessions.get(key)?.onTurnDone(turn),
     }, deps.logger);
     const { config, logger } = deps;
-    if (config.auth.enabled) {
-      if (!config.auth.secretKey) logger.warn('AUTH_ENABLED=true but AUTH_SECRET_KEY is not set: using a random key for this process only; tokens will not survive a restart or verify on other hosts. Set AUTH_SECRET_KEY.');
-      this.auth = new TokenAuthority({ secret: config.auth.secretKey ?? generatedSecret(), ttlS: config.auth.tokenTtlS, allowedOrigins: config.auth.allowedOrigins });
-    }
-    this.connectionLimiter = new KeyedRateLimiter(config.rateLimit.connectionsBurst, config.rateLimit.connectionsPerS);
-    this.addressLimiter = new KeyedRateLimiter(config.rateLimit.addressConnectionsBurst, config.rateLimit.addressConnectionsPerS);
-    this.clientAddresses = new ClientAddressResolver(config.trustedProxies);
+    this.admission = new Admission(config, logger, () => this.sessions.size + (this.video?.openSessions ?? 0));
     this.app = config.tls ? uWS.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile }) : uWS.App();
     this.routes();
   }
@@ -123,7 +112,7 @@ export class AvatarServer {
     optionsRoute(this.app, '/api/auth/token', (res, req) => {
       const origin = req.getHeader('origin');
       res.cork(() => {
-        if (origin && this.auth?.isOriginAllowed(origin)) {
+        if (origin && this.admission.auth?.isOriginAllowed(origin)) {
           res.writeStatus('204 No Content')
             .writeHeader('access-control-allow-origin', origin)
             .writeHeader('vary', 'Origin')
@@ -139,11 +128,12 @@ export class AvatarServer {
     postRoute(this.app, '/api/auth/token', (res, req) => {
       const origin = req.getHeader('origin');
       res.onAborted(() => {});
-      if (!this.auth) return json(res, '403 Forbidden', { error: 'authentication is disabled' });
+      const auth = this.admission.auth;
+      if (!auth) return json(res, '403 Forbidden', { error: 'authentication is disabled' });
       if (!origin) return json(res, '400 Bad Request', { error: 'missing Origin header' });
       // No CORS headers for a refused origin: its page must not even read why.
-      if (!this.auth.isOriginAllowed(origin)) return json(res, '403 Forbidden', { error: 'origin not allowed' });
-      json(res, '200 OK', this.auth.issue(origin), origin);
+      if (!auth.isOriginAllowed(origin)) return json(res, '403 Forbidden', { error: 'origin not allowed' });
+      json(res, '200 OK', auth.issue(origin), origin);
     });
     getRoute(this.app, '/stats', (res) => json(res, '200 OK', this.stats()));
     getRoute(this.app, '/metrics', (res) => {
@@ -151,7 +141,7 @@ export class AvatarServer {
       res.cork(() => res.writeHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8').end(body));
     });
     // Before the demo page: WebSocket upgrades on `/` go to the frame-stream dialect.
-    this.video = registerVideoDialects(this.app, { ...this.deps, admit: (res, req) => this.admit(res, req) });
+    this.video = registerVideoDialects(this.app, { ...this.deps, admission: this.admission });
     registerDemoPage(this.app, logger);
     registerApiDocs(this.app, buildOpenApi(this.deps.version));
     this.app.ws<SocketData>('/ws', {
@@ -165,8 +155,7 @@ export class AvatarServer {
       upgrade: (res, req, context) => {
         res.upgrade<SocketData>(
           {
-            session: null, open: true, reject: this.admit(res, req),
-            messages: new TokenBucket(config.rateLimit.messagesBurst, config.rateLimit.messagesPerS),
+            session: null, open: true, reject: this.admission.check(res, req), messages: this.admission.messageBucket(),
           },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
@@ -274,30 +263,6 @@ export class AvatarServer {
     return p.toString();
   }
 
-  /**
-   * Who may open a session (any dialect, called in the upgrade handler): null to accept, or the
-   * close code and reason (PROTOCOL §1.6). Connection attempts are limited per origin and per
-   * client address, so neither a rotating Origin nor one origin shared by many users gets through.
-   */
-  private admit(res: HttpResponse, req: HttpRequest): SocketData['reject'] {
-    const { config } = this.deps;
-    const origin = req.getHeader('origin');
-    const token = new URLSearchParams(req.getQuery() ?? '').get('token');
-    if (!this.accepting) return { code: 1001, reason: 'server shutting down' };
-    const address = this.clientAddresses.resolve(addressText(res.getRemoteAddressAsText()), req.getHeader('x-forwarded-for'));
-    if (!this.addressLimiter.take(rateLimitKey(address))) {
-      this.deps.logger.info({ address }, 'connection attempts over the per-address limit');
-      return { code: 1008, reason: 'too many connection attempts', errorCode: 'RATE_LIMITED' };
-    }
-    if (!this.connectionLimiter.take(origin || 'no-origin')) return { code: 1008, reason: 'too many connection attempts', errorCode: 'RATE_LIMITED' };
-    if (this.auth) {
-      const failure = this.auth.verify(token, origin);
-      if (failure) return { code: 1008, reason: failure };
-    }
-    if (this.sessions.size >= config.maxSessions) return { code: 1013, reason: 'server at capacity, try again later', errorCode: 'SERVER_BUSY' };
-    return null;
-  }
-
   private openSession(ws: WebSocket<SocketData>): void {
     const { config, logger, pool } = this.deps;
     const data = ws.getUserData();
@@ -387,7 +352,7 @@ export class AvatarServer {
    * and close every session with 1001, and stop the pacer.
    */
   async close(graceMs = 0): Promise<void> {
-    this.accepting = false;
+    this.admission.stopAccepting();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
     const deadline = performance.now() + graceMs;
@@ -401,8 +366,7 @@ export class AvatarServer {
       });
     }
     await this.video?.close();
-    this.connectionLimiter.close();
-    this.addressLimiter.close();
+    this.admission.close();
     clearInterval(this.loopDelayTimer);
     this.loopDelay.stop();
     await this.pacer.stop();

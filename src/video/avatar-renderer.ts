@@ -14,8 +14,10 @@ export interface FrameInput {
   /** 52 weights in canonical order at `offset` (null: silence, neutral face). */
   weights: Float32Array | null;
   offset?: number;
-  /** Seconds since the stream began (drives blinks, breathing, head motion, actions). */
+  /** Seconds since the stream began (drives actions; and idle life unless `idleT` is given). */
   t: number;
+  /** Seconds into the idle animation (blinks, breathing, head motion), when it runs on its own phase. */
+  idleT?: number;
 }
 
 interface LoadedPack {
@@ -73,7 +75,7 @@ export class AvatarRenderer {
     if (input.weights) w.set(input.weights.subarray(input.offset ?? 0, (input.offset ?? 0) + ARKIT_COUNT));
     else w.fill(0);
     const speaking = input.weights !== null;
-    const idle = this.idle.at(input.t, speaking || this.state === 'speaking' ? 0.6 : 1);
+    const idle = this.idle.at(input.idleT ?? input.t, speaking || this.state === 'speaking' ? 0.6 : 1);
     this.applyGesture(w, idle, input.t);
     const ctx = this.ctx;
     ctx.setTransform(1, 0, 0, 1, 0, 0);

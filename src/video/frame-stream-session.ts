@@ -8,8 +8,9 @@ import {
 } from '../protocol/frame-stream.js';
 import type { AvatarPackManifest } from './avatar-pack.js';
 import { InvalidAudioError, inspectClientAudio, maxClientAudioBytes, type ClientAudioLimits } from './client-audio.js';
-import { VideoWorker } from './video-worker.js';
-import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_FRAME_MS, wallNowMs } from './video-clock.js';
+import { VideoWorkerHandle } from './video-worker-handle.js';
+import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_FRAME_MS } from './video-clock.js';
+import { DeadlineQueue, wallNowMs } from '../pacing/video-frame-clock.js';
 import type { FromVideoWorker } from './worker-protocol.js';
 
 export interface VideoTransport {
@@ -51,7 +52,7 @@ interface Pending {
  */
 export class FrameStreamSession {
   readonly id = randomUUID();
-  private worker: VideoWorker | null = null;
+  private worker: VideoWorkerHandle | null = null;
   private readonly log: Logger;
   private connected: Promise<void> | null = null;
   private readonly maxAudioBytes: number;
@@ -61,9 +62,8 @@ export class FrameStreamSession {
   private lastUserTranscript = '';
   private response: { chunks: Buffer[]; bytes: number; input: string; truncated: boolean } | null = null;
   private readonly meta = new Map<string, Pending>();
-  /** Outgoing messages in due order; sent by `flush` at their deadlines. */
-  private readonly outbox: Array<{ due: number; send: () => void }> = [];
-  private timer: NodeJS.Timeout | null = null;
+  /** Outgoing messages, sent at the deadlines the worker stamped (they arrive in due order). */
+  private readonly outbox = new DeadlineQueue();
   private firstFrameAt = new Map<string, number>();
   private nextInputId = 1;
   private readonly inputWaiters = new Map<number, (pcm: Int16Array | null, error: string | null) => void>();
@@ -88,11 +88,13 @@ export class FrameStreamSession {
   }
 
   /** The video worker, started on first use. */
-  private videoWorker(): VideoWorker {
+  private videoWorker(): VideoWorkerHandle {
     if (!this.worker) {
-      this.worker = new VideoWorker({
-        mode: 'frame-stream', sessionId: this.id, width: FRAME_WIDTH, height: FRAME_HEIGHT, seed: Math.floor(Math.random() * 1e9),
-        jpegQuality: 80, ffmpegPath: null, pack: this.o.pack, renderLeadMs: 600, speechStartDelayMs: 0, speechGapMs: 0,
+      this.worker = new VideoWorkerHandle({
+        data: {
+          mode: 'frame-stream', sessionId: this.id, width: FRAME_WIDTH, height: FRAME_HEIGHT, seed: Math.floor(Math.random() * 1e9),
+          jpegQuality: 80, pack: this.o.pack, renderLeadMs: 600,
+        },
         pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
       });
       this.log.info('frame-stream video worker started');
@@ -188,6 +190,7 @@ export class FrameStreamSession {
   }
 
   private onWorker(m: FromVideoWorker): void {
+    if (this.closed) return;
     switch (m.type) {
       case 'convertedInput': {
         const waiter = this.inputWaiters.get(m.id);
@@ -197,17 +200,17 @@ export class FrameStreamSession {
       }
       case 'streamStart': {
         const meta = this.meta.get(m.sequenceId) ?? { text: '', input: '' };
-        this.schedule(m.due, () => {
+        this.outbox.schedule(m.due, () => {
           this.firstFrameAt.set(m.sequenceId, wallNowMs());
           this.sendText(streamStart(m.sequenceId, meta.text, meta.input, m.totalFrames));
         });
         return;
       }
       case 'frame':
-        this.schedule(m.due, () => this.sendFrame(m.bytes));
+        this.outbox.schedule(m.due, () => this.sendFrame(m.bytes));
         return;
       case 'streamEnd':
-        this.schedule(m.due, () => {
+        this.outbox.schedule(m.due, () => {
           const started = this.firstFrameAt.get(m.sequenceId) ?? wallNowMs();
           this.firstFrameAt.delete(m.sequenceId);
           this.meta.delete(m.sequenceId);
@@ -238,24 +241,10 @@ export class FrameStreamSession {
     this.o.transport.send(bytes);
   }
 
-  /** Queue `send` for wall time `due` (messages arrive from the worker in due order). */
-  private schedule(due: number, send: () => void): void {
-    this.outbox.push({ due, send });
-    if (!this.timer) this.flush();
-  }
-
-  private flush(): void {
-    this.timer = null;
-    const now = wallNowMs();
-    while (this.outbox.length > 0 && this.outbox[0]!.due <= now + 1) this.outbox.shift()!.send();
-    if (this.outbox.length > 0 && !this.closed) this.timer = setTimeout(() => this.flush(), this.outbox[0]!.due - now);
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.outbox.length = 0;
+    this.outbox.clear();
     void this.o.agent.disconnect().catch(() => {});
     void this.worker?.stop();
     this.log.info('frame-stream session closed');

@@ -1,7 +1,9 @@
 /**
  * Idle life for the rendered avatar: blinks, breathing, small head motion and gaze drift, as a
  * pure function of time. Deterministic per seed, so a session's idle animation is reproducible
- * and two sessions do not blink in lock-step.
+ * and two sessions do not blink in lock-step. Periodic (IDLE_LOOP_S): every frequency is a whole
+ * number of cycles per period and no blink spans its end, so the idle animation can be encoded
+ * once as a seamless loop that idle MuseTalk sessions share (src/video/musetalk-idle-loop.ts).
  */
 export interface HeadPose {
   /** Offsets in face units (the face is drawn in a 400-unit square). */
@@ -32,6 +34,10 @@ function hash01(seed: number, k: number): number {
 }
 
 const BLINK_S = 0.16;
+/** The idle animation's period, seconds (a whole number of 1 s keyframe intervals). */
+export const IDLE_LOOP_S = 20;
+/** Cycles per IDLE_LOOP_S: `hz(k)` is k cycles per period. */
+const hz = (k: number): number => k / IDLE_LOOP_S;
 
 export class IdleMotion {
   private k = 0;
@@ -46,7 +52,7 @@ export class IdleMotion {
     return 2.2 + 3.5 * hash01(this.seed, k);
   }
 
-  /** Blink amount at `t` seconds. Calls are expected in increasing `t` (O(1) each). */
+  /** Blink amount at `t` seconds of the period. Calls are expected in increasing `t` (O(1) each). */
   blinkAt(t: number): number {
     if (t < this.current) {
       this.k = 0;
@@ -58,26 +64,27 @@ export class IdleMotion {
       this.next = this.current + this.gap(++this.k);
     }
     const dt = t - this.current;
-    if (dt < 0 || dt > BLINK_S) return 0;
+    if (dt < 0 || dt > BLINK_S || this.current + BLINK_S > IDLE_LOOP_S) return 0;
     // Fast close, slower open.
     const x = dt / BLINK_S;
     return x < 0.4 ? x / 0.4 : 1 - (x - 0.4) / 0.6;
   }
 
-  at(t: number, liveliness = 1): IdleState {
+  at(time: number, liveliness = 1): IdleState {
+    const t = ((time % IDLE_LOOP_S) + IDLE_LOOP_S) % IDLE_LOOP_S;
     const s = this.seed % 1000;
-    const breath = Math.sin(2 * Math.PI * 0.23 * t + s);
+    const breath = Math.sin(2 * Math.PI * hz(5) * t + s);
     const pose: HeadPose = {
-      x: liveliness * (3 * Math.sin(2 * Math.PI * 0.07 * t + s) + 1.2 * Math.sin(2 * Math.PI * 0.31 * t)),
-      y: liveliness * (2 * Math.sin(2 * Math.PI * 0.11 * t + 2 * s)) + 1.5 * breath,
-      roll: liveliness * (0.02 * Math.sin(2 * Math.PI * 0.09 * t + s) + 0.008 * Math.sin(2 * Math.PI * 0.37 * t)),
+      x: liveliness * (3 * Math.sin(2 * Math.PI * hz(1) * t + s) + 1.2 * Math.sin(2 * Math.PI * hz(6) * t)),
+      y: liveliness * (2 * Math.sin(2 * Math.PI * hz(2) * t + 2 * s)) + 1.5 * breath,
+      roll: liveliness * (0.02 * Math.sin(2 * Math.PI * hz(2) * t + s) + 0.008 * Math.sin(2 * Math.PI * hz(7) * t)),
       scale: 1 + 0.004 * breath,
     };
     return {
       pose,
       blink: this.blinkAt(t),
-      gazeX: 0.25 * Math.sin(2 * Math.PI * 0.05 * t + 3 * s) * liveliness,
-      gazeY: 0.1 * Math.sin(2 * Math.PI * 0.08 * t + s),
+      gazeX: 0.25 * Math.sin(2 * Math.PI * hz(1) * t + 3 * s) * liveliness,
+      gazeY: 0.1 * Math.sin(2 * Math.PI * hz(2) * t + s),
     };
   }
 }

@@ -5,11 +5,13 @@ import {
   MUSETALK_SIZE, MuseTalkError, museTalkError, museTalkMessage, parseMuseTalkMessage,
   type MuseTalkClientMessage, type MuseTalkErrorCode, type MuseTalkServerData, type MuseTalkServerType, type MuseTalkState,
 } from '../protocol/musetalk.js';
-import { TokenBucket } from '../server/rate-limit.js';
 import { BUILT_IN_VIDEO, type AvatarPackManifest } from './avatar-pack.js';
 import type { VideoTransport } from './frame-stream-session.js';
-import { VideoWorker } from './video-worker.js';
+import { VideoWorkerHandle } from './video-worker-handle.js';
 import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_SAMPLES_PER_FRAME } from './video-clock.js';
+import { IDLE_LOOP_SEED, type MuseTalkIdleLoop } from './musetalk-idle-loop.js';
+import { MuseTalkIdleStream } from './musetalk-idle-stream.js';
+import { videoFrameMessage } from './musetalk-video-frame.js';
 import type { FromVideoWorker } from './worker-protocol.js';
 
 export interface MuseTalkSettings {
@@ -20,7 +22,17 @@ export interface MuseTalkSettings {
   maxBufferedBytes: number;
   /** null: no encoder available (INIT answers INTERNAL_ERROR). */
   ffmpegPath: string | null;
+  /** A session idle this long (nothing queued, idle state, built-in video) gives its worker and ffmpeg back. */
+  releaseWorkerAfterS: number;
 }
+
+/** A frame ready to send: the VIDEO_FRAME JSON (text or UTF-8 bytes) and what the drop policy needs. */
+interface OutgoingVideoFrame {
+  message: string | Uint8Array;
+  keyframe: boolean;
+  speech: boolean;
+}
+
 
 export interface MuseTalkSessionOptions {
   userId: string;
@@ -29,6 +41,8 @@ export interface MuseTalkSessionOptions {
   logger: Logger;
   packs: readonly AvatarPackManifest[];
   settings: MuseTalkSettings;
+  /** The shared idle video (null: no encoder available). */
+  idleLoop: MuseTalkIdleLoop | null;
   /** Called once the session is over (socket closing). */
   onEnd(): void;
 }
@@ -36,8 +50,13 @@ export interface MuseTalkSessionOptions {
 export type CloseReason = 'client_request' | 'server_shutdown' | 'timeout' | 'error';
 
 /**
- * One MuseTalk-dialect connection (PROTOCOL.md §3). After INIT the video worker streams 25 FPS
- * H.264 continuously; GENERATE audio becomes lip-synced frames through the shared ONNX pool.
+ * One MuseTalk-dialect connection (PROTOCOL.md §3). After INIT it streams 25 FPS H.264
+ * continuously: first the shared idle loop, sent from here on the session's media clock (no
+ * thread, no encoder, no buffers of its own); from the first GENERATE audio, state, video or
+ * action change on, its own video worker (renderer + ffmpeg) takes over the stream at a frame the
+ * two agree on, continuing the loop's idle motion, until the session has been idle for
+ * `releaseWorkerAfterS`: then the worker is stopped and the loop resumes after its last frame.
+ * GENERATE audio becomes lip-synced frames through the shared ONNX pool.
  *
  * Back-pressure policy: when the client's socket falls behind (unsent bytes over a quarter of
  * the limit), idle frames are dropped until the next keyframe (the stream stays decodable);
@@ -47,13 +66,25 @@ export type CloseReason = 'client_request' | 'server_shutdown' | 'timeout' | 'er
 export class MuseTalkSession {
   readonly id = randomUUID();
   private readonly log: Logger;
-  private worker: VideoWorker | null = null;
   private state: MuseTalkState = 'idle';
   private video = BUILT_IN_VIDEO;
+  private initialised = false;
   private ended = false;
+  /** The idle loop stream, and its media clock (the session's; from INIT). */
+  private idle: MuseTalkIdleStream | null = null;
+  private idleStarted = false;
+  /** The session's own worker, once needed; `active` once it has taken the stream over. */
+  private worker: VideoWorkerHandle | null = null;
+  private active = false;
+  /** A released worker still sending its last frames; a new one's `ready` waits for it. */
+  private retiring: VideoWorkerHandle | null = null;
+  private readyWhileRetiring = false;
+  private releaseTimer: NodeJS.Timeout | null = null;
+  private lastSentFrame = -1;
+  /** Where the loop's position 0 falls on the session's frames (the worker's idle motion phase). */
+  private idlePhaseFrame = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
-  private readonly messages = new TokenBucket(500, 100);
   private queuedSpeechSamples = 0;
   private dropping = false;
   droppedClientFrames = 0;
@@ -84,7 +115,6 @@ export class MuseTalkSession {
   onMessage(raw: ArrayBuffer, isBinary: boolean): void {
     if (this.ended) return;
     this.armIdleTimer();
-    if (!this.messages.take()) return this.error('RATE_LIMIT_EXCEEDED', 'too many messages; this one was ignored');
     let msg: MuseTalkClientMessage;
     try {
       msg = parseMuseTalkMessage(raw, isBinary);
@@ -93,7 +123,7 @@ export class MuseTalkSession {
       throw err;
     }
     if (msg.type === 'INIT') return this.init(msg);
-    if (!this.worker) return this.error('INVALID_SESSION', 'no session yet: send INIT first');
+    if (!this.initialised) return this.error('INVALID_SESSION', 'no session yet: send INIT first');
     if (msg.sessionId !== this.id) return this.error('INVALID_SESSION', 'session_id does not match this session', { expected: this.id });
     switch (msg.type) {
       case 'GENERATE':
@@ -103,7 +133,7 @@ export class MuseTalkSession {
         this.applyState(msg.state, msg.video);
         return;
       case 'ACTION':
-        this.worker.post({ type: 'action', index: msg.index });
+        this.ownWorker().post({ type: 'action', index: msg.index });
         return this.send('ACTION_TRIGGERED', { action_index: msg.index, inserted: true });
       case 'CLOSE':
         void this.end('client_request', 1000, 'closed by client');
@@ -113,19 +143,100 @@ export class MuseTalkSession {
     }
   }
 
+  /** Over the session's message limit (RATE_LIMIT_MESSAGES_*): told, the message is ignored. */
+  refuseRateLimited(): void {
+    if (this.ended) return;
+    this.armIdleTimer();
+    this.error('RATE_LIMIT_EXCEEDED', 'too many messages; this one was ignored');
+  }
+
   private init(msg: Extract<MuseTalkClientMessage, { type: 'INIT' }>): void {
-    if (this.worker) return this.error('INVALID_MESSAGE', 'session already initialised');
+    if (this.initialised) return this.error('INVALID_MESSAGE', 'session already initialised');
     if (msg.userId !== null && msg.userId !== this.o.userId) return this.error('INVALID_MESSAGE', 'user_id does not match the connection path');
     if (!this.o.pool.info) return this.error('MODEL_NOT_FOUND', 'the lip-sync model is not loaded');
-    if (!this.o.settings.ffmpegPath) return this.error('INTERNAL_ERROR', 'no H.264 encoder (ffmpeg) is available on this server');
-    this.worker = new VideoWorker({
-      mode: 'musetalk', sessionId: this.id, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: Math.floor(Math.random() * 1e9),
-      jpegQuality: 0, ffmpegPath: this.o.settings.ffmpegPath, pack: null, renderLeadMs: 0, speechStartDelayMs: 80, speechGapMs: 120,
-      pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
-    });
+    const loop = this.o.idleLoop;
+    if (!this.o.settings.ffmpegPath || !loop) return this.error('INTERNAL_ERROR', 'no H.264 encoder (ffmpeg) is available on this server');
+    this.initialised = true;
     this.send('INIT_SUCCESS', { model_loaded: true, available_videos: this.availableVideos, default_video: BUILT_IN_VIDEO, streaming_started: true });
     this.pingTimer = setInterval(() => this.send('PING', {}), this.o.settings.pingIntervalS * 1000);
+    loop.ensureStarted();
+    // Frame 0 is the first frame sent: the stream starts once the loop has one.
+    void loop.firstFrame.then(() => {
+      if (this.ended || this.active || this.idleStarted) return;
+      this.idle = this.idleStream(loop);
+      this.idleStarted = true;
+      this.idle.start();
+    });
     this.log.info('musetalk session started');
+  }
+
+  private idleStream(loop: MuseTalkIdleLoop): MuseTalkIdleStream {
+    return this.idle ?? new MuseTalkIdleStream(loop, (frame, au) => {
+      this.lastSentFrame = frame;
+      this.sendVideoFrame({ message: videoFrameMessage(this.id, au.base64, frame), keyframe: au.keyframe, speech: false });
+    }, () => this.ownWorker());
+  }
+
+  /**
+   * The session's own video worker, started on first need. It starts its encoder, says `ready`,
+   * and is told the frame to take over from (the idle loop's next but one) and the loop's phase.
+   */
+  private ownWorker(): VideoWorkerHandle {
+    if (this.active) this.armRelease();
+    if (this.worker) return this.worker;
+    const worker: VideoWorkerHandle = new VideoWorkerHandle({
+      data: {
+        mode: 'musetalk', sessionId: this.id, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: IDLE_LOOP_SEED, pack: null,
+        ffmpegPath: this.o.settings.ffmpegPath!, speechStartDelayMs: 80, speechGapMs: 120,
+      },
+      pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m, worker),
+    });
+    this.worker = worker;
+    this.log.info('musetalk video worker started');
+    return worker;
+  }
+
+  /** The worker is ready: it takes over the stream where the idle loop stream says. */
+  private handOver(): void {
+    if (this.ended || this.active || !this.worker) return;
+    if (this.retiring) {
+      this.readyWhileRetiring = true;
+      return;
+    }
+    const idle = this.idleStream(this.o.idleLoop!);
+    this.idle = idle;
+    const { firstFrame, idlePhaseFrame } = idle.handOver(this.lastSentFrame);
+    this.idlePhaseFrame = idlePhaseFrame;
+    this.active = true;
+    this.worker.post({ type: 'start', clockOriginMs: idle.clock.originMs, firstFrame, idlePhaseFrame });
+    this.armRelease();
+  }
+
+  private armRelease(): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => this.release(), this.o.settings.releaseWorkerAfterS * 1000);
+  }
+
+  /** Idle long enough: the worker and its ffmpeg go; the loop resumes after the worker's last frame. */
+  private release(): void {
+    this.releaseTimer = null;
+    const worker = this.worker;
+    if (this.ended || !this.active || !worker) return;
+    if (this.queuedSpeechSamples > 0 || this.state !== 'idle' || this.video !== BUILT_IN_VIDEO) return this.armRelease();
+    this.worker = null;
+    this.active = false;
+    this.retiring = worker;
+    this.log.info('musetalk video worker released');
+    void worker.stop().then(() => {
+      this.retiring = null;
+      if (this.ended) return;
+      this.idleStarted = true;
+      this.idle!.resume(this.lastSentFrame, this.idlePhaseFrame);
+      if (this.readyWhileRetiring) {
+        this.readyWhileRetiring = false;
+        this.handOver();
+      }
+    });
   }
 
   private applyState(state: MuseTalkState, video: string | null): boolean {
@@ -137,7 +248,7 @@ export class MuseTalkSession {
     }
     const changed = state !== this.state || name !== this.video;
     this.state = state;
-    if (name !== this.video || changed) this.worker!.post({ type: 'video', pack, state });
+    if (changed) this.ownWorker().post({ type: 'video', pack, state });
     this.video = name;
     this.send('STATE_CHANGED', { current_state: state, current_video: name });
     return true;
@@ -151,14 +262,20 @@ export class MuseTalkSession {
     this.queuedSpeechSamples += pcm.length / 2;
     const samples = new Int16Array(pcm.length / 2);
     Buffer.from(samples.buffer).set(pcm);
-    this.worker!.post({ type: 'speech', pcm: samples }, [samples.buffer]);
+    this.ownWorker().post({ type: 'speech', pcm: samples }, [samples.buffer]);
   }
 
-  private onWorker(m: FromVideoWorker): void {
+  private onWorker(m: FromVideoWorker, from: VideoWorkerHandle): void {
+    // A released worker only still delivers the frames it had encoded.
+    if (from !== this.worker && m.type !== 'videoFrame') return;
     switch (m.type) {
+      case 'ready':
+        return this.handOver();
       case 'videoFrame':
-        return this.sendVideoFrame(m);
+        this.lastSentFrame = Math.max(this.lastSentFrame, m.frame);
+        return this.sendVideoFrame({ message: m.bytes, keyframe: m.keyframe, speech: m.speech });
       case 'segmentPlayed':
+        this.armRelease();
         this.queuedSpeechSamples = Math.max(0, this.queuedSpeechSamples - m.frames * VIDEO_SAMPLES_PER_FRAME);
         this.log.debug({ firstFrame: m.firstFrame, lastFrame: m.lastFrame, frames: m.frames }, 'musetalk speech segment played');
         return;
@@ -174,7 +291,7 @@ export class MuseTalkSession {
     }
   }
 
-  private sendVideoFrame(m: Extract<FromVideoWorker, { type: 'videoFrame' }>): void {
+  private sendVideoFrame(m: OutgoingVideoFrame): void {
     if (this.ended) return;
     const buffered = this.o.transport.bufferedAmount();
     const limit = this.o.settings.maxBufferedBytes;
@@ -191,7 +308,7 @@ export class MuseTalkSession {
       this.droppedClientFrames++;
       return;
     }
-    this.o.transport.send(m.bytes);
+    this.o.transport.send(m.message);
     this.framesSent++;
   }
 
@@ -200,15 +317,18 @@ export class MuseTalkSession {
    * closed, then killed if it lingers). Safe to call more than once and from the socket's close.
    */
   end(reason: CloseReason | null, code = 1000, text = ''): Promise<void> {
-    if (this.ended) return this.worker?.stop() ?? Promise.resolve();
+    const stopWorkers = () => Promise.all([this.worker?.stop(), this.retiring?.stop()]).then(() => {});
+    if (this.ended) return stopWorkers();
     if (reason) this.send('CLOSE_ACK', { reason });
     this.ended = true;
+    this.idle?.stop();
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (reason) this.o.transport.close(code, text);
     this.o.onEnd();
     this.log.info({ reason: reason ?? 'disconnect', framesSent: this.framesSent, droppedClientFrames: this.droppedClientFrames }, 'musetalk session ended');
-    return this.worker?.stop() ?? Promise.resolve();
+    return stopWorkers();
   }
 }
 

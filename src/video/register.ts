@@ -1,19 +1,22 @@
 import { createRequire } from 'node:module';
 import { accessSync, constants } from 'node:fs';
 import type { Logger } from 'pino';
-import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { HttpResponse, HttpRequest, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { uWS } from '../server/uws.js';
 import type { Config } from '../config/config.js';
 import type { InferencePool } from '../inference/pool.js';
 import type { Agent } from '../agents/agent.js';
 import { randomUUID } from 'node:crypto';
 import { FRAME_STREAM_MAX_MESSAGE_BYTES, FrameStreamErrorCode, frameStreamError } from '../protocol/frame-stream.js';
-import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES, museTalkError } from '../protocol/musetalk.js';
+import { MUSETALK_PATH_PREFIX, MUSETALK_USER_ID, MUSETALK_MAX_CHUNK_BYTES, MUSETALK_SIZE, museTalkError } from '../protocol/musetalk.js';
 import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from '../server/socket-limits.js';
+import type { Admission, Refusal } from '../server/admission.js';
+import type { TokenBucket } from '../server/rate-limit.js';
 import { listAvatarPacks, type AvatarPackManifest } from './avatar-pack.js';
 import { FrameStreamSession, type VideoTransport } from './frame-stream-session.js';
 import { MuseTalkSession } from './musetalk-session.js';
-import { killAllEncoders } from './video-worker.js';
+import { killAllEncoders } from './video-worker-handle.js';
+import { IDLE_LOOP_SEED, MuseTalkIdleLoop } from './musetalk-idle-loop.js';
 
 /** What the video dialects need from the server (a subset of ServerDeps). */
 export interface VideoDialectDeps {
@@ -21,13 +24,15 @@ export interface VideoDialectDeps {
   logger: Logger;
   pool: InferencePool;
   createAgent(): Agent;
-  /** The server's admission check (connection rate limits, auth token + origin): null admits. */
-  admit?: (res: HttpResponse, req: HttpRequest) => { code: number; reason: string } | null;
+  /** The server's one admission (connection limits, auth, the MAX_SESSIONS count, message limits). */
+  admission: Admission;
 }
 
 export interface VideoDialects {
   /** Sessions open now, by dialect. */
   readonly sessions: { frameStream: number; museTalk: number };
+  /** Both dialects together, for the server's one session count. */
+  readonly openSessions: number;
   /** Server shutdown: MuseTalk sessions get CLOSE_ACK server_shutdown, every encoder is stopped. */
   close(): Promise<void>;
 }
@@ -37,8 +42,10 @@ interface SocketData {
   userId: string | null;
   frameStream: FrameStreamSession | null;
   museTalk: MuseTalkSession | null;
-  /** Refused at upgrade (auth, rate limit): closed with this right after opening. */
-  reject: { code: number; reason: string } | null;
+  /** Refused at upgrade (auth, rate limit, capacity): closed with this right after opening. */
+  reject: Refusal | null;
+  /** RATE_LIMIT_MESSAGES_*: the same per-session limit as the widget dialect's. */
+  messages: TokenBucket;
 }
 
 /** The ffmpeg shipped inside @ffmpeg-installer/ffmpeg (libx264 included), or null if unusable. */
@@ -53,6 +60,9 @@ export function bundledFfmpegPath(logger: Logger): string | null {
   }
 }
 
+/** A MuseTalk session idle this long gives its own worker and ffmpeg back (the shared idle loop resumes). */
+const MUSETALK_RELEASE_WORKER_AFTER_S = 10;
+
 /** A MuseTalk message (GENERATE carries at most 320 kB of PCM, ~427 kB in base64). */
 const MUSETALK_MAX_MESSAGE_BYTES = Math.max(1 << 20, MUSETALK_MAX_CHUNK_BYTES * 2);
 
@@ -60,7 +70,8 @@ function transportOf(ws: WebSocket<SocketData>, logger: Logger): VideoTransport 
   const data = ws.getUserData();
   return {
     send: (msg) => {
-      if (!data.open || ws.send(msg, typeof msg !== 'string') !== SendStatus.DROPPED) return;
+      // Every message is a JSON text frame (PROTOCOL.md), also the frames built as UTF-8 bytes.
+      if (!data.open || ws.send(msg, false) !== SendStatus.DROPPED) return;
       // Never a silent gap in the stream: the slow-client policy closes with a reason.
       logger.warn({ buffered: ws.getBufferedAmount() }, 'video client too slow; closing session');
       data.open = false;
@@ -82,14 +93,15 @@ function transportOf(ws: WebSocket<SocketData>, logger: Logger): VideoTransport 
  * and a WebSocket route passes plain GETs on to the next handler.
  */
 export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps): VideoDialects {
-  const { config, logger, pool } = deps;
+  const { config, logger, pool, admission } = deps;
   const video = config.video;
   const packs: AvatarPackManifest[] = listAvatarPacks(video.avatarPacksDir, (dir, err) => logger.error({ dir, err: err.message }, 'avatar pack skipped'));
   if (packs.length) logger.info({ packs: packs.map((p) => p.name) }, 'avatar packs loaded');
   const ffmpegPath = bundledFfmpegPath(logger);
+  // Encoded on the first MuseTalk INIT, shared by every idle MuseTalk session.
+  const idleLoop = ffmpegPath ? new MuseTalkIdleLoop({ ffmpegPath, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: IDLE_LOOP_SEED, logger }) : null;
   const frameStreams = new Map<FrameStreamSession, WebSocket<SocketData>>();
   const museTalks = new Set<MuseTalkSession>();
-  let accepting = true;
   /** VIDEO_MAX_SESSIONS: an idle MuseTalk session alone streams and encodes continuously. */
   const videoSessionsFull = (): boolean => {
     if (frameStreams.size + museTalks.size < video.maxSessions) return false;
@@ -99,7 +111,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
   const VIDEO_FULL = `the server is at its video session limit (${video.maxSessions}); try again later`;
   const blank = (res: HttpResponse, req: HttpRequest): SocketData => ({
     open: true, userId: null, frameStream: null, museTalk: null,
-    reject: deps.admit?.(res, req) ?? null,
+    reject: admission.check(res, req), messages: admission.messageBucket(),
   });
   /** A message above the dialect's limit: answered, then closed with 1009 (never uWS's silent drop). */
   const tooBig = (ws: WebSocket<SocketData>, bytes: number, limit: number, error: () => string): boolean => {
@@ -115,12 +127,17 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     const cause = uwsForcedCloseCause(code, message);
     if (cause) logger.warn({ cause }, 'video client sent a frame the socket library refuses; it dropped the connection (1006)');
   };
-  /** Close a refused connection; true when it was refused. */
-  const refused = (ws: WebSocket<SocketData>): boolean => {
+  /**
+   * Close a refused connection, told in the dialect's own error message where it has one;
+   * true when it was refused. `tell` returns that message, or null for a bare close.
+   */
+  const refused = (ws: WebSocket<SocketData>, tell: (r: Refusal) => string | null): boolean => {
     const data = ws.getUserData();
     if (!data.reject) return false;
     data.open = false;
     logger.info(data.reject, 'video connection refused');
+    const message = tell(data.reject);
+    if (message) ws.send(message, false);
     ws.end(data.reject.code, data.reject.reason);
     return true;
   };
@@ -135,12 +152,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
       res.upgrade<SocketData>(blank(res, req), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
-      if (refused(ws)) return;
-      if (!accepting || frameStreams.size + museTalks.size >= config.maxSessions) {
-        ws.send(frameStreamError(accepting ? 'server at capacity, try again later' : 'server shutting down', FrameStreamErrorCode.SERVER_BUSY), false);
-        ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
-        return;
-      }
+      if (refused(ws, (r) => (r.errorCode ? frameStreamError(r.reason, r.errorCode) : null))) return;
       if (videoSessionsFull()) {
         ws.getUserData().open = false;
         ws.send(frameStreamError(VIDEO_FULL, FrameStreamErrorCode.SERVER_BUSY), false);
@@ -156,11 +168,20 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
       session.start();
     },
     message: (ws, message, isBinary) => {
-      const session = ws.getUserData().frameStream;
+      const data = ws.getUserData();
+      const session = data.frameStream;
+      if (!session || !data.open) return;
+      if (!data.messages.take()) {
+        // As on /ws: a flood is told and closed.
+        ws.send(frameStreamError('too many messages; closing this connection', FrameStreamErrorCode.RATE_LIMITED), false);
+        data.open = false;
+        ws.end(1008, 'rate limit exceeded');
+        return;
+      }
       const limitMb = FRAME_STREAM_MAX_MESSAGE_BYTES / (1 << 20);
       if (tooBig(ws, message.byteLength, FRAME_STREAM_MAX_MESSAGE_BYTES, () => frameStreamError(`message of ${message.byteLength} bytes exceeds the ${limitMb} MB limit`, FrameStreamErrorCode.MESSAGE_TOO_LARGE))) return;
       try {
-        session?.onMessage(message, isBinary);
+        session.onMessage(message, isBinary);
       } catch (err) {
         logger.error({ err }, 'frame-stream message handling failed');
         ws.send(frameStreamError('the server could not handle this message', FrameStreamErrorCode.INTERNAL_ERROR), false);
@@ -191,16 +212,14 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
       res.upgrade<SocketData>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
-      if (refused(ws)) return;
+      // The dialect's one code for "too much" is RATE_LIMIT_EXCEEDED; a refused connection attempt
+      // (limits, auth) is closed bare, as the MuseTalk service says nothing until spoken to.
+      // No session yet: a fresh id keeps the envelope valid for strict clients.
+      if (refused(ws, (r) => (r.errorCode === 'SERVER_BUSY' ? museTalkError(randomUUID(), 'RATE_LIMIT_EXCEEDED', r.reason) : null))) return;
       const data = ws.getUserData();
       if (data.userId === null) {
         data.open = false;
         ws.end(1003, 'invalid user_id');
-        return;
-      }
-      if (!accepting || frameStreams.size + museTalks.size >= config.maxSessions) {
-        data.open = false;
-        ws.end(accepting ? 1013 : 1001, accepting ? 'server at capacity' : 'server shutting down');
         return;
       }
       if (videoSessionsFull()) {
@@ -214,25 +233,30 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         userId: data.userId, transport: transportOf(ws, logger), pool, logger, packs,
         settings: {
           idleTimeoutS: video.museTalkIdleTimeoutS, pingIntervalS: video.museTalkPingIntervalS, maxQueuedSpeechS: 60,
-          maxBufferedBytes: config.maxBufferedBytes, ffmpegPath,
+          maxBufferedBytes: config.maxBufferedBytes, ffmpegPath, releaseWorkerAfterS: MUSETALK_RELEASE_WORKER_AFTER_S,
         },
+        idleLoop,
         onEnd: () => museTalks.delete(session),
       });
       data.museTalk = session;
       museTalks.add(session);
     },
     message: (ws, message, isBinary) => {
-      const session = ws.getUserData().museTalk;
+      const data = ws.getUserData();
+      const session = data.museTalk;
+      if (!session || !data.open) return;
+      // The dialect's own answer to a flood: this message is ignored, the session stays.
+      if (!data.messages.take()) return session.refuseRateLimited();
       const error = () => JSON.stringify({
-        type: 'ERROR', session_id: session?.id ?? null,
+        type: 'ERROR', session_id: session.id,
         data: { code: 'INVALID_MESSAGE', message: `message of ${message.byteLength} bytes exceeds the ${MUSETALK_MAX_MESSAGE_BYTES}-byte limit` },
       });
       if (tooBig(ws, message.byteLength, MUSETALK_MAX_MESSAGE_BYTES, error)) return;
       try {
-        session?.onMessage(message, isBinary);
+        session.onMessage(message, isBinary);
       } catch (err) {
         logger.error({ err }, 'musetalk message handling failed');
-        if (session) ws.send(JSON.stringify({ type: 'ERROR', session_id: session.id, data: { code: 'INTERNAL_ERROR', message: 'the server could not handle this message' } }), false);
+        ws.send(JSON.stringify({ type: 'ERROR', session_id: session.id, data: { code: 'INTERNAL_ERROR', message: 'the server could not handle this message' } }), false);
       }
     },
     close: (ws, code, message) => {
@@ -247,8 +271,10 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     get sessions() {
       return { frameStream: frameStreams.size, museTalk: museTalks.size };
     },
+    get openSessions() {
+      return frameStreams.size + museTalks.size;
+    },
     async close() {
-      accepting = false;
       const stops = [...museTalks].map((s) => s.end('server_shutdown', 1001, 'server shutting down'));
       for (const [s, ws] of frameStreams) {
         s.close();
@@ -258,6 +284,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
           ws.end(1001, 'server shutting down');
         }
       }
+      idleLoop?.stop();
       await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 3000))]);
       killAllEncoders();
     },

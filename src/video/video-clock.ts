@@ -1,7 +1,7 @@
 import { ARKIT_COUNT } from '../protocol/arkit.js';
 import { FRAME_RATE } from '../audio/constants.js';
 
-/** Media constants of both video dialects (PROTOCOL.md §2, §3). One source of truth. */
+/** Media constants of both video dialects (PROTOCOL.md §2, §3). One source of truth. The clocks: src/pacing/video-frame-clock.ts. */
 export const VIDEO_FPS = 25;
 export const VIDEO_FRAME_MS = 1000 / VIDEO_FPS; // 40
 /** Sample rate of the audio the video dialects carry (client audio in and out). */
@@ -23,9 +23,4 @@ export function weightsAt25Fps(weights30: Float32Array, frames30: number, q: num
   const b = Math.min(a + 1, frames30 - 1);
   const f = p - a;
   for (let c = 0; c < ARKIT_COUNT; c++) out[c] = weights30[a * ARKIT_COUNT + c]! * (1 - f) + weights30[b * ARKIT_COUNT + c]! * f;
-}
-
-/** `Date.now()`-compatible wall clock with sub-millisecond resolution, comparable across threads. */
-export function wallNowMs(): number {
-  return performance.timeOrigin + performance.now();
 }

@@ -3,31 +3,40 @@ import type { ClientAudioFormat } from './client-audio.js';
 import type { WindowRequest } from './speech-track.js';
 
 /**
- * The typed protocol between a video session on the main thread and its worker
- * (workers/video-session.ts). The worker renders, encodes and builds the outgoing message
- * bytes; the main thread only runs inference windows through the shared pool and sends bytes.
+ * The typed protocol between a video session on the main thread (src/video/*-session.ts, through
+ * VideoWorkerHandle) and its worker (workers/frame-stream-worker.ts, workers/musetalk-worker.ts).
+ * The worker renders, encodes and builds the outgoing message bytes; the main thread only runs
+ * inference windows through the shared pool and sends bytes.
  */
-export type VideoMode = 'frame-stream' | 'musetalk';
-
-export interface VideoWorkerData {
-  mode: VideoMode;
+interface WorkerDataBase {
   sessionId: string;
   width: number;
   height: number;
+  /** Idle motion seed (blinks, sway). */
   seed: number;
-  jpegQuality: number;
-  /** ffmpeg binary (musetalk mode). */
-  ffmpegPath: string | null;
   pack: AvatarPackManifest | null;
   /** The session's 24 kHz PcmRing for inference windows; the worker is its producer. */
   ring: SharedArrayBuffer;
-  /** Frame-stream: frames rendered at most this far ahead of their send time, ms. */
+}
+
+export interface FrameStreamWorkerData extends WorkerDataBase {
+  mode: 'frame-stream';
+  jpegQuality: number;
+  /** Frames rendered at most this far ahead of their send time, ms. */
   renderLeadMs: number;
-  /** MuseTalk: speech frames may wait at most this long for inference before idle frames fill in, ms. */
+}
+
+export interface MuseTalkWorkerData extends WorkerDataBase {
+  mode: 'musetalk';
+  ffmpegPath: string;
+  /** Speech frames may wait at most this long for inference before idle frames fill in, ms. */
   speechStartDelayMs: number;
-  /** MuseTalk: after this long without GENERATE audio the speech segment ends, ms. */
+  /** After this long without GENERATE audio the speech segment ends, ms. */
   speechGapMs: number;
 }
+
+export type VideoWorkerData = FrameStreamWorkerData | MuseTalkWorkerData;
+export type VideoMode = VideoWorkerData['mode'];
 
 export type ToVideoWorker =
   | { type: 'speech'; pcm: Int16Array }
@@ -37,9 +46,16 @@ export type ToVideoWorker =
   | { type: 'weights'; id: number; weights: Float32Array | null; frameCount: number }
   | { type: 'video'; pack: AvatarPackManifest | null; state: VideoState }
   | { type: 'action'; index: number }
+  /**
+   * MuseTalk: take over the stream at frame `firstFrame` of the session's clock (frame k due at
+   * `clockOriginMs` + k · 40 ms; the main thread sent the shared idle loop before it); idle
+   * motion continues the loop's, whose position 0 fell on `idlePhaseFrame`.
+   */
+  | { type: 'start'; clockOriginMs: number; firstFrame: number; idlePhaseFrame: number }
   | { type: 'stop' };
 
 export type FromVideoWorker =
+  /** Renderer (and MuseTalk: encoder) up; MuseTalk waits for `start`. */
   | { type: 'ready'; ffmpegPid: number | null }
   | { type: 'window'; req: WindowRequest }
   | { type: 'convertedInput'; id: number; pcm: Int16Array | null; error: string | null }

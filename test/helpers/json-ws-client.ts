@@ -1,19 +1,27 @@
 import WebSocket from 'ws';
 
-/** A plain JSON WebSocket client for the video dialects: records every message with its arrival time. */
+/**
+ * A plain JSON WebSocket client for the video dialects: records every message with its arrival
+ * time, and counts binary frames (the contract says every message is a JSON text frame).
+ */
 export class JsonWsClient {
   readonly received: Array<{ at: number; msg: Record<string, unknown> }> = [];
+  /** Messages that arrived as binary frames (a browser would get a Blob): always 0. */
+  binaryMessages = 0;
   closeCode: number | null = null;
+  closeReason = '';
   private waiters: Array<() => void> = [];
   readonly closed: Promise<number>;
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
+    ws.on('message', (d, isBinary) => {
+      if (isBinary) this.binaryMessages++;
       this.received.push({ at: performance.now(), msg: JSON.parse(d.toString()) as Record<string, unknown> });
       this.wake();
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code) => {
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
       this.closeCode = code;
+      this.closeReason = reason.toString();
       this.wake();
       resolve(code);
     }));

@@ -6,10 +6,11 @@ import type { InferencePool } from '../inference/pool.js';
 import type { FromVideoWorker, ToVideoWorker, VideoWorkerData } from './worker-protocol.js';
 
 /**
- * Main-thread handle on one video session's worker. Runs the worker's inference windows through
- * the shared ONNX pool (`output: 'weights'`) and passes every other worker message on.
- * Tracks the worker's ffmpeg pid in a process-wide registry so no encoder outlives its session
- * or the server, whatever the exit path.
+ * Main-thread handle on one video session's worker (workers/frame-stream-worker.ts or
+ * workers/musetalk-worker.ts, by mode). Runs the worker's inference windows through the shared
+ * ONNX pool (`output: 'weights'`) and passes every other worker message on. Tracks the worker's
+ * ffmpeg pid in a process-wide registry so no encoder outlives its session or the server,
+ * whatever the exit path.
  */
 const livePids = new Set<number>();
 let exitHookInstalled = false;
@@ -26,13 +27,17 @@ export function killAllEncoders(): void {
   livePids.clear();
 }
 
-export type VideoWorkerOptions = Omit<VideoWorkerData, 'ring'> & {
+type Distribute<T> = T extends VideoWorkerData ? Omit<T, 'ring'> : never;
+
+export type VideoWorkerOptions = {
+  /** What the worker gets (its PcmRing is made here). */
+  data: Distribute<VideoWorkerData>;
   pool: InferencePool;
   logger: Logger;
   onMessage(msg: FromVideoWorker): void;
 };
 
-export class VideoWorker {
+export class VideoWorkerHandle {
   private readonly worker: Worker;
   private readonly ring = PcmRing.create(OUTPUT_SAMPLE_RATE * 10);
   private ffmpegPid: number | null = null;
@@ -45,9 +50,8 @@ export class VideoWorker {
       exitHookInstalled = true;
       process.once('exit', killAllEncoders);
     }
-    const { pool: _pool, logger: _logger, onMessage: _onMessage, ...rest } = o;
-    const data: VideoWorkerData = { ...rest, ring: this.ring.sab };
-    this.worker = new Worker(new URL('../../workers/video-session.js', import.meta.url), { workerData: data });
+    const data = { ...o.data, ring: this.ring.sab } as VideoWorkerData;
+    this.worker = new Worker(new URL(`../../workers/${data.mode}-worker.js`, import.meta.url), { workerData: data });
     this.exitPromise = new Promise((resolve) => this.worker.once('exit', () => {
       this.exited = true;
       this.forgetPid();
@@ -55,7 +59,7 @@ export class VideoWorker {
     }));
     this.worker.on('message', (msg: FromVideoWorker) => this.onMessage(msg));
     this.worker.on('error', (err) => {
-      o.logger.error({ err, sessionId: o.sessionId }, 'video worker failed');
+      o.logger.error({ err, sessionId: o.data.sessionId }, 'video worker failed');
       o.onMessage({ type: 'error', code: 'INTERNAL_ERROR', message: 'the video renderer failed', fatal: true });
     });
   }
@@ -75,14 +79,14 @@ export class VideoWorker {
   private runWindow(req: Extract<FromVideoWorker, { type: 'window' }>['req']): void {
     this.o.pool
       .runWindow({
-        kind: 'window', ring: this.ring.sab, sessionId: this.o.sessionId, turnId: 'video', output: 'weights',
+        kind: 'window', ring: this.ring.sab, sessionId: this.o.data.sessionId, turnId: 'video', output: 'weights',
         contextStart: req.contextStart, start: req.start, end: req.end, firstFrameIndex: req.firstFrameIndex,
         final: req.final, releaseTo: req.releaseTo,
       })
       .then(
         (result) => this.post({ type: 'weights', id: req.id, weights: result.weights ?? null, frameCount: result.frameCount }),
         (err: unknown) => {
-          this.o.logger.error({ err, sessionId: this.o.sessionId }, 'video inference window failed; neutral frames');
+          this.o.logger.error({ err, sessionId: this.o.data.sessionId }, 'video inference window failed; neutral frames');
           this.post({ type: 'weights', id: req.id, weights: null, frameCount: Math.ceil((req.end - req.start) / SAMPLES_PER_FRAME) });
         },
       );
