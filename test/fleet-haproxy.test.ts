@@ -5,6 +5,8 @@ import { WidgetClient, syncFrames } from './helpers/widget-client.js';
 import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { Haproxy } from './helpers/fleet-haproxy.js';
 import { rawHttp } from './helpers/raw-socket.js';
+import { parsePrometheus } from './helpers/prometheus-parse.js';
+import { readFileSync } from 'node:fs';
 
 /**
  * Issue 18: three instances on loopback behind Debian's HAProxy running deploy/haproxy/haproxy.cfg
@@ -242,6 +244,26 @@ t.test('kill -9 of one instance: its clients see the close, the others keep rece
   t.ok(syncFrames(survivor.client, afterKill).length > 0, 'the other instance kept sending frames after the kill');
   t.equal(syncFrames(survivor.client).length, 120, 'and played its whole 4 s turn');
   agent.onText = null;
+});
+
+t.test('the Grafana dashboard queries only metrics a live instance exposes', async (t) => {
+  const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana/dashboard.json', import.meta.url), 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+  const live = instances.find((s) => s.proc.exitCode === null && s.proc.signalCode === null)!;
+  // After the turns above, so the pacing histogram has been reported.
+  const { types } = parsePrometheus(await (await fetch(`http://127.0.0.1:${live.port}/metrics`)).text());
+  const queried = new Set<string>();
+  for (const panel of dashboard.panels) {
+    t.ok(panel.targets.length > 0, `${panel.title}: has queries`);
+    for (const { expr } of panel.targets) for (const m of expr.matchAll(/\b((?:avatar|process)_[a-z0-9_]+)/g)) queried.add(m[1]!);
+  }
+  t.ok(queried.size >= 20, `${queried.size} metrics queried`);
+  for (const metric of queried) {
+    const family = types.has(metric) ? metric : metric.replace(/_(bucket|sum|count)$/, '');
+    t.ok(types.has(family) && (family === metric || types.get(family) === 'histogram'), `${metric} is on /metrics`);
+  }
+  for (const needed of ['avatar_open_sessions', 'avatar_frames_sent_total', 'avatar_pacing_lateness_seconds_bucket', 'avatar_inference_rtf_bucket', 'avatar_event_loop_delay_p99_seconds', 'avatar_inference_pool_busy_ratio', 'avatar_errors_total']) {
+    t.ok(queried.has(needed), `the dashboard shows ${needed}`);
+  }
 });
 
 async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
