@@ -21,6 +21,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Checked before anything starts: a bad PROBE_PORT / READY_MAX_UTILISATION stops the server at once.
+  const fleet = readFleetSettings(config);
   const logger = createLogger(config.logLevel);
   for (const w of config.warnings) logger.warn({ variable: w.variable }, w.message);
   // The effective settings, for DEBUG: never the raw environment or the auth key.
@@ -38,7 +40,6 @@ async function main(): Promise<void> {
   const agents = await createAgentFactory(config, logger);
   const server = new AvatarServer({ config, logger, pool, createAgent: agents.create, version: pkg.version });
   const port = await server.listen();
-  const fleet = readFleetSettings(config);
   const probe = fleet.probePort === null ? null : await startProbeListener(server.readiness, fleet.probeHost, fleet.probePort);
   logger.info({ host: config.host, port, probePort: probe?.port, agentType: config.agentType, model: config.onnxModelPath, workers: config.inferenceWorkers }, 'listening');
 

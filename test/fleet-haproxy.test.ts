@@ -39,10 +39,13 @@ await haproxy.waitStatus({ avatar1: 'UP', avatar2: 'UP', avatar3: 'UP' });
 
 const name = (i: number) => `avatar${i + 1}`;
 
+const tokens: string[] = [];
 async function token(base: string, origin = ORIGIN): Promise<string> {
   const res = await fetch(`${base}/api/auth/token`, { method: 'POST', headers: { origin } });
   if (res.status !== 200) throw new Error(`token: ${res.status}`);
-  return ((await res.json()) as { token: string }).token;
+  const { token: issued } = (await res.json()) as { token: string };
+  tokens.push(issued);
+  return issued;
 }
 
 interface Attempt { client: WidgetClient; admitted: boolean; first: Record<string, unknown> }
@@ -122,10 +125,24 @@ t.test('a token issued by one instance is accepted by another (shared AUTH_SECRE
 });
 
 t.test('sessions spread by leastconn', async (t) => {
-  for (let k = 1; k <= 2; k++) {
-    for (let j = 0; j < 3; j++) t.ok((await session(haproxy.url, '127.0.0.10')).admitted, `session ${(k - 1) * 3 + j + 1} admitted`);
-    t.same(await counts(), [k, k, k], `${k * 3} sessions: ${k} on each instance`);
-  }
+  const on: WidgetClient[][] = [[], [], []];
+  const add = async () => {
+    const c0 = await counts();
+    const a = await session(haproxy.url, '127.0.0.10');
+    t.ok(a.admitted, 'admitted');
+    const [i] = grew(c0, await counts());
+    on[i!]!.push(a.client);
+    return i!;
+  };
+  for (let j = 0; j < 3; j++) await add();
+  t.same(await counts(), [1, 1, 1], '3 sessions: one on each instance');
+  // Round robin would now pick instance 1 again; leastconn picks the one with fewest connections.
+  await on[1]!.pop()!.close();
+  await waitCounts([1, 0, 1]);
+  await haproxy.waitConnections({ avatar1: 1, avatar2: 0, avatar3: 1 });
+  t.equal(await add(), 1, 'after a session on instance 2 closed, the next one goes there');
+  for (let j = 0; j < 3; j++) await add();
+  t.same(await counts(), [2, 2, 2], '6 sessions: two on each instance');
   await closeAll();
   await waitCounts([0, 0, 0]);
   await haproxy.waitStatus({ avatar1: 'UP', avatar2: 'UP', avatar3: 'UP' });
@@ -264,6 +281,12 @@ t.test('the Grafana dashboard queries only metrics a live instance exposes', asy
   for (const needed of ['avatar_open_sessions', 'avatar_frames_sent_total', 'avatar_pacing_lateness_seconds_bucket', 'avatar_inference_rtf_bucket', 'avatar_event_loop_delay_p99_seconds', 'avatar_inference_pool_busy_ratio', 'avatar_errors_total']) {
     t.ok(queried.has(needed), `the dashboard shows ${needed}`);
   }
+});
+
+t.test("the balancer's log has the requests but no session token", async (t) => {
+  t.match(haproxy.log, /"GET \/ws HTTP\/1\.1"/, 'WebSocket requests are logged');
+  t.ok(tokens.length > 20, `${tokens.length} tokens issued`);
+  t.notOk(tokens.some((tok) => haproxy.log.includes(tok) || haproxy.log.includes(encodeURIComponent(tok))), 'none of them in the log');
 });
 
 async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {

@@ -55,6 +55,11 @@ export class Haproxy {
     return h;
   }
 
+  /** What haproxy printed (its log goes to stdout). */
+  get log(): string {
+    return this.output;
+  }
+
   get url(): string {
     return `ws://127.0.0.1:${this.port}`;
   }
@@ -70,14 +75,26 @@ export class Haproxy {
     });
   }
 
-  /** Each server of `backend avatar` and its check status (UP, DOWN, …), from `show stat`. */
-  async serverStatus(): Promise<Map<string, string>> {
+  /** One `show stat` column for each server of `backend avatar` (status: UP, DOWN, …; scur: open connections). */
+  async serverStat(column = 'status'): Promise<Map<string, string>> {
     const csv = await this.command('show stat').catch(() => '');
     const [header, ...rows] = csv.split('\n');
     if (!header?.startsWith('# ')) return new Map();
     const cols = header.slice(2).split(',');
-    const [px, sv, status] = ['pxname', 'svname', 'status'].map((c) => cols.indexOf(c)) as [number, number, number];
-    return new Map(rows.map((r) => r.split(',')).filter((r) => r[px] === 'avatar' && /^avatar\d+$/.test(r[sv] ?? '')).map((r) => [r[sv]!, r[status]!]));
+    const [px, sv, col] = ['pxname', 'svname', column].map((c) => cols.indexOf(c)) as [number, number, number];
+    return new Map(rows.map((r) => r.split(',')).filter((r) => r[px] === 'avatar' && /^avatar\d+$/.test(r[sv] ?? '')).map((r) => [r[sv]!, r[col]!]));
+  }
+
+  serverStatus(): Promise<Map<string, string>> {
+    return this.serverStat('status');
+  }
+
+  /** Wait until HAProxy counts these open connections to these servers. */
+  async waitConnections(expected: Record<string, number>, timeoutMs = 20_000): Promise<void> {
+    await this.until(async () => {
+      const now = await this.serverStat('scur');
+      return Object.entries(expected).every(([name, n]) => now.get(name) === String(n));
+    }, `open connections ${JSON.stringify(expected)}`, timeoutMs);
   }
 
   /** Wait until HAProxy reports these servers in these states (as its checks see them). */
