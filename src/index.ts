@@ -5,6 +5,8 @@ import { InferencePool } from './inference/pool.js';
 import { AvatarServer } from './server/server.js';
 import { uwsIsNative } from './server/uws.js';
 import { createAgentFactory } from './agents/registry.js';
+import { readFleetSettings } from './server/readiness.js';
+import { startProbeListener } from './server/probe.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,6 +21,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Checked before anything starts: a bad PROBE_PORT / READY_MAX_UTILISATION stops the server at once.
+  const fleet = readFleetSettings(config);
   const logger = createLogger(config.logLevel);
   for (const w of config.warnings) logger.warn({ variable: w.variable }, w.message);
   // The effective settings, for DEBUG: never the raw environment or the auth key.
@@ -36,16 +40,20 @@ async function main(): Promise<void> {
   const agents = await createAgentFactory(config, logger);
   const server = new AvatarServer({ config, logger, pool, createAgent: agents.create, version: pkg.version });
   const port = await server.listen();
-  logger.info({ host: config.host, port, agentType: config.agentType, model: config.onnxModelPath, workers: config.inferenceWorkers }, 'listening');
+  const probe = fleet.probePort === null ? null : await startProbeListener(server.readiness, fleet.probeHost, fleet.probePort);
+  logger.info({ host: config.host, port, probePort: probe?.port, agentType: config.agentType, model: config.onnxModelPath, workers: config.inferenceWorkers }, 'listening');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    // Draining: /ready answers 503 at once (the probe port stays up until exit), no new session
+    // is accepted, playing turns get SHUTDOWN_GRACE_MS to finish, then every session closes 1001.
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
     await server.close(config.shutdownGraceMs);
     await agents.close();
     await pool.close();
+    await probe?.close();
     logger.info('stopped');
     process.exit(0);
   };

@@ -62,4 +62,12 @@ t.test('two conflicting Content-Length headers: 400 and the connection is closed
   t.equal(parse(same.text).status, 200, 'repeated equal values are one length (RFC 9110 §8.6)');
   const get = await rawHttp(server.port, 'GET /inf HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab');
   t.equal(parse(get.text).status, 400, 'on GET routes too');
+  // uWS frames the refused request by its first length and would go on to the next one.
+  const pipelined = await rawHttp(server.port, 'POST /api/auth/token HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabcGET /inf HTTP/1.1\r\nHost: x\r\n\r\n');
+  t.notMatch(pipelined.text, /running/, 'a request pipelined behind it is not served');
+  t.equal(pipelined.text.match(/HTTP\/1\.1 \d{3} /g)?.length, 2, 'it gets a 400 too');
+  t.match(pipelined.text.split('HTTP/1.1 ')[2], /^400 [^]*pipelined behind a refused one/, 'saying why');
+  t.ok(pipelined.closedByServer, 'and the connection is closed');
+  const next = await rawHttp(server.port, 'GET /inf HTTP/1.1\r\nHost: x\r\n\r\n', (s) => s.includes('running'));
+  t.equal(parse(next.text).status, 200, 'a new connection from the same address is served');
 });

@@ -33,10 +33,19 @@ export function buildOpenApi(version: string): Record<string, unknown> {
     paths: {
       '/health': {
         get: {
-          summary: 'Readiness: model loaded and every pool worker alive',
+          summary: 'Liveness: model loaded and every pool worker alive',
           responses: {
             200: jsonResponse('Healthy', { type: 'object', properties: { status: { const: 'healthy' } }, required: ['status'] }),
             503: jsonResponse('Unhealthy', { type: 'object', properties: { status: { const: 'unhealthy' }, details: { type: 'object' } }, required: ['status'] }),
+          },
+        },
+      },
+      '/ready': {
+        get: {
+          summary: 'Readiness for a load balancer: takes new sessions (also on PROBE_PORT, for HTTP/1.0 and Host-less checks)',
+          responses: {
+            200: jsonResponse('Ready', { type: 'object', properties: { status: { const: 'ready' }, sessions: { type: 'integer' }, maxSessions: { type: 'integer' } }, required: ['status'] }),
+            503: jsonResponse('Draining, at MAX_SESSIONS, or above READY_MAX_UTILISATION', { type: 'object', properties: { status: { enum: ['draining', 'at_capacity', 'busy'] } }, required: ['status'] }),
           },
         },
       },

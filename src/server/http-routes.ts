@@ -7,6 +7,11 @@ import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp } from '
  * - A request with conflicting `Content-Length` headers is refused with 400 and the connection is
  *   closed: uWS frames the body by the first one, a proxy in front might use another (request
  *   smuggling). uWS itself already drops a comma list or Content-Length with Transfer-Encoding.
+ *   uWS 20.30 keeps parsing the bytes it has already read after such an answer, and a response
+ *   object cannot be touched once ended, so a request pipelined behind the refused one would be
+ *   served: requests from the refused request's address that uWS hands over before the event loop
+ *   moves on (the rest of that read) get the same 400 and close. Behind a proxy that itself
+ *   refuses conflicting lengths (HAProxy does) this never triggers.
  */
 export type RouteHandler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -17,6 +22,10 @@ export function getRoute(app: TemplatedApp, pattern: string, handler: RouteHandl
 
 export function postRoute(app: TemplatedApp, pattern: string, handler: RouteHandler): void {
   app.post(pattern, checked(handler));
+}
+
+export function anyRoute(app: TemplatedApp, pattern: string, handler: RouteHandler): void {
+  app.any(pattern, checked(handler));
 }
 
 export function optionsRoute(app: TemplatedApp, pattern: string, handler: RouteHandler): void {
@@ -44,14 +53,30 @@ export function framingProblem(req: HttpRequest): string | null {
   return problem;
 }
 
+/** Addresses that sent a refused request during the current pass of the event loop. */
+let refusedThisTurn: Set<string> | null = null;
+
+function refuse(res: HttpResponse, problem: string): void {
+  const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+  if (!refusedThisTurn) {
+    refusedThisTurn = new Set();
+    setImmediate(() => {
+      refusedThisTurn = null;
+    });
+  }
+  refusedThisTurn.add(address);
+  res.cork(() => {
+    // end(body, closeConnection): the rest of the stream cannot be parsed safely.
+    res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: problem }), true);
+  });
+}
+
 function checked(handler: RouteHandler): RouteHandler {
   return (res, req) => {
-    const problem = framingProblem(req);
+    const problem = framingProblem(req)
+      ?? (refusedThisTurn?.has(Buffer.from(res.getRemoteAddressAsText()).toString()) ? 'request pipelined behind a refused one' : null);
     if (problem === null) return handler(res, req);
-    res.cork(() => {
-      // end(body, closeConnection): the rest of the stream cannot be parsed safely.
-      res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: problem }), true);
-    });
+    refuse(res, problem);
   };
 }
 

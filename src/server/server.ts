@@ -17,7 +17,10 @@ import { PrometheusText } from '../metrics/prometheus.js';
 import type { TokenBucket } from './rate-limit.js';
 import { registerVideoDialects, type VideoDialects } from '../video/register.js';
 import { Admission, type Refusal } from './admission.js';
-import { getRoute, json, optionsRoute, postRoute } from './http-routes.js';
+import { anyRoute, getRoute, json, optionsRoute, postRoute } from './http-routes.js';
+import { Readiness } from './readiness.js';
+import { registerProbeRoutes } from './probe.js';
+import { addFleetMetrics } from '../metrics/fleet-metrics.js';
 import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from './socket-limits.js';
 
 export interface ServerDeps {
@@ -60,8 +63,11 @@ export class AvatarServer {
   /** One admission (auth, connection limits, one session count) for all three dialects. */
   private readonly admission: Admission;
   private video: VideoDialects | null = null;
+  /** /health, /ready and the fleet metrics (src/server/readiness.ts). */
+  readonly readiness: Readiness;
 
   constructor(private readonly deps: ServerDeps) {
+    this.readiness = new Readiness({ config: deps.config, pool: deps.pool, openSessions: () => this.openSessions() });
     this.loopDelayTimer = setInterval(() => {
       this.loopDelayWindow = { ...this.loopDelay.snapshot(), windowS: LOOP_DELAY_WINDOW_S };
       this.loopDelay.reset();
@@ -72,7 +78,7 @@ export class AvatarServer {
       onTurnDone: (key, turn) => this.sessions.get(key)?.onTurnDone(turn),
     }, deps.logger);
     const { config, logger } = deps;
-    this.admission = new Admission(config, logger, () => this.sessions.size + (this.video?.openSessions ?? 0));
+    this.admission = new Admission(config, logger, () => this.openSessions());
     this.app = config.tls ? uWS.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile }) : uWS.App();
     this.routes();
   }
@@ -87,19 +93,7 @@ export class AvatarServer {
 
   private routes(): void {
     const { config, logger } = this.deps;
-    getRoute(this.app, '/health', (res) => {
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      const pool = this.deps.pool;
-      void pool.health().then((h) => {
-        if (aborted) return;
-        json(res, h.healthy ? '200 OK' : '503 Service Unavailable', h.healthy
-          ? { status: 'healthy', model: { loaded: true, input: pool.info!.inputName, output: pool.info!.outputName }, workers: h.workers, sessions: this.sessions.size }
-          : { status: 'unhealthy', details: { modelLoaded: pool.info !== null, workers: h.workers, workersAnswering: h.answered, expectedWorkers: h.expected } });
-      });
-    });
+    registerProbeRoutes(this.app, this.readiness);
     getRoute(this.app, '/inf', (res) => {
       const body: Record<string, unknown> = { name: 'avatar-stream-server', version: this.deps.version, status: 'running' };
       if (config.debug) {
@@ -195,7 +189,7 @@ export class AvatarServer {
     });
     // HEAD of an unknown path: 404 like GET (getRoute answers HEAD on the known ones).
     getRoute(this.app, '/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
-    this.app.any('/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
+    anyRoute(this.app, '/*', (res) => json(res, '404 Not Found', { error: 'not found' }));
   }
 
   /** Live numbers for engineers (demo page, bench): JSON, cheap to compute. */
@@ -255,12 +249,18 @@ export class AvatarServer {
       .gauge('avatar_event_loop_delay_p99_seconds', 'Main-thread event-loop delay, 99th percentile over the last 5 s', this.loopDelayWindow.p99Ms / 1000)
       .gauge('avatar_event_loop_delay_max_seconds', 'Main-thread event-loop delay, maximum over the last 5 s', this.loopDelayWindow.maxMs / 1000)
       .gauge('process_resident_memory_bytes', 'Resident set size', process.memoryUsage.rss());
+    addFleetMetrics(p, this.readiness.state());
     if (pacing) {
       p.histogram('avatar_pacing_lateness_seconds', 'Frame send time minus its deadline (frames queued before it)', {
         bounds: pacing.latenessBounds, counts: pacing.latenessBuckets, sum: pacing.latenessSum, count: pacing.latenessCount,
       }, 0.001);
     }
     return p.toString();
+  }
+
+  /** Open sessions of every dialect: what MAX_SESSIONS and readiness count. */
+  openSessions(): number {
+    return this.sessions.size + (this.video?.openSessions ?? 0);
   }
 
   private openSession(ws: WebSocket<SocketData>): void {
@@ -352,6 +352,7 @@ export class AvatarServer {
    * and close every session with 1001, and stop the pacer.
    */
   async close(graceMs = 0): Promise<void> {
+    this.readiness.drain();
     this.admission.stopAccepting();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
@@ -368,6 +369,7 @@ export class AvatarServer {
     await this.video?.close();
     this.admission.close();
     clearInterval(this.loopDelayTimer);
+    this.readiness.close();
     this.loopDelay.stop();
     await this.pacer.stop();
   }

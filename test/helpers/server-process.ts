@@ -7,7 +7,11 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface ServerProcess {
   port: number;
+  /** The probe listener's port (PROBE_PORT set), else null. */
+  probePort: number | null;
   proc: ChildProcess;
+  /** Resolves the exit code once the process has exited. */
+  exited: Promise<number | null>;
   /** Parsed JSON log lines seen so far. */
   logs: Array<Record<string, unknown>>;
   /** Raw stdout+stderr text seen so far. */
@@ -44,6 +48,7 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   proc.stderr!.on('data', (d: Buffer) => {
     text += d.toString();
   });
+  let probePort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${text}`)), timeoutMs);
     createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -53,6 +58,7 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
         logs.push(entry);
         if (entry.msg === 'listening') {
           clearTimeout(timer);
+          probePort = typeof entry.probePort === 'number' ? entry.probePort : null;
           resolve(entry.port as number);
         }
       } catch {
@@ -66,7 +72,9 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   });
   return {
     port,
+    probePort,
     proc,
+    exited,
     logs,
     output: () => text,
     url: (path = '/ws') => `ws://127.0.0.1:${port}${path}`,

@@ -33,9 +33,9 @@ export class WidgetClient {
     for (const f of w) f();
   }
 
-  static connect(url: string, headers: Record<string, string> = {}): Promise<WidgetClient> {
+  static connect(url: string, headers: Record<string, string> = {}, options: WebSocket.ClientOptions = {}): Promise<WidgetClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
+      const ws = new WebSocket(url, { ...options, headers });
       const client = new WidgetClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);
