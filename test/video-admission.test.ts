@@ -7,7 +7,8 @@ import { WidgetClient } from './helpers/widget-client.js';
 /**
  * Issue 15: one admission path for the three dialects. One session count against MAX_SESSIONS
  * (a widget and a frame-stream session fill MAX_SESSIONS=2; any third is refused in its
- * dialect's words), and one per-session message limit from RATE_LIMIT_MESSAGES_*.
+ * dialect's words), and per-session message limits from config: RATE_LIMIT_MESSAGES_* for the
+ * widget and frame-stream, MUSETALK_RATE_LIMIT_MESSAGES_* for MuseTalk (a 40 ms chunk per message).
  */
 t.setTimeout(600_000);
 /** Waits are for positive signals; the long timeouts only bound a failure on a loaded machine. */
@@ -16,6 +17,7 @@ const agent = await FakeRemoteAgent.start();
 const server = await startServer({
   AGENT_TYPE: 'remote', AGENT_URL: agent.url, MAX_SESSIONS: '2', VIDEO_MAX_SESSIONS: '50',
   RATE_LIMIT_MESSAGES_BURST: '5', RATE_LIMIT_MESSAGES_PER_S: '0.01',
+  MUSETALK_RATE_LIMIT_MESSAGES_BURST: '7', MUSETALK_RATE_LIMIT_MESSAGES_PER_S: '0.01',
 }, 180_000);
 t.teardown(async () => {
   await server.stop();
@@ -85,10 +87,10 @@ t.test('RATE_LIMIT_MESSAGES_* limits every dialect: a frame-stream flood is told
 
 t.test('a MuseTalk flood gets RATE_LIMIT_EXCEEDED for each message over the limit; the session stays', async (t) => {
   const m = await JsonWsClient.connect(server.url('/musetalk/v1/ws/flood'));
-  for (let k = 0; k < 8; k++) m.send({ type: 'DANCE', session_id: 'x', data: {} });
-  await m.waitFor(() => m.received.filter((r) => r.msg.type === 'ERROR').length >= 8, SLOW_MS);
+  for (let k = 0; k < 10; k++) m.send({ type: 'DANCE', session_id: 'x', data: {} });
+  await m.waitFor(() => m.received.filter((r) => r.msg.type === 'ERROR').length >= 10, SLOW_MS);
   const codes = m.received.filter((r) => r.msg.type === 'ERROR').map((r) => (r.msg.data as { code: string }).code);
-  t.same(codes, [...Array(5).fill('INVALID_MESSAGE'), ...Array(3).fill('RATE_LIMIT_EXCEEDED')], 'burst of 5 handled, the rest refused');
+  t.same(codes, [...Array(7).fill('INVALID_MESSAGE'), ...Array(3).fill('RATE_LIMIT_EXCEEDED')], 'MuseTalk burst of 7 (its own setting) handled, the rest refused');
   t.equal(m.closeCode, null, 'still open');
   await m.close();
 });

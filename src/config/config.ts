@@ -39,6 +39,8 @@ export interface Config {
   rateLimit: {
     enabled: boolean;
     connectionsBurst: number; connectionsPerS: number; messagesBurst: number; messagesPerS: number;
+    /** MuseTalk clients send a 40 ms GENERATE chunk each: 25/s at real time, more when they send ahead. */
+    museTalkMessagesBurst: number; museTalkMessagesPerS: number;
     /** Connection attempts per client address (IPv6: per /64), on top of the per-origin bucket. */
     addressConnectionsBurst: number; addressConnectionsPerS: number;
   };
@@ -207,6 +209,8 @@ export function loadConfig(env: Env = readEnv()): Config {
       connectionsPerS: r.numOr('RATE_LIMIT_CONNECTIONS_PER_S', 10, { min: 0.01, max: 1e6 }),
       messagesBurst: rateLimiting ? r.numOr('RATE_LIMIT_MESSAGES_BURST', 60, { min: 1, max: 1e6, integer: true }) : Number.POSITIVE_INFINITY,
       messagesPerS: r.numOr('RATE_LIMIT_MESSAGES_PER_S', 25, { min: 0.01, max: 1e6 }),
+      museTalkMessagesBurst: rateLimiting ? r.numOr('MUSETALK_RATE_LIMIT_MESSAGES_BURST', 500, { min: 1, max: 1e6, integer: true }) : Number.POSITIVE_INFINITY,
+      museTalkMessagesPerS: r.numOr('MUSETALK_RATE_LIMIT_MESSAGES_PER_S', 100, { min: 0.01, max: 1e6 }),
       addressConnectionsBurst: rateLimiting ? r.numOr('RATE_LIMIT_ADDRESS_CONNECTIONS_BURST', 100, { min: 1, max: 1e6, integer: true }) : Number.POSITIVE_INFINITY,
       addressConnectionsPerS: r.numOr('RATE_LIMIT_ADDRESS_CONNECTIONS_PER_S', 10, { min: 0.01, max: 1e6 }),
     },

@@ -67,9 +67,13 @@ export class Admission {
     return null;
   }
 
-  /** A new session's message limit (RATE_LIMIT_MESSAGES_BURST / _PER_S), the same for every dialect. */
-  messageBucket(): TokenBucket {
-    return new TokenBucket(this.config.rateLimit.messagesBurst, this.config.rateLimit.messagesPerS);
+  /**
+   * A new session's message limit: RATE_LIMIT_MESSAGES_BURST / _PER_S for the widget and
+   * frame-stream dialects, MUSETALK_RATE_LIMIT_MESSAGES_* for MuseTalk (one message per 40 ms chunk).
+   */
+  messageBucket(dialect: 'widget' | 'frame-stream' | 'musetalk' = 'widget'): TokenBucket {
+    const l = this.config.rateLimit;
+    return dialect === 'musetalk' ? new TokenBucket(l.museTalkMessagesBurst, l.museTalkMessagesPerS) : new TokenBucket(l.messagesBurst, l.messagesPerS);
   }
 
   /** Shutdown: every later attempt is refused with 1001. */

@@ -44,7 +44,7 @@ interface SocketData {
   museTalk: MuseTalkSession | null;
   /** Refused at upgrade (auth, rate limit, capacity): closed with this right after opening. */
   reject: Refusal | null;
-  /** RATE_LIMIT_MESSAGES_*: the same per-session limit as the widget dialect's. */
+  /** RATE_LIMIT_MESSAGES_* (frame-stream) or MUSETALK_RATE_LIMIT_MESSAGES_* (MuseTalk). */
   messages: TokenBucket;
 }
 
@@ -109,9 +109,9 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     return true;
   };
   const VIDEO_FULL = `the server is at its video session limit (${video.maxSessions}); try again later`;
-  const blank = (res: HttpResponse, req: HttpRequest): SocketData => ({
+  const blank = (res: HttpResponse, req: HttpRequest, dialect: 'frame-stream' | 'musetalk'): SocketData => ({
     open: true, userId: null, frameStream: null, museTalk: null,
-    reject: admission.check(res, req), messages: admission.messageBucket(),
+    reject: admission.check(res, req), messages: admission.messageBucket(dialect),
   });
   /** A message above the dialect's limit: answered, then closed with 1009 (never uWS's silent drop). */
   const tooBig = (ws: WebSocket<SocketData>, bytes: number, limit: number, error: () => string): boolean => {
@@ -149,7 +149,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     sendPingsAutomatically: true,
     maxBackpressure: maxBackpressureFor(config.maxBufferedBytes),
     upgrade: (res, req, context) => {
-      res.upgrade<SocketData>(blank(res, req), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      res.upgrade<SocketData>(blank(res, req, 'frame-stream'), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
       if (refused(ws, (r) => (r.errorCode ? frameStreamError(r.reason, r.errorCode) : null))) return;
@@ -207,7 +207,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
     maxBackpressure: maxBackpressureFor(config.maxBufferedBytes),
     upgrade: (res, req, context) => {
       const rest = req.getUrl().slice(MUSETALK_PATH_PREFIX.length);
-      const data = blank(res, req);
+      const data = blank(res, req, 'musetalk');
       data.userId = MUSETALK_USER_ID.test(rest) ? rest : null;
       res.upgrade<SocketData>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
