@@ -11,6 +11,7 @@ import { MODEL_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../src
 import { framesAt30Fps } from '../src/inference/frame-rate.js';
 import { SyncFrameEncoder } from '../src/inference/frame-encoder.js';
 import { WindowIo, abandonedResult, isAbandoned } from '../src/inference/window-io.js';
+import { threadCpuMs } from '../src/inference/thread-cpu.js';
 import { ARKIT_COUNT } from '../src/protocol/arkit.js';
 import type { InferenceTask, InferenceWorkerData, PingResult, WindowResult, WindowTask } from '../src/inference/tasks.js';
 
@@ -56,14 +57,17 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
     if (data.faultKind === 'hang') for (;;); // a stuck worker: only the pool's task timeout ends it
     process.exit(70); // a crash: ends this worker thread only
   }
+  const cpuStartMs = threadCpuMs();
   const ring = io.ring(task.ring);
   const { pcm, frameCount } = io.readPcm(task);
   const n24 = task.end - task.contextStart;
   if (input24.length < n24) input24 = new Float32Array(n24);
   ring.readFloat(task.contextStart, task.end, input24);
+  const t1 = performance.now();
   const n16 = resampler.outputLength(n24);
   if (input16.length < Math.max(n16, MIN_MODEL_SAMPLES)) input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
   resampler.process(input24, n24, input16);
+  const t2 = performance.now();
   const model = await runModel(n16);
   const available = Math.floor(model.weights.length / ARKIT_COUNT);
   const offset = (task.start - task.contextStart) / SAMPLES_PER_FRAME;
@@ -72,7 +76,7 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
     const src = Math.min(offset + f, available - 1);
     if (src >= 0) weights.set(model.weights.subarray(src * ARKIT_COUNT, (src + 1) * ARKIT_COUNT), f * ARKIT_COUNT);
   }
-  return io.finish(task, weights, pcm, frameCount, model.inferMs, t0, threadId);
+  return io.finish(task, weights, pcm, frameCount, model.inferMs, t0, threadId, { readMs: t1 - t0, resampleMs: t2 - t1, cpuStartMs });
 }
 
 export default async function inference(task: InferenceTask): Promise<WindowResult | PingResult> {

@@ -25,6 +25,13 @@ export interface Config {
   /** Audio before each window fed to the model so window edges do not show, ms. */
   contextMs: number;
   inferenceWorkers: number;
+  /**
+   * INFERENCE_SCHEDULER: `deadline` (earliest due window first, a turn's next window computed
+   * while the one before is at the pool, at most `inferenceLookaheadMs` ahead of playback) or
+   * `fifo` (arrival order, one window of a turn at a time: the scheduler before, for comparison).
+   */
+  inferenceScheduler: 'deadline' | 'fifo';
+  inferenceLookaheadMs: number;
   /** Frames sent ahead of the media clock at the start of a turn. */
   pacingLeadFrames: number;
   debug: boolean;
@@ -184,6 +191,8 @@ export function loadConfig(env: Env = readEnv()): Config {
     firstWindowMs,
     contextMs: r.numOr('INFERENCE_CONTEXT_MS', 500, { min: 0, max: 4000, integer: true }),
     inferenceWorkers: r.numOr('INFERENCE_WORKERS', Math.max(1, cores - 1), { min: 1, max: 256, integer: true }),
+    inferenceScheduler: r.oneOf('INFERENCE_SCHEDULER', ['deadline', 'fifo'] as const, 'deadline'),
+    inferenceLookaheadMs: r.numOr('INFERENCE_LOOKAHEAD_MS', 1000, { min: 100, max: 60_000, integer: true }),
     pacingLeadFrames: r.numOr('PACING_LEAD_FRAMES', 2, { min: 0, max: 30, integer: true }),
     debug,
     logLevel,

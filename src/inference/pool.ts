@@ -4,6 +4,14 @@ import type { Logger } from 'pino';
 import type { InferenceWorkerData, PingResult, WindowResult, WindowTask } from './tasks.js';
 import { Histogram } from '../metrics/histogram.js';
 import { runBeforeDeadline, type WindowDeadline } from './window-deadline.js';
+import { DeadlineDispatcher } from './deadline-queue.js';
+import { WindowStats } from './window-stats.js';
+
+/**
+ * How windows wait for a worker: `deadline` (earliest due first, see deadline-queue.ts) or
+ * `fifo` (arrival order, the scheduler before issue 20; kept for the bench's ablation).
+ */
+export type InferenceQueueOrder = 'deadline' | 'fifo';
 
 export interface InferencePoolOptions {
   modelPath: string;
@@ -12,6 +20,8 @@ export interface InferencePoolOptions {
   faultInjection?: string;
   /** A window task running longer than this is aborted: Piscina ends that worker and starts another. */
   taskTimeoutMs?: number;
+  /** Queue order (default `deadline`). */
+  queue?: InferenceQueueOrder;
   logger: Logger;
 }
 
@@ -26,6 +36,9 @@ export class InferencePool {
   private readonly piscina: Piscina;
   private readonly logger: Logger;
   readonly size: number;
+  readonly queueOrder: InferenceQueueOrder;
+  /** Queue wait, stages, round trip, late windows by index. */
+  readonly stats = new WindowStats();
   readonly rtf = new Histogram([0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
   readonly windowMs = new Histogram([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
   windows = 0;
@@ -41,6 +54,8 @@ export class InferencePool {
   inferMsTotal = 0;
   info: PingResult | null = null;
   private readonly taskTimeoutMs: number;
+  /** With INFERENCE_SCHEDULER=deadline: what runs next when a worker frees up (null: Piscina's FIFO). */
+  private readonly dispatcher: DeadlineDispatcher<WindowTask, WindowResult> | null;
   /**
    * One small thread without a model that encodes neutral windows: the fallback must not wait
    * for the inference workers (they may all be busy or stuck) nor put base64/JSON on the main thread.
@@ -62,6 +77,7 @@ export class InferencePool {
       faultKind: fault?.[1] === 'hang' ? 'hang' : 'crash',
     };
     this.taskTimeoutMs = opts.taskTimeoutMs ?? 5000;
+    this.queueOrder = opts.queue ?? 'deadline';
     this.piscina = createWorkerPool({
       worker: 'inference',
       threads: opts.workers,
@@ -73,6 +89,9 @@ export class InferencePool {
       logger: this.logger,
       errorMessage: 'inference pool error',
     });
+    this.dispatcher = this.queueOrder === 'deadline'
+      ? new DeadlineDispatcher<WindowTask, WindowResult>(() => this.size, (t) => this.piscina.run(t, { signal: AbortSignal.timeout(this.taskTimeoutMs) }) as Promise<WindowResult>)
+      : null;
     this.filler = createWorkerPool({ worker: 'neutral-fill', threads: 1, maxQueue: Infinity, logger: this.logger, errorMessage: 'fill worker error' });
   }
 
@@ -106,7 +125,7 @@ export class InferencePool {
   }
 
   get queueSize(): number {
-    return this.piscina.queueSize;
+    return this.piscina.queueSize + (this.dispatcher?.queued ?? 0);
   }
 
   get utilization(): number {
@@ -117,18 +136,22 @@ export class InferencePool {
    * Finished frames (or weights) for one window. With a `deadline`, the result is back by the
    * time its frames are needed even if the worker running it is stuck (see window-deadline.ts);
    * without one (the video dialects pace themselves), it is the plain retry-then-neutral path.
+   * In the queue a window is ordered by its first frame's due time; one whose turn's clock has
+   * not started yet (a turn's first window: the viewer is waiting for it) is due now.
    */
   async runWindow(task: WindowTask, deadline?: WindowDeadline): Promise<WindowResult> {
+    const dispatchedAt = performance.now();
+    const dispatchedAtEpochMs = performance.timeOrigin + dispatchedAt;
+    const key = deadline?.dueAtMs() ?? dispatchedAt;
     if (!deadline) {
-      const result = await this.runReliably(task);
-      this.record(task, result);
+      const result = await this.runReliably(task, key);
+      this.record(task, result, dispatchedAtEpochMs, undefined);
       return result;
     }
-    const dispatchedAt = performance.now();
     const { result, source } = await runBeforeDeadline(task, deadline, {
-      original: (t) => this.runReliably(t),
+      original: (t) => this.runReliably(t, key),
       hasIdleWorker: () => this.inflight < this.size,
-      hedge: (t) => this.attempt(t),
+      hedge: (t) => this.attempt(t, key),
       fill: (t) => this.filler.run(t) as Promise<WindowResult>,
       recentSlowestMs: () => this.slowestRoundTripMs,
       onHedge: () => this.hedges++,
@@ -138,15 +161,15 @@ export class InferencePool {
     });
     if (source !== 'fill') {
       this.slowestRoundTripMs = Math.max(performance.now() - dispatchedAt, this.slowestRoundTripMs * 0.95);
-      this.record(task, result);
+      this.record(task, result, dispatchedAtEpochMs, deadline);
     }
     return result;
   }
 
   /** The window on the pool; on failure once more on a fresh worker, then neutral weights. */
-  private async runReliably(task: WindowTask): Promise<WindowResult> {
+  private async runReliably(task: WindowTask, key: number): Promise<WindowResult> {
     try {
-      return await this.attempt(task);
+      return await this.attempt(task, key);
     } catch (first) {
       this.failures++;
       if (task.abandoned && Atomics.load(new Int32Array(task.abandoned), 0) !== 0) {
@@ -156,7 +179,7 @@ export class InferencePool {
       }
       this.logger.error({ err: first, sessionId: task.sessionId, turnId: task.turnId }, 'inference task failed; retrying once');
       try {
-        return await this.attempt(task);
+        return await this.attempt(task, key);
       } catch (second) {
         this.failures++;
         this.neutralWindows++;
@@ -166,7 +189,8 @@ export class InferencePool {
     }
   }
 
-  private record(task: WindowTask, result: WindowResult): void {
+  private record(task: WindowTask, result: WindowResult, dispatchedAtEpochMs: number, deadline: WindowDeadline | undefined): void {
+    this.stats.observe(result, dispatchedAtEpochMs, performance.now(), deadline?.dueAtMs(), task.windowIndex);
     this.windows++;
     this.audioMsTotal += result.audioMs;
     this.inferMsTotal += result.taskMs;
@@ -175,9 +199,11 @@ export class InferencePool {
     this.logger.debug({ sessionId: task.sessionId, frames: result.frameCount, inferMs: +result.inferMs.toFixed(2), rtf: +(result.taskMs / result.audioMs).toFixed(4), thread: result.threadId }, 'window inferred');
   }
 
-  private async attempt(task: WindowTask): Promise<WindowResult> {
+  /** One run of the task on a worker; `key` orders it in the deadline queue (performance.now() ms it is needed by). */
+  private async attempt(task: WindowTask, key: number): Promise<WindowResult> {
     this.inflight++;
     try {
+      if (this.dispatcher) return await this.dispatcher.run(task, key);
       return (await this.piscina.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) })) as WindowResult;
     } finally {
       this.inflight--;
@@ -185,6 +211,7 @@ export class InferencePool {
   }
 
   async close(): Promise<void> {
+    this.dispatcher?.clear(new Error('inference pool closed'));
     await Promise.all([this.piscina.destroy(), this.filler.destroy()]);
   }
 }

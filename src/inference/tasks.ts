@@ -28,6 +28,8 @@ export interface WindowTask extends WindowSpan {
    * fill was used instead): a worker that only now picks the task up returns at once, untouched.
    */
   abandoned?: SharedArrayBuffer;
+  /** The window's place in its turn (0 = first), for the late-window statistics. */
+  windowIndex?: number;
   /**
    * What the task returns: finished widget `sync_frame` bytes (default), or only the 30 FPS
    * weights (video dialects render their own frames; `bytes` is then empty).
@@ -46,11 +48,28 @@ export interface WindowResult {
   inferMs: number;
   /** Wall time of the whole task in the worker (read, resample, infer, encode), ms. */
   taskMs: number;
+  /** When the worker started the task: performance.timeOrigin + performance.now() in the worker (ms since the epoch, sub-ms). */
+  startedAtEpochMs?: number;
+  /** Where the task's wall time went, ms (model windows only). */
+  stages?: WindowStages;
+  /** CPU time of the worker thread during the task, ms (Linux: /proc/thread-self/schedstat; absent elsewhere). */
+  cpuMs?: number;
   /** Audio length of the window, ms. */
   audioMs: number;
   threadId: number;
   /** The task was abandoned before a worker started it: no frames, nothing read. */
   abandoned?: boolean;
+}
+
+export interface WindowStages {
+  /** Reading the window and its context out of the ring. */
+  readMs: number;
+  /** 24 kHz → the model's 16 kHz. */
+  resampleMs: number;
+  /** The ONNX session run. */
+  modelMs: number;
+  /** Weights → finished sync_frame bytes (base64 + JSON). */
+  encodeMs: number;
 }
 
 export interface PingTask {

@@ -2,6 +2,15 @@ import { PcmRing } from '../audio/pcm-ring.js';
 import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { SyncFrameEncoder } from './frame-encoder.js';
 import type { WindowResult, WindowTask } from './tasks.js';
+import { threadCpuMs } from './thread-cpu.js';
+
+/** What a model worker measured of a task before `finish` (which times the encode itself). */
+export interface TaskTiming {
+  readMs: number;
+  resampleMs: number;
+  /** threadCpuMs() when the task started (undefined off Linux). */
+  cpuStartMs: number | undefined;
+}
 
 /**
  * What every thread that serves a window task does around the weights (the inference workers,
@@ -32,15 +41,25 @@ export class WindowIo {
     return { pcm, frameCount: Math.ceil((task.end - task.start) / SAMPLES_PER_FRAME) };
   }
 
-  /** Release the ring and shape the result; `startedAt` is the task's performance.now() start. */
-  finish(task: WindowTask, weights: Float32Array, pcm: Int16Array, frameCount: number, inferMs: number, startedAt: number, threadId: number): WindowResult {
+  /**
+   * Release the ring and shape the result; `startedAt` is the task's performance.now() start,
+   * `timing` what the caller measured before (the encode stage is timed here).
+   */
+  finish(task: WindowTask, weights: Float32Array, pcm: Int16Array, frameCount: number, inferMs: number, startedAt: number, threadId: number, timing?: TaskTiming): WindowResult {
     this.ring(task.ring).release(task.releaseTo);
     const audioMs = ((task.end - task.start) / OUTPUT_SAMPLE_RATE) * 1000;
-    if (task.output === 'weights') {
-      return { bytes: new Uint8Array(0), lengths: [], timestampOffsets: [], frameCount, weights, inferMs, taskMs: performance.now() - startedAt, audioMs, threadId };
+    const encodeStart = performance.now();
+    const encoded = task.output === 'weights'
+      ? { bytes: new Uint8Array(0), lengths: [], timestampOffsets: [], weights }
+      : this.encoder.encode(task, task.firstFrameIndex, weights, pcm, frameCount);
+    const end = performance.now();
+    const result: WindowResult = { ...encoded, frameCount, inferMs, taskMs: end - startedAt, audioMs, threadId, startedAtEpochMs: performance.timeOrigin + startedAt };
+    if (timing) {
+      result.stages = { readMs: timing.readMs, resampleMs: timing.resampleMs, modelMs: inferMs, encodeMs: end - encodeStart };
+      const cpu = threadCpuMs();
+      if (cpu !== undefined && timing.cpuStartMs !== undefined) result.cpuMs = cpu - timing.cpuStartMs;
     }
-    const encoded = this.encoder.encode(task, task.firstFrameIndex, weights, pcm, frameCount);
-    return { ...encoded, frameCount, inferMs, taskMs: performance.now() - startedAt, audioMs, threadId };
+    return result;
   }
 }
 

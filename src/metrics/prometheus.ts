@@ -24,9 +24,9 @@ export class PrometheusText {
     return this;
   }
 
-  gauge(name: string, help: string, value: number): this {
+  gauge(name: string, help: string, value: number, labels?: Record<string, string>): this {
     this.head(name, 'gauge', help);
-    this.lines.push(`${name} ${num(value)}`);
+    this.lines.push(`${name}${fmtLabels(labels)} ${num(value)}`);
     return this;
   }
 
@@ -39,6 +39,21 @@ export class PrometheusText {
       this.lines.push(`${name}_bucket{le="${num(b * scale)}"} ${cumulative}`);
     });
     this.lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${num(h.sum * scale)}`, `${name}_count ${h.count}`);
+    return this;
+  }
+
+  /** One histogram family with a labelled set of buckets per entry (e.g. per stage). */
+  histogramFamily(name: string, help: string, entries: Array<[Record<string, string>, Pick<Histogram, 'bounds' | 'counts' | 'sum' | 'count'>]>, scale = 1): this {
+    this.head(name, 'histogram', help);
+    for (const [labels, h] of entries) {
+      const own = fmtLabels(labels).slice(1, -1);
+      let cumulative = 0;
+      h.bounds.forEach((b, i) => {
+        cumulative += h.counts[i] ?? 0;
+        this.lines.push(`${name}_bucket{${own},le="${num(b * scale)}"} ${cumulative}`);
+      });
+      this.lines.push(`${name}_bucket{${own},le="+Inf"} ${h.count}`, `${name}_sum{${own}} ${num(h.sum * scale)}`, `${name}_count{${own}} ${h.count}`);
+    }
     return this;
   }
 

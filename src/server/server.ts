@@ -6,6 +6,8 @@ import type { InferencePool } from '../inference/pool.js';
 import { Pacer } from '../pacing/pacer.js';
 import type { OutgoingFrame } from '../pacing/messages.js';
 import { Session } from '../session/session.js';
+import { schedulingFor } from '../session/turn-scheduler.js';
+import { WINDOW_INDEX_LABELS } from '../inference/window-stats.js';
 import { OUTPUT_SAMPLE_RATE, wholeFrameSamples } from '../audio/constants.js';
 import type { Agent } from '../agents/agent.js';
 import { registerDemoPage } from './demo-page.js';
@@ -244,6 +246,17 @@ export class AvatarServer {
       .gauge('avatar_inference_queue_depth', 'Windows waiting for a worker', pool.queueSize)
       .gauge('avatar_inference_workers', 'Live inference worker threads', pool.threads)
       .gauge('avatar_inference_pool_utilization', 'Pool utilisation (0..1, Piscina)', pool.utilization)
+      .gauge('avatar_inference_scheduler_info', 'INFERENCE_SCHEDULER in use (label), always 1', 1, { scheduler: pool.queueOrder })
+      .histogram('avatar_inference_queue_wait_seconds', 'Window dispatched on the main thread until a worker starts it', pool.stats.queueWaitMs, 0.001)
+      .histogram('avatar_inference_round_trip_seconds', 'Window dispatched until its result is back on the main thread', pool.stats.roundTripMs, 0.001)
+      .histogramFamily('avatar_inference_stage_seconds', 'Wall time of each stage of a model window in its worker', [
+        [{ stage: 'read' }, pool.stats.stageMs.readMs], [{ stage: 'resample' }, pool.stats.stageMs.resampleMs],
+        [{ stage: 'model' }, pool.stats.stageMs.modelMs], [{ stage: 'encode' }, pool.stats.stageMs.encodeMs],
+      ], 0.001)
+      .counter('avatar_inference_worker_cpu_seconds_total', 'Worker-thread CPU time spent in model windows', pool.stats.workerCpuMs / 1000)
+      .counter('avatar_inference_worker_wall_seconds_total', 'Worker wall time of the model windows that reported CPU time', pool.stats.workerWallMs / 1000)
+      .counterFamily('avatar_inference_windows_by_index_total', 'Model windows by their index in the turn', WINDOW_INDEX_LABELS.map((w, i) => [{ window: w }, pool.stats.byIndex[i]!]))
+      .counterFamily('avatar_inference_late_windows_total', 'Model windows whose result came back after their first frame was due, by index in the turn', WINDOW_INDEX_LABELS.map((w, i) => [{ window: w }, pool.stats.lateByIndex[i]!]))
       .gauge('avatar_pacing_queued_frames', 'Frames waiting for their deadline in the pacer', pacing?.queuedFrames ?? 0)
       .counter('avatar_pacing_underruns_total', 'Frames that reached the pacer after their deadline', pacing?.underruns ?? 0)
       .gauge('avatar_event_loop_delay_p99_seconds', 'Main-thread event-loop delay, 99th percentile over the last 5 s', this.loopDelayWindow.p99Ms / 1000)
@@ -303,6 +316,7 @@ export class AvatarServer {
       firstWindowSamples: Math.round((config.firstWindowMs / 1000) * OUTPUT_SAMPLE_RATE),
       windowSamples: Math.round(config.audioChunkDurationS * OUTPUT_SAMPLE_RATE),
       contextSamples: wholeFrameSamples(config.contextMs / 1000),
+      ...schedulingFor(config),
       maxMessageBytes: config.maxMessageBytes,
       captureDir: config.debugAudioCaptureDir,
       agentResponseTimeoutMs: config.agentResponseTimeoutMs,

@@ -38,6 +38,9 @@ export interface SessionOptions {
   maxMessageBytes: number;
   /** Ring capacity in samples at 24 kHz. */
   ringSamples?: number;
+  /** Windows of a turn at the pool at once, and how far ahead of playback (turn-scheduler.ts). */
+  maxInflight?: number;
+  lookaheadFrames?: number;
   /** DEBUG_AUDIO_CAPTURE: folder for `<sessionId>-input.wav` and `<sessionId>-agent.wav`. */
   captureDir?: string | null;
   /** AGENT_RESPONSE_TIMEOUT_MS / AGENT_IDLE_TIMEOUT_MS (src/session/agent-timeouts.ts); 0 or absent: off. */
@@ -93,7 +96,7 @@ export class Session {
     this.scheduler = new TurnScheduler<Turn>({
       key: opts.key, sessionId: this.id, pool: opts.pool, pacer: opts.pacer, logger: this.log, timers: opts.timers,
       firstWindowSamples: opts.firstWindowSamples, windowSamples: opts.windowSamples, contextSamples: opts.contextSamples,
-      ringSamples: opts.ringSamples,
+      ringSamples: opts.ringSamples, maxInflight: opts.maxInflight, lookaheadFrames: opts.lookaheadFrames,
       events: {
         promoted: () => {
           this.o.metrics.turnsStarted++;

@@ -57,7 +57,16 @@ export interface ScheduledTurn {
   pendingSamples: number;
   /** An odd trailing byte of agent audio, kept until its partner arrives. */
   carry: Buffer | null;
-  inflight: boolean;
+  /** Windows of this turn at the pool by first frame index: where each reads from, and what it would free. */
+  inflight: Map<number, { contextStart: number; wanted: number }>;
+  /** Windows dispatched so far (the next one's index in the turn). */
+  windows: number;
+  /** Results that came back before an earlier window's: held so the pacer gets frames in order. */
+  early: Map<number, WindowResult>;
+  /** First frame index of the next result the pacer must get. */
+  nextFrameToPace: number;
+  /** Furthest ring position a returned window would have freed (its next window's context start). */
+  releaseWanted: number;
   agentDone: boolean;
   /** `audio_start` sent (its first audio arrived). */
   started: boolean;
@@ -73,7 +82,7 @@ export interface ScheduledTurn {
 export function scheduledTurn(seq: number, turnId: string): ScheduledTurn {
   return {
     seq, turnId, ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
-    inflight: false, agentDone: false, started: false, framesSent: 0, waitTimer: null, windowDue: false, ringWasFull: false,
+    inflight: new Map(), windows: 0, early: new Map(), nextFrameToPace: 0, releaseWanted: 0, agentDone: false, started: false, framesSent: 0, waitTimer: null, windowDue: false, ringWasFull: false,
   };
 }
 
@@ -90,6 +99,18 @@ export interface TurnSchedulerOptions<T> {
   contextSamples: number;
   /** Ring capacity in samples at 24 kHz (default 4 s). */
   ringSamples?: number;
+  /**
+   * Windows of a turn at the pool at once (default 1). With more, the next window is computed
+   * while the one before is still queued or running, so it is not dispatched only when the one
+   * before is back, a few frames before it is due.
+   */
+  maxInflight?: number;
+  /**
+   * How far ahead of the frames already sent a window may start, in frames (default: unbounded).
+   * An agent that streams faster than real time then cannot fill the pool with windows due
+   * seconds later; the rest waits in the ring.
+   */
+  lookaheadFrames?: number;
   timers?: SchedulerTimers;
 }
 
@@ -232,10 +253,16 @@ export class TurnScheduler<T extends ScheduledTurn> {
     }, WINDOW_MAX_WAIT_MS);
   }
 
-  /** Hand the playing turn's next window to the pool if one is ready and none is in flight. */
+  /** Hand the playing turn's next windows to the pool while they are ready and allowed. */
   private schedule(): void {
     const turn = this.turns[0];
-    if (!turn || turn.inflight || this.closed) return;
+    while (turn && !this.closed && this.dispatchNext(turn));
+  }
+
+  /** One window of the playing turn to the pool, if one is ready and in bounds; false otherwise. */
+  private dispatchNext(turn: T): boolean {
+    if (turn.inflight.size >= (this.o.maxInflight ?? 1)) return false;
+    if (turn.dispatched / SAMPLES_PER_FRAME > turn.framesSent + (this.o.lookaheadFrames ?? Infinity)) return false;
     const available = turn.written - turn.dispatched;
     const windowSamples = turn.dispatched === 0 ? this.o.firstWindowSamples : this.o.windowSamples;
     const lastAudio = turn.agentDone && turn.pendingSamples === 0;
@@ -244,21 +271,25 @@ export class TurnScheduler<T extends ScheduledTurn> {
     else if (lastAudio && available > 0) n = available;
     else if (turn.windowDue && available >= SAMPLES_PER_FRAME) {
       n = available - (available % SAMPLES_PER_FRAME); // whole frames only: more audio follows
-    } else return;
+    } else return false;
     if (turn.waitTimer) this.timers.clearTimeout(turn.waitTimer);
     turn.waitTimer = null;
     turn.windowDue = false;
     const start = turn.ringStart + turn.dispatched;
     const end = start + n;
     const contextStart = Math.max(turn.ringStart, start - this.o.contextSamples);
-    const nextContextStart = Math.max(turn.ringStart, end - this.o.contextSamples);
+    // What the worker may free once it has read the window: up to the next window's context, but
+    // never audio that a window still at the pool reads (results can come back in any order).
+    const wanted = Math.max(turn.ringStart, end - this.o.contextSamples);
+    const releaseTo = Math.min(wanted, this.oldestRead(turn));
     const firstFrameIndex = turn.dispatched / SAMPLES_PER_FRAME;
     turn.dispatched += n;
-    turn.inflight = true;
+    turn.inflight.set(firstFrameIndex, { contextStart, wanted });
+    const windowIndex = turn.windows++;
     this.o.pool
       .runWindow({
         kind: 'window', ring: this.ring.sab, sessionId: this.o.sessionId, turnId: turn.turnId, contextStart, start, end,
-        firstFrameIndex, final: lastAudio && turn.dispatched === turn.written, releaseTo: nextContextStart,
+        firstFrameIndex, final: lastAudio && turn.dispatched === turn.written, releaseTo, windowIndex,
       }, {
         // Needed by the pacer's due time of its first frame: a stuck worker is hedged or filled, never waited for.
         dueAtMs: () => this.o.pacer.dueAtMs(this.o.key, turn.seq, firstFrameIndex),
@@ -268,16 +299,42 @@ export class TurnScheduler<T extends ScheduledTurn> {
         (result) => this.onWindow(turn, firstFrameIndex, result),
         (err) => {
           // The pool already retried and fell back to neutral weights; this is a broken pool.
-          turn.inflight = false;
+          this.windowBack(turn, firstFrameIndex);
           this.o.events.windowFailed(err);
         },
       );
+    return true;
+  }
+
+  /** Ring position no window still at the pool reads from (Infinity when none is out). */
+  private oldestRead(turn: T): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const w of turn.inflight.values()) oldest = Math.min(oldest, w.contextStart);
+    return oldest;
+  }
+
+  /**
+   * A window is back: free what it would have freed had it been alone, unless a window still at
+   * the pool reads it. The worker's own release was capped the same way at dispatch; this one
+   * catches up once the windows ahead of it are back.
+   */
+  private windowBack(turn: T, firstFrameIndex: number): void {
+    const w = turn.inflight.get(firstFrameIndex);
+    turn.inflight.delete(firstFrameIndex);
+    if (w) turn.releaseWanted = Math.max(turn.releaseWanted, w.wanted);
+    if (this.turns[0] === turn && !this.closed) this.ring.release(Math.min(turn.releaseWanted, this.oldestRead(turn)));
   }
 
   private onWindow(turn: T, firstFrameIndex: number, result: WindowResult): void {
-    turn.inflight = false;
+    this.windowBack(turn, firstFrameIndex);
     if (this.closed || this.turns[0] !== turn) return; // interrupted meanwhile: frames dropped
-    this.o.pacer.pushFrames(this.o.key, turn.seq, firstFrameIndex, result);
+    // The pacer takes a turn's frames in order: a window back before the one ahead of it waits.
+    turn.early.set(firstFrameIndex, result);
+    for (let r = turn.early.get(turn.nextFrameToPace); r; r = turn.early.get(turn.nextFrameToPace)) {
+      turn.early.delete(turn.nextFrameToPace);
+      this.o.pacer.pushFrames(this.o.key, turn.seq, turn.nextFrameToPace, r);
+      turn.nextFrameToPace += r.frameCount;
+    }
     this.fillRing(turn);
     this.schedule();
     this.armWaitTimer(turn);
@@ -289,6 +346,8 @@ export class TurnScheduler<T extends ScheduledTurn> {
     if (!turn || turn.seq !== turnSeq || this.closed) return;
     this.o.events.frame(bytes);
     turn.framesSent++;
+    // A window held back by the lookahead may go now (a few comparisons when none is).
+    if (this.o.lookaheadFrames !== undefined) this.schedule();
   }
 
   /** The pacer handed over the turn's last frame. */
@@ -332,4 +391,14 @@ export class TurnScheduler<T extends ScheduledTurn> {
       turn.waitTimer = null;
     }
   }
+}
+
+/**
+ * The scheduler's side of INFERENCE_SCHEDULER: `deadline` pipelines two windows of a turn, at
+ * most INFERENCE_LOOKAHEAD_MS ahead of the frames already sent; `fifo` keeps one window of a turn
+ * at the pool at a time, dispatched when the one before is back (the scheduler before issue 20).
+ */
+export function schedulingFor(c: { inferenceScheduler: 'deadline' | 'fifo'; inferenceLookaheadMs: number }): { maxInflight: number; lookaheadFrames?: number } {
+  if (c.inferenceScheduler === 'fifo') return { maxInflight: 1 };
+  return { maxInflight: 2, lookaheadFrames: Math.round((c.inferenceLookaheadMs * OUTPUT_SAMPLE_RATE) / 1000 / SAMPLES_PER_FRAME) };
 }

@@ -39,11 +39,25 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
   }
   for (const [family, type] of types) {
     if (type !== 'histogram') continue;
-    const buckets = samples.filter((s) => s.name === `${family}_bucket`);
-    for (let i = 1; i < buckets.length; i++) if (buckets[i]!.value < buckets[i - 1]!.value) throw new Error(`${family}: buckets not cumulative`);
-    const inf = buckets.find((b) => b.labels.le === '+Inf');
-    const count = samples.find((s) => s.name === `${family}_count`);
-    if (!inf || !count || inf.value !== count.value) throw new Error(`${family}: +Inf bucket must equal _count`);
+    // A labelled family (e.g. per stage) is one histogram per label set other than `le`.
+    const series = new Map<string, Sample[]>();
+    for (const s of samples.filter((x) => x.name === `${family}_bucket`)) {
+      const key = seriesKey(s.labels);
+      series.set(key, [...(series.get(key) ?? []), s]);
+    }
+    if (series.size === 0) throw new Error(`${family}: histogram without buckets`);
+    for (const [key, buckets] of series) {
+      for (let i = 1; i < buckets.length; i++) if (buckets[i]!.value < buckets[i - 1]!.value) throw new Error(`${family}${key}: buckets not cumulative`);
+      const inf = buckets.find((b) => b.labels.le === '+Inf');
+      const count = samples.find((s) => s.name === `${family}_count` && seriesKey(s.labels) === key);
+      if (!inf || !count || inf.value !== count.value) throw new Error(`${family}${key}: +Inf bucket must equal _count`);
+    }
   }
   return { samples, types };
+}
+
+/** The labels of a sample other than `le`, as one comparable string. */
+function seriesKey(labels: Record<string, string>): string {
+  const rest = Object.entries(labels).filter(([k]) => k !== 'le').sort(([a], [b]) => a.localeCompare(b));
+  return rest.length === 0 ? '' : `{${rest.map(([k, v]) => `${k}="${v}"`).join(',')}}`;
 }

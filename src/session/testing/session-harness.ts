@@ -39,11 +39,14 @@ export class ScriptedAgent extends EventEmitter<AgentEvents> implements Agent {
 export class StepPool implements WindowRunner {
   readonly tasks: WindowTask[] = [];
   hold = false;
+  /** Called as each window is dispatched (before it is served). */
+  onTask: ((task: WindowTask) => void) | null = null;
   private readonly held: Array<() => void> = [];
   private readonly io = new WindowIo(new SyncFrameEncoder());
 
   runWindow(task: WindowTask): Promise<WindowResult> {
     this.tasks.push(task);
+    this.onTask?.(task);
     return new Promise((resolve) => {
       // The ring is read when the window is served, as a worker would: audio overwritten meanwhile shows.
       const serve = (): void => resolve(this.serve(task));
@@ -59,6 +62,11 @@ export class StepPool implements WindowRunner {
   /** Serve the oldest held window. */
   releaseOne(): void {
     this.held.shift()?.();
+  }
+
+  /** Serve the newest held window (results coming back out of order). */
+  releaseNewest(): void {
+    this.held.pop()?.();
   }
 
   /** The session's ring, as the workers see it. */
@@ -77,6 +85,8 @@ export interface HarnessOptions {
   firstWindowSamples?: number;
   windowSamples?: number;
   contextSamples?: number;
+  maxInflight?: number;
+  lookaheadFrames?: number;
   timers?: SchedulerTimers;
 }
 
@@ -155,6 +165,8 @@ export async function startSession(opts: HarnessOptions = {}): Promise<Harness> 
       close: () => undefined,
     },
     ringSamples: opts.ringSamples,
+    maxInflight: opts.maxInflight,
+    lookaheadFrames: opts.lookaheadFrames,
     firstWindowSamples: opts.firstWindowSamples ?? 4800,
     windowSamples: opts.windowSamples ?? 12_000,
     contextSamples: opts.contextSamples ?? 12_000,

@@ -1,0 +1,76 @@
+import t, { type Test } from 'tap';
+import { noisePcm, startSession, stopPacing, turnFrames, type Msg } from './testing/session-harness.js';
+import { schedulingFor } from './turn-scheduler.js';
+
+/**
+ * The deadline scheduler's side in the session (INFERENCE_SCHEDULER=deadline): a turn's next
+ * window goes to the pool while the one before is still there, results may come back in any order,
+ * and a turn is computed only a bounded distance ahead of the frames already sent.
+ */
+
+t.teardown(stopPacing);
+
+const isEnd = (m: Msg) => m.type === 'avatar_state' && m.state === 'Listening';
+
+t.test('two windows in flight, results back newest first: frames in order, no unread audio overwritten, every byte exact', async (t) => {
+  // A 0.5 s ring and 1.5 s of audio at once: the ring is full while both windows are out.
+  const h = await startSession({ ringSamples: 12_000, firstWindowSamples: 2400, windowSamples: 4800, contextSamples: 2400, maxInflight: 2 });
+  t.teardown(() => h.close());
+  const pcm = noisePcm(36_000, 3);
+  h.pool.hold = true;
+  h.agent.emit('responseStart', { responseId: 'r1' });
+  for (let at = 0; at < pcm.length; at += 12_000) h.agent.emit('audio', pcm.subarray(at, at + 12_000));
+
+  t.equal(h.pool.tasks.length, 2, 'the second window went out while the first is at the pool');
+  const [w0, w1] = h.pool.tasks;
+  t.ok(w1!.releaseTo <= w0!.contextStart, `window 1 frees nothing window 0 still reads (${w1!.releaseTo} ≤ ${w0!.contextStart})`);
+  t.equal(w1!.windowIndex, 1, 'windows carry their index in the turn');
+
+  // Always serve the newest held window: the oldest one waits until nothing else can go out.
+  let served = 0;
+  while (h.pool.heldCount > 0) {
+    h.pool.releaseNewest();
+    served++;
+    if (served === 2) h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
+    await new Promise((r) => setImmediate(r));
+  }
+  const end = await h.waitFor(isEnd);
+  const start = h.sent.find((m) => m.type === 'audio_start')!;
+  const { frames, audio } = turnFrames(h.sent.slice(0, end), start.turnId as string);
+  t.equal(frames.length, 45, 'one frame per 1/30 s');
+  t.ok(frames.every((f, i) => f.frameIndex === i), 'frame indices in order although results were not');
+  t.ok(audio.equals(pcm), 'the client got exactly the agent audio');
+});
+
+/** How far ahead of the frames sent each window started, over one 3 s turn delivered at once. */
+async function aheadOf(t: Test, lookaheadFrames: number | undefined): Promise<number> {
+  const h = await startSession({ firstWindowSamples: 2400, windowSamples: 4800, contextSamples: 2400, maxInflight: 2, lookaheadFrames });
+  t.teardown(() => h.close());
+  const pcm = noisePcm(72_000, 5);
+  let maxAhead = 0;
+  h.pool.onTask = (task) => {
+    const sent = h.sent.filter((m) => m.type === 'sync_frame').length;
+    maxAhead = Math.max(maxAhead, task.firstFrameIndex - sent);
+  };
+  h.agent.emit('responseStart', { responseId: 'r1' });
+  h.agent.emit('audio', pcm);
+  h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
+  const end = await h.waitFor(isEnd);
+  const start = h.sent.find((m) => m.type === 'audio_start')!;
+  const { frames, audio } = turnFrames(h.sent.slice(0, end), start.turnId as string);
+  t.equal(frames.length, 90, 'the whole turn was played');
+  t.ok(audio.equals(pcm), 'byte for byte');
+  return maxAhead;
+}
+
+t.test('lookahead: a turn delivered at once is computed at most lookaheadFrames ahead of playback', async (t) => {
+  const bounded = await aheadOf(t, 12);
+  t.ok(bounded <= 12, `no window started more than 12 frames ahead (max ${bounded})`);
+  const unbounded = await aheadOf(t, undefined);
+  t.ok(unbounded > 12, `without the bound the pool ran ${unbounded} frames ahead (so the check above can fail)`);
+});
+
+t.test('INFERENCE_SCHEDULER maps to the scheduler: deadline pipelines with a bound, fifo is one window at a time', async (t) => {
+  t.same(schedulingFor({ inferenceScheduler: 'deadline', inferenceLookaheadMs: 1000 }), { maxInflight: 2, lookaheadFrames: 30 });
+  t.same(schedulingFor({ inferenceScheduler: 'fifo', inferenceLookaheadMs: 1000 }), { maxInflight: 1 });
+});
