@@ -172,7 +172,7 @@ export async function benchSchedulerAblation(plan: BenchPlan, gen: LoadGenerator
     }
   }
   const r = compareSchedulers(deadline.section, fifo.section, [deadline, fifo]);
-  log(`scheduler deadline vs fifo: capacity ${deadline.section.sessions} vs ${fifo.section.sessions}; at ${r.comparisonSessions ?? '?'} sessions client lateness p99 ×${r.ratios.clientLatenessP99.toFixed(2)}, queue wait p99 ×${r.ratios.queueWaitP99.toFixed(2)} (fifo/deadline)`);
+  log(`scheduler deadline vs fifo: capacity ${deadline.section.sessions} vs ${fifo.section.sessions}; at ${r.comparisonSessions ?? '?'} sessions client lateness p99 ${Number.isFinite(r.ratios.clientLatenessP99) ? `×${r.ratios.clientLatenessP99.toFixed(2)}` : 'n/a'}, queue wait p99 ${Number.isFinite(r.ratios.queueWaitP99) ? `×${r.ratios.queueWaitP99.toFixed(2)}` : 'n/a'} (fifo/deadline)`);
   return r;
 }
 

@@ -32,6 +32,8 @@ export interface LimitEvidence {
   cores: number;
   /** Server process (all threads) and its main thread, in cores over the measured turns. */
   serverProcessCores: number;
+  /** The whole machine (every process, the CI's included), in cores; NaN if unknown. */
+  hostCores: number;
   mainThreadCores: number;
   eventLoopDelayP99Ms: number;
   /** Server pacing lateness p99 (frame in the main thread's hand − deadline). */
@@ -91,6 +93,10 @@ export function diagnoseLimit(e: LimitEvidence): LimitDiagnosis {
   if (e.serverProcessCores + e.generatorCores >= MACHINE_LIMIT * e.cores) {
     return { limit: 'machine CPU', detail: `machine CPU (server ${f(e.serverProcessCores, 2)} + load generator ${f(e.generatorCores, 2)} of ${e.cores} cores; ${busyText})` };
   }
+  if (e.hostCores >= MACHINE_LIMIT * e.cores) {
+    const others = e.hostCores - e.serverProcessCores - e.generatorCores;
+    return { limit: 'machine CPU', detail: `machine CPU shared with other processes (${f(e.hostCores, 2)} of ${e.cores} cores busy: server ${f(e.serverProcessCores, 2)}, load generator ${f(e.generatorCores, 2)}, others ${f(Math.max(0, others), 2)})` };
+  }
   if (e.eventLoopDelayP99Ms >= LOOP_DELAY_LIMIT_MS) {
     return { limit: 'main thread CPU', detail: `main thread (event-loop delay p99 ${f(e.eventLoopDelayP99Ms)} ms ≥ ${LOOP_DELAY_LIMIT_MS} ms at ${pct(e.mainThreadCores)} of a core)` };
   }
@@ -125,7 +131,7 @@ export function evidenceOf(m: StepMeasurement, cores: number): LimitEvidence {
   return {
     broken: m.broken, reasons: m.reasons, inferenceFailures: m.server.inferenceFailures,
     generatorSaturated: m.generatorSaturated, generatorLoopDelayP99Ms: gen.eventLoopDelayP99Ms, generatorCores: gen.wallMs > 0 ? gen.cpuMs / gen.wallMs : 0,
-    cores, serverProcessCores: m.server.processCores, mainThreadCores: m.server.mainThreadCores, eventLoopDelayP99Ms: m.server.eventLoopDelayP99Ms,
+    cores, serverProcessCores: m.server.processCores, hostCores: m.hostCores ?? Number.NaN, mainThreadCores: m.server.mainThreadCores, eventLoopDelayP99Ms: m.server.eventLoopDelayP99Ms,
     pacingLatenessP99Ms: m.server.pacingLatenessP99Ms, underruns: m.server.underruns, clientLatenessP99Ms: m.client.latenessMs.p99,
     poolBusyRatio: w?.poolBusyRatioMax ?? null, queueWaitP99Ms: w?.queueWait?.p99Ms ?? null, workerRunP99Ms: w?.workerRun?.p99Ms ?? null,
     workerCpuOverWall: w?.workerCpuOverWall ?? null, lateWindows: w?.lateWindows ?? null, windows: w?.windows ?? null, latestIndex,

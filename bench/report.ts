@@ -37,13 +37,13 @@ function capacity(r: BenchReport): string[] {
     'Each level: a fresh server process (`dist/src/index.js`, remote agent), a separate load process with the fake remote agent and N widget clients on 127.0.0.1, sessions speaking back to back at cloud-agent speed (audio faster than real time), the first turn of each session discarded as warm-up. ' +
     'A level passes when every turn is complete (all frames, no errors), no frame reached the pacer after its deadline (underruns), client lateness p99 ≤ 33.3 ms, turns do not lengthen, and the load generator itself is not saturated.', '',
     `Levels tried: ${c.levels.map((l) => `${l.sessions} ${l.pass ? 'pass' : 'fail'}${l.runs > 1 ? ` (${l.passedRuns}/${l.runs} runs)` : ''}`).join(', ')}. Every run:`, '',
-    ...head(['sessions', 'result', 'client lateness p99 ms', 'jitter p99 ms', 'turn drift p50 ms', 'server lateness p99 ms', 'underruns', 'loop delay p99 ms', 'main thread % core', 'main µs/frame', 'process µs/frame', 'RSS/session MB', 'generator loop p99 ms'])];
+    ...head(['sessions', 'result', 'client lateness p99 ms', 'jitter p99 ms', 'turn drift p50 ms', 'server lateness p99 ms', 'underruns', 'loop delay p99 ms', 'main thread % core', 'main µs/frame', 'process µs/frame', 'RSS/session MB', 'generator loop p99 ms', 'machine cores busy'])];
   for (const m of [...c.steps].sort((a, b) => a.sessions - b.sessions)) {
     out.push(row([m.sessions, m.pass ? 'pass' : `**fail**: ${m.reasons.join('; ')}`, n(m.client.latenessMs.p99, 1), n(m.client.jitterMs.p99, 1), n(m.client.turnDriftMs.p50, 1),
       n(m.server.pacingLatenessP99Ms), m.server.underruns, n(m.server.eventLoopDelayP99Ms), n(m.server.mainThreadCores * 100, 0), n(m.server.mainThreadUsPerFrame, 1),
-      n(m.server.processUsPerFrame, 1), mb(m.server.rssPerSessionBytes), n(m.client.generator.eventLoopDelayP99Ms, 1)]));
+      n(m.server.processUsPerFrame, 1), mb(m.server.rssPerSessionBytes), n(m.client.generator.eventLoopDelayP99Ms, 1), n(m.hostCores ?? Number.NaN)]));
   }
-  out.push('');
+  out.push('', '*Machine cores busy*: every process on the machine (`/proc/stat`) over the measured turns: the server, the load generator and anything else running.', '');
   if (c.windowTimes && c.windowTimes.length > 0) {
     out.push(...windowTable(`### Where a window's time goes (${c.scheduler ?? r.server.scheduler ?? '?'} scheduler, ${c.serverWorkers} worker(s))`, c.windowTimes.map((w) => ({ label: `${w.sessions} sessions (${w.role})`, windows: w.windows }))));
   }
@@ -113,7 +113,7 @@ function workerSweep(r: BenchReport): string[] {
     'The capacity section with each pool size, to size INFERENCE_WORKERS by cores. *Sessions per worker* = capacity / workers. The load generator shares the cores, so these are conservative.' +
     (w.rows.some((x) => x.oneLevel) ? ' Quick mode: one level per pool size ("≥": passed, "<": failed).' : ''), '',
     ...head(['workers', 'capacity (sessions)', 'sessions per worker', 'sessions per core', 'limited by']),
-    ...w.rows.map((x) => row([x.workers, `${capacityText(x.sessions, x.oneLevel, x.level)}${x.reused ? ' (main run)' : ''}`, x.oneLevel ? na : n(x.sessionsPerWorker, 1), x.oneLevel ? na : n(x.sessionsPerCore, 1), x.limit ?? x.limitedBy])),
+    ...w.rows.map((x) => row([x.workers, `${capacityText(x.sessions, x.oneLevel, x.level)}${x.reused ? ' (main run)' : ''}`, x.oneLevel ? na : n(x.sessionsPerWorker, 1), x.oneLevel ? na : n(x.sessionsPerCore, 1), x.limit ?? (x.oneLevel ? '– (one level measured)' : x.limitedBy)])),
     ''];
 }
 

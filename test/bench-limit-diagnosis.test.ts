@@ -2,12 +2,13 @@ import t from 'tap';
 import { diagnoseLimit, evidenceOf, type LimitEvidence } from '../bench/limit-diagnosis.js';
 import type { StepMeasurement } from '../bench/load-driver.js';
 import { windowBreakdown } from '../bench/window-breakdown.js';
+import { hostCores, sampleHostCpu } from '../bench/proc-cpu.js';
 
 /** A failing level where nothing stands out: each case changes what makes it that limit. */
 const base: LimitEvidence = {
   broken: false, reasons: ['client lateness p99 40.0 ms > one frame'], inferenceFailures: 0,
   generatorSaturated: false, generatorLoopDelayP99Ms: 3, generatorCores: 0.3, cores: 2,
-  serverProcessCores: 1.0, mainThreadCores: 0.4, eventLoopDelayP99Ms: 2,
+  serverProcessCores: 1.0, hostCores: 1.4, mainThreadCores: 0.4, eventLoopDelayP99Ms: 2,
   pacingLatenessP99Ms: 1, underruns: 0, clientLatenessP99Ms: 40,
   poolBusyRatio: 0.5, queueWaitP99Ms: 2, workerRunP99Ms: 6, workerCpuOverWall: 0.97, lateWindows: 0, windows: 1000, latestIndex: null,
 };
@@ -21,6 +22,7 @@ t.test('each limit is named from its evidence', async (t) => {
     ['pool busy but starved', { poolBusyRatio: 0.95, workerCpuOverWall: 0.6 }, 'machine CPU', /only 60% of their wall time/],
     ['main thread', { mainThreadCores: 0.92, eventLoopDelayP99Ms: 12 }, 'main thread CPU', /92% of a core/],
     ['machine', { serverProcessCores: 1.5, generatorCores: 0.35 }, 'machine CPU', /server 1\.50 \+ load generator 0\.35 of 2 cores/],
+    ['other processes', { hostCores: 1.95, eventLoopDelayP99Ms: 25 }, 'machine CPU', /1\.95 of 2 cores busy: server 1\.00, load generator 0\.30, others 0\.65/],
     ['loop delay', { eventLoopDelayP99Ms: 25 }, 'main thread CPU', /event-loop delay p99 25\.0 ms/],
     ['queueing', { queueWaitP99Ms: 80, lateWindows: 30, underruns: 4, poolBusyRatio: 0.7 }, 'inference queueing', /queue wait p99 80\.0 ms while pool busy ratio 0\.70/],
     ['slow windows, no queue', { queueWaitP99Ms: 3, workerRunP99Ms: 45, lateWindows: 5, latestIndex: '0' }, 'inference latency', /5 of 1000 windows late, most at index 0; window run p99 45\.0 ms/],
@@ -78,7 +80,20 @@ t.test('evidence is read from a step measurement and its breakdown', async (t) =
   t.ok(e.queueWaitP99Ms! > 10 && e.queueWaitP99Ms! <= 100);
   t.equal(e.workerRunP99Ms, null);
   t.equal(diagnoseLimit(e).limit, 'inference queueing');
+  t.ok(Number.isNaN(e.hostCores), 'host CPU unknown');
+  t.equal(evidenceOf({ ...step, hostCores: 1.9 } as StepMeasurement, 2).hostCores, 1.9);
   const old = evidenceOf({ ...step, windows: undefined } as StepMeasurement, 2);
   t.equal(old.poolBusyRatio, null, 'a report from before the breakdown existed');
   t.equal(old.lateWindows, null);
+});
+
+t.test('machine CPU from /proc/stat grows while this process spins', async (t) => {
+  const a = sampleHostCpu();
+  t.ok(Number.isFinite(a.busyMs) && a.busyMs > 0, `busy ${a.busyMs} ms since boot`);
+  let b = sampleHostCpu();
+  // Spin until the kernel has counted at least two more ticks of busy time (10 ms each).
+  while (b.busyMs - a.busyMs < 20 && b.atMs - a.atMs < 5000) b = sampleHostCpu();
+  t.ok(b.busyMs - a.busyMs >= 20, `busy time advanced ${b.busyMs - a.busyMs} ms in ${(b.atMs - a.atMs).toFixed(0)} ms`);
+  const c = hostCores(a, b);
+  t.ok(c > 0 && c <= 64, `${c} cores busy`);
 });
