@@ -79,6 +79,10 @@ export function diagnoseLimit(e: LimitEvidence): LimitDiagnosis {
   if (e.broken) return { limit: 'broken', detail: `broken, not late: ${e.reasons.join('; ')}` };
   if (e.inferenceFailures > 0) return { limit: 'inference failures', detail: `inference failures (${e.inferenceFailures} failed windows)` };
   if (e.generatorSaturated) {
+    // A generator that is late while using little CPU on a full machine is starved, not the limit.
+    if (e.hostCores >= MACHINE_LIMIT * e.cores && e.generatorCores < 0.5) {
+      return { limit: 'machine CPU', detail: `machine CPU (${f(e.hostCores, 2)} of ${e.cores} cores busy, server ${f(e.serverProcessCores, 2)}, others ${f(Math.max(0, e.hostCores - e.serverProcessCores - e.generatorCores), 2)}: the load generator, at ${f(e.generatorCores, 2)} cores, was starved, its event-loop delay p99 ${f(e.generatorLoopDelayP99Ms)} ms)` };
+    }
     return { limit: 'load generator CPU', detail: `load generator CPU (its event-loop delay p99 ${f(e.generatorLoopDelayP99Ms)} ms, ${f(e.generatorCores, 2)} cores)` };
   }
   if (busy !== null && busy >= BUSY_LIMIT) {

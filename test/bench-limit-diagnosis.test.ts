@@ -18,6 +18,7 @@ t.test('each limit is named from its evidence', async (t) => {
     ['lost frames', { broken: true, reasons: ['3 broken turns'] }, 'broken', /3 broken turns/],
     ['failed windows', { inferenceFailures: 2 }, 'inference failures', /2 failed/],
     ['generator', { generatorSaturated: true, generatorLoopDelayP99Ms: 31.5 }, 'load generator CPU', /31\.5 ms/],
+    ['generator starved on a full machine', { generatorSaturated: true, generatorLoopDelayP99Ms: 28.2, generatorCores: 0.08, hostCores: 1.99 }, 'machine CPU', /1\.99 of 2 cores busy.*starved, its event-loop delay p99 28\.2 ms/],
     ['pool saturated', { poolBusyRatio: 0.93, lateWindows: 12, latestIndex: '0' }, 'inference CPU', /pool busy ratio 0\.93 ≥ 0\.9.*12 of 1000 windows late, most at index 0/],
     ['pool busy but starved', { poolBusyRatio: 0.95, workerCpuOverWall: 0.6 }, 'machine CPU', /only 60% of their wall time/],
     ['main thread', { mainThreadCores: 0.92, eventLoopDelayP99Ms: 12 }, 'main thread CPU', /92% of a core/],
