@@ -1,6 +1,9 @@
 import type { BenchPlan } from './options.js';
 import { measureStep, type LoadGenerator, type StepMeasurement } from './load-driver.js';
 import { linearFit } from './quantiles.js';
+import { diagnoseLimit, evidenceOf, type LimitDiagnosis } from './limit-diagnosis.js';
+import { serverScheduler } from './server-under-test.js';
+import type { WindowBreakdown } from './window-breakdown.js';
 
 /**
  * Section 2: concurrent speaking sessions sustained in real time. Each level runs on a fresh
@@ -17,9 +20,17 @@ export interface CapacitySection {
   sessionsPerCore: number;
   cores: number;
   serverWorkers: number;
-  /** What stopped the ramp. */
-  limitedBy: 'server' | 'load generator' | 'ramp budget' | 'max sessions' | 'none';
-  firstFailure: { sessions: number; reasons: string[]; serverErrors: string[] } | null;
+  /** INFERENCE_SCHEDULER of the servers measured (absent in reports from before it existed). */
+  scheduler?: string;
+  /** What stopped the ramp ('one level': the plan measured a single level, pass or fail). */
+  limitedBy: 'server' | 'load generator' | 'ramp budget' | 'max sessions' | 'one level' | 'none';
+  /** `limit`: what limited the server at that level (see limit-diagnosis.ts). */
+  firstFailure: { sessions: number; reasons: string[]; serverErrors: string[]; limit?: LimitDiagnosis } | null;
+  /**
+   * Where a window's time went at the last passing and the first failing level (their deciding
+   * run); the breakdown of every run is in `steps[].windows`.
+   */
+  windowTimes?: Array<{ role: 'last pass' | 'first failure'; sessions: number; windows: WindowBreakdown | null }>;
   /** Every run of every level, in order (a late level is re-run). */
   steps: StepMeasurement[];
   /** One verdict per level tried. */
@@ -35,15 +46,19 @@ export interface CapacitySection {
   mainThreadIdlePercent: number;
 }
 
-export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenerator, cores: number, serverWorkers: number, log: (line: string) => void): Promise<CapacitySection> {
+/**
+ * `env`: the server's settings for every level (the scheduler ablation and the worker sweep
+ * override INFERENCE_SCHEDULER / INFERENCE_WORKERS); `label` prefixes the log lines.
+ */
+export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenerator, cores: number, serverWorkers: number, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env, label = ''): Promise<CapacitySection> {
   const started = performance.now();
   const steps: StepMeasurement[] = [];
   const options = { turns: plan.turnsPerSession, turnAudioS: plan.turnAudioS, staggerMs: plan.staggerMs, agentSpeed: 0, interruptAfterMs: 0 };
   const once = async (n: number): Promise<StepMeasurement> => {
-    const m = await measureStep(gen, n, options);
+    const m = await measureStep(gen, n, options, env);
     steps.push(m);
     const c = m.client;
-    log(`capacity ${n} sessions: ${m.pass ? 'PASS' : 'FAIL'}; client lateness p99 ${c.latenessMs.p99.toFixed(1)} ms, jitter p99 ${c.jitterMs.p99.toFixed(1)} ms, ` +
+    log(`capacity${label ? ` [${label}]` : ''} ${n} sessions: ${m.pass ? 'PASS' : 'FAIL'}; client lateness p99 ${c.latenessMs.p99.toFixed(1)} ms, jitter p99 ${c.jitterMs.p99.toFixed(1)} ms, ` +
       `underruns ${m.server.underruns}, main thread ${(m.server.mainThreadCores * 100).toFixed(0)}% of a core${m.pass ? '' : ` (${m.reasons.join('; ')})`}` +
       (m.serverErrors.length ? `; server logged: ${m.serverErrors.join(' | ')}` : ''));
     if (n === 1 && m.broken) throw new Error(`one session is broken: ${m.reasons.join('; ')}`);
@@ -108,9 +123,15 @@ export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenera
   }
   const fit = linearFit(steps.map((s) => s.sessions), steps.map((s) => s.server.rssPeakBytes));
   const cpuFit = linearFit(steps.map((s) => s.server.framesPerS), steps.map((s) => s.server.mainThreadCores));
+  const limit = firstFail ? diagnoseLimit(evidenceOf(firstFail, cores)) : undefined;
+  if (firstFail && limit) log(`capacity${label ? ` [${label}]` : ''}: ${lastPass} sessions; at ${firstFail.sessions} limited by ${limit.detail}`);
+  const passRun = steps.find((s) => s.sessions === lastPass && s.pass) ?? steps.find((s) => s.sessions === lastPass);
+  const windowTimes: NonNullable<CapacitySection['windowTimes']> = [];
+  if (passRun) windowTimes.push({ role: 'last pass', sessions: lastPass, windows: passRun.windows ?? null });
+  if (firstFail) windowTimes.push({ role: 'first failure', sessions: firstFail.sessions, windows: firstFail.windows ?? null });
   return {
-    sessions: lastPass, sessionsPerCore: lastPass / cores, cores, serverWorkers, limitedBy,
-    firstFailure: firstFail && { sessions: firstFail.sessions, reasons: firstFail.reasons, serverErrors: firstFail.serverErrors }, steps, levels, rssPerSessionBytesSlope: fit.slope,
+    sessions: lastPass, sessionsPerCore: lastPass / cores, cores, serverWorkers, scheduler: serverScheduler(env), limitedBy,
+    firstFailure: firstFail && { sessions: firstFail.sessions, reasons: firstFail.reasons, serverErrors: firstFail.serverErrors, ...(limit ? { limit } : {}) }, windowTimes, steps, levels, rssPerSessionBytesSlope: fit.slope,
     mainThreadMarginalUsPerFrame: cpuFit.slope * 1e6, mainThreadIdlePercent: cpuFit.intercept * 100,
   };
 }

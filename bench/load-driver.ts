@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { FRAME_DURATION_MS } from '../src/audio/constants.js';
 import type { FromLoadClient, LoadStep, LoadStepResult, ToLoadClient } from './load-protocol.js';
 import { ServerUnderTest, leadFrames, type ServerStats } from './server-under-test.js';
-import { cpuDelta, type CpuSample } from './proc-cpu.js';
+import { cpuDelta, hostCores, sampleHostCpu, type CpuSample, type HostCpuSample } from './proc-cpu.js';
+import { windowBreakdown, type WindowBreakdown } from './window-breakdown.js';
 
 /** The load generator process seen from the bench: fork, IPC, one step at a time. */
 export class LoadGenerator {
@@ -114,33 +115,51 @@ export interface StepMeasurement {
   /** The server's own error log lines (distinct), to tell why a level broke. */
   serverErrors: string[];
   wallMs: number;
+  /**
+   * Where a window's time went over the measured turns (scraped /metrics); null when /metrics
+   * could not be read. Absent in reports written before it existed.
+   */
+  windows?: WindowBreakdown | null;
+  /** CPU the whole machine used over the measured turns (every process), in cores; NaN if unknown. */
+  hostCores?: number;
 }
 
 /** The generator's event loop must stay responsive, or its timestamps measure itself. */
 const GENERATOR_DELAY_LIMIT_MS = 20;
 
-/** One load level on a fresh server: start it, run the step, judge it, stop it. */
-export async function measureStep(gen: LoadGenerator, sessions: number, o: StepOptions): Promise<StepMeasurement> {
+/**
+ * One load level on a fresh server: start it, run the step, judge it, stop it. `env`: the
+ * server's settings (default: the bench's environment; the ablations override a few).
+ */
+export async function measureStep(gen: LoadGenerator, sessions: number, o: StepOptions, env: NodeJS.ProcessEnv = process.env): Promise<StepMeasurement> {
   const t0 = performance.now();
-  const server = await ServerUnderTest.start(gen.agentUrl);
+  const server = await ServerUnderTest.start(gen.agentUrl, env);
   try {
     const idle = await server.stats();
+    const idleMetrics = await server.metricsText().catch(() => null);
     server.startPolling(500);
-    let warm: { cpu: CpuSample; stats: Promise<ServerStats> } | null = null;
+    let warm: { cpu: CpuSample; host: HostCpuSample; stats: Promise<ServerStats>; metrics: Promise<string | null>; atMs: number } | null = null;
+    const hostStart = sampleHostCpu();
     const step: LoadStep = {
       serverUrl: server.wsUrl, sessions, turns: o.turns, turnAudioS: o.turnAudioS, agentSpeed: o.agentSpeed,
       interruptAfterMs: o.interruptAfterMs, staggerMs: o.staggerMs, leadFrames: leadFrames(),
       timeoutMs: o.staggerMs + o.turns * (o.turnAudioS * 1000 * (o.agentSpeed > 0 ? 2 : 1.5) + 2000) + 5000,
     };
     const client = await gen.runStep(step, () => {
-      warm = { cpu: server.cpu(), stats: server.stats() };
+      warm = { cpu: server.cpu(), host: sampleHostCpu(), stats: server.stats(), metrics: server.metricsText().catch(() => null), atMs: performance.now() };
     });
     const endCpu = server.cpu();
+    const hostEnd = sampleHostCpu();
     const endNow = await server.stats();
     // The pacing worker reports its counters once a second: wait for the report covering the end.
     await new Promise((r) => setTimeout(r, 1050));
     const end: ServerStats = { ...endNow, pacing: (await server.stats()).pacing };
-    const w = warm as { cpu: CpuSample; stats: Promise<ServerStats> } | null;
+    const endMetrics = await server.metricsText().catch(() => null);
+    const w = warm as { cpu: CpuSample; host: HostCpuSample; stats: Promise<ServerStats>; metrics: Promise<string | null>; atMs: number } | null;
+    const warmMetrics = w ? await w.metrics : idleMetrics;
+    // Busy ratios polled over the measured turns only (the gauge covers the 5 s before each poll).
+    const busy = server.busyRatiosBetween(w ? w.atMs : 0, endCpu.atMs);
+    const windows = endMetrics === null ? null : windowBreakdown(warmMetrics, endMetrics, busy);
     const warmStats = w ? await w.stats : idle;
     const cpu = cpuDelta(w ? w.cpu : endCpu, endCpu);
     const frames = end.framesSent - warmStats.framesSent;
@@ -166,7 +185,7 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
       rssPeakBytes: rssPeak,
       rssPerSessionBytes: (rssPeak - idle.memory.rssBytes) / sessions,
     };
-    return { sessions, options: o, client, server: srv, ...judge(sessions, client, srv), serverErrors: server.errorLogs(), wallMs: performance.now() - t0 };
+    return { sessions, options: o, client, server: srv, ...judge(sessions, client, srv), serverErrors: server.errorLogs(), wallMs: performance.now() - t0, windows, hostCores: hostCores(w ? w.host : hostStart, hostEnd) };
   } finally {
     await server.stop();
   }

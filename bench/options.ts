@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_PATH, loadConfig, type Config } from '../src/config/config.js';
 
 /**
- * Command line and the two plans. `--quick` proves every part works in under 2 minutes (CI);
- * the full plan repeats every measurement and bisects capacity, in under 15 minutes on 2 cores.
+ * Command line and the two plans. `--quick` proves every part works in about 3 minutes (CI);
+ * the full plan repeats every measurement and bisects capacity, in about 20 minutes on 2 cores.
  */
 export interface BenchPlan {
   name: 'quick' | 'full';
@@ -37,6 +37,25 @@ export interface BenchPlan {
      */
     lateRetries: number;
   };
+  /**
+   * The capacity section again with other server settings, in the same run: INFERENCE_SCHEDULER
+   * fifo vs deadline, and INFERENCE_WORKERS 1 and 2. An arm with the main run's settings reuses
+   * the main run.
+   */
+  capacityVariants: {
+    /**
+     * 'one level': each arm measures one level, the main run's capacity (else `seedSessions`):
+     * pass or fail, and where the time goes there. 'ramp': each arm ramps from half the main
+     * run's capacity, doubling until a level fails, then bisects.
+     */
+    mode: 'one level' | 'ramp';
+    seedSessions: number;
+    bisectSteps: number;
+    rampBudgetMs: number;
+    lateRetries: number;
+    /** INFERENCE_WORKERS values of the worker sweep. */
+    workers: number[];
+  };
   pacing: {
     /** Repeats of each profile level (1, 10, capacity). */
     runs: number;
@@ -63,6 +82,7 @@ export const QUICK_PLAN: BenchPlan = {
   name: 'quick',
   inference: { poolSizes: [], windowsS: [0.2, 0.5, 1.0], runs: 1, latencyPhaseMs: 700, throughputPhaseMs: 900, warmupWindows: 3 },
   capacity: { ramp: [1, 8, 32], maxSessions: 512, bisectSteps: 0, turnsPerSession: 2, turnAudioS: 2, staggerMs: 500, rampBudgetMs: 45_000, lateRetries: 1 },
+  capacityVariants: { mode: 'one level', seedSessions: 8, bisectSteps: 0, rampBudgetMs: 30_000, lateRetries: 0, workers: [1, 2] },
   pacing: { runs: 1, turnsPerSession: 3, turnAudioS: 2, interruptAfterMs: 700 },
   ablations: { microRuns: 3, microIterations: 20_000, resamplerRunMs: 250, placementRuns: 1, placementStreams: 24, placementPhaseMs: 2000, pacingRuns: 1, pacingSessions: 16, pacingFrames: 30 },
 };
@@ -72,6 +92,7 @@ export const FULL_PLAN: BenchPlan = {
   name: 'full',
   inference: { ...QUICK_PLAN.inference, runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
   capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 300_000, lateRetries: 2 },
+  capacityVariants: { mode: 'ramp', seedSessions: 16, bisectSteps: 3, rampBudgetMs: 150_000, lateRetries: 1, workers: [1, 2] },
   pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
   ablations: { ...QUICK_PLAN.ablations, microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementPhaseMs: 4000, pacingRuns: 3, pacingFrames: 90 },
 };
@@ -118,7 +139,7 @@ export function parseOptions(argv: string[]): BenchOptions {
 }
 
 function usage(problem?: string): never {
-  const text = 'usage: node dist/bench/run.js [--quick] [--out <dir>] [--only inference,capacity,pacing,ablations]\n';
+  const text = 'usage: node dist/bench/run.js [--quick] [--out <dir>] [--only inference,capacity,scheduler,workers,pacing,ablations]\n';
   if (problem) {
     process.stderr.write(`${problem}\n${text}`);
     process.exit(2);

@@ -60,3 +60,27 @@ export function cpuDelta(from: CpuSample, to: CpuSample): CpuDelta {
   const processMs = to.processMs - from.processMs;
   return { wallMs, mainThreadMs, processMs, mainThreadCores: mainThreadMs / wallMs, processCores: processMs / wallMs };
 }
+
+/** The whole machine's busy and total CPU time from /proc/stat (all processes), ms; NaN if unreadable. */
+export interface HostCpuSample {
+  atMs: number;
+  busyMs: number;
+}
+
+export function sampleHostCpu(): HostCpuSample {
+  const atMs = performance.now();
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
+    const f = line!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    const busy = f.slice(0, 8).reduce((a, v, i) => (i === 3 || i === 4 ? a : a + (v || 0)), 0);
+    return { atMs, busyMs: (busy / clockTicks()) * 1000 };
+  } catch {
+    return { atMs, busyMs: Number.NaN };
+  }
+}
+
+/** Cores' worth of CPU the whole machine used between two samples. */
+export function hostCores(from: HostCpuSample, to: HostCpuSample): number {
+  return (to.busyMs - from.busyMs) / (to.atMs - from.atMs);
+}

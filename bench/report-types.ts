@@ -2,6 +2,7 @@ import type { BenchPlan } from './options.js';
 import type { MachineInfo } from './machine.js';
 import type { InferenceSection } from './inference-rtf.js';
 import type { CapacitySection } from './capacity.js';
+import type { SchedulerAblation, WorkerSweep } from './capacity-variants.js';
 import type { PacingSection } from './pacing-profile.js';
 import type { PlacementAblation } from './ablations/inference-placement.js';
 import type { PacingTimerAblation } from './ablations/pacing-timer.js';
@@ -12,10 +13,15 @@ import type { ResamplerResult } from './ablations/resampler.js';
 export interface BenchReport {
   plan: BenchPlan;
   machine: MachineInfo;
-  server: { inferenceWorkers: number; leadFrames: number; contextMs: number; model: string; env: Record<string, string> };
+  /** `scheduler`: INFERENCE_SCHEDULER of the main runs (absent in reports from before it). */
+  server: { inferenceWorkers: number; scheduler?: string; leadFrames: number; contextMs: number; model: string; env: Record<string, string> };
   durationS: number;
   inference?: InferenceSection;
   capacity?: CapacitySection;
+  /** Section 2 with INFERENCE_SCHEDULER=fifo and =deadline. */
+  capacityScheduler?: SchedulerAblation;
+  /** Section 2 with INFERENCE_WORKERS = 1, 2. */
+  capacityWorkers?: WorkerSweep;
   pacing?: PacingSection;
   ablations: {
     placement?: PlacementAblation;

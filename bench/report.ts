@@ -1,6 +1,8 @@
 import type { BenchReport } from './report-types.js';
 import type { RunSpread, Summary } from './quantiles.js';
 import type { ProfileLevel } from './pacing-profile.js';
+import { STAGES, type TimeQuantiles, type WindowBreakdown } from './window-breakdown.js';
+import { capacityText, type ArmAtLevel } from './capacity-variants.js';
 
 /** latest.md: the report an engineer reads to size hardware. Numbers only from the JSON. */
 const n = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -30,17 +32,89 @@ function capacity(r: BenchReport): string[] {
   const out = ['## 2. Capacity', '',
     `**${c.sessions} concurrent speaking sessions** sustained in real time on ${c.cores} cores (${n(c.sessionsPerCore, 1)} per core; ${c.serverWorkers} inference worker(s)). ` +
     `Limited by: ${c.limitedBy}${c.firstFailure ? ` — first failing level ${c.firstFailure.sessions}: ${c.firstFailure.reasons.join('; ')}` : ''}.` +
+    (c.firstFailure?.limit ? ` **What limited it: ${c.firstFailure.limit.detail}.**` : '') +
     (c.firstFailure?.serverErrors.length ? ` The server logged: ${c.firstFailure.serverErrors.map((e) => `\`${e}\``).join(', ')}.` : ''), '',
     'Each level: a fresh server process (`dist/src/index.js`, remote agent), a separate load process with the fake remote agent and N widget clients on 127.0.0.1, sessions speaking back to back at cloud-agent speed (audio faster than real time), the first turn of each session discarded as warm-up. ' +
     'A level passes when every turn is complete (all frames, no errors), no frame reached the pacer after its deadline (underruns), client lateness p99 ≤ 33.3 ms, turns do not lengthen, and the load generator itself is not saturated.', '',
     `Levels tried: ${c.levels.map((l) => `${l.sessions} ${l.pass ? 'pass' : 'fail'}${l.runs > 1 ? ` (${l.passedRuns}/${l.runs} runs)` : ''}`).join(', ')}. Every run:`, '',
-    ...head(['sessions', 'result', 'client lateness p99 ms', 'jitter p99 ms', 'turn drift p50 ms', 'server lateness p99 ms', 'underruns', 'loop delay p99 ms', 'main thread % core', 'main µs/frame', 'process µs/frame', 'RSS/session MB', 'generator loop p99 ms'])];
+    ...head(['sessions', 'result', 'client lateness p99 ms', 'jitter p99 ms', 'turn drift p50 ms', 'server lateness p99 ms', 'underruns', 'loop delay p99 ms', 'main thread % core', 'main µs/frame', 'process µs/frame', 'RSS/session MB', 'generator loop p99 ms', 'machine cores busy'])];
   for (const m of [...c.steps].sort((a, b) => a.sessions - b.sessions)) {
     out.push(row([m.sessions, m.pass ? 'pass' : `**fail**: ${m.reasons.join('; ')}`, n(m.client.latenessMs.p99, 1), n(m.client.jitterMs.p99, 1), n(m.client.turnDriftMs.p50, 1),
       n(m.server.pacingLatenessP99Ms), m.server.underruns, n(m.server.eventLoopDelayP99Ms), n(m.server.mainThreadCores * 100, 0), n(m.server.mainThreadUsPerFrame, 1),
-      n(m.server.processUsPerFrame, 1), mb(m.server.rssPerSessionBytes), n(m.client.generator.eventLoopDelayP99Ms, 1)]));
+      n(m.server.processUsPerFrame, 1), mb(m.server.rssPerSessionBytes), n(m.client.generator.eventLoopDelayP99Ms, 1), n(m.hostCores ?? Number.NaN)]));
   }
+  out.push('', '*Machine cores busy*: every process on the machine (`/proc/stat`) over the measured turns: the server, the load generator and anything else running.', '');
+  if (c.windowTimes && c.windowTimes.length > 0) {
+    out.push(...windowTable(`### Where a window's time goes (${c.scheduler ?? r.server.scheduler ?? '?'} scheduler, ${c.serverWorkers} worker(s))`, c.windowTimes.map((w) => ({ label: `${w.sessions} sessions (${w.role})`, windows: w.windows }))));
+  }
+  out.push(...schedulerAblation(r), ...workerSweep(r));
+  return out;
+}
+
+const na = 'n/a';
+const ms = (q: TimeQuantiles | null | undefined) =>
+  !q || q.count === 0 ? na : `${n(q.p50Ms)} / ${n(q.p95Ms)} / ${q.beyondMs !== null && q.p99Ms >= q.beyondMs ? '≥ ' : ''}${n(q.p99Ms)}`;
+const ratioText = (v: number) => (Number.isFinite(v) ? `×${n(v)}` : na);
+
+/**
+ * "Where a window's time goes": one column per measured level. Quantiles come from the server's
+ * histogram buckets (linear inside a bucket), over the measured turns only.
+ */
+export function windowTable(title: string, cols: Array<{ label: string; windows: WindowBreakdown | null | undefined }>): string[] {
+  const out = [title, '',
+    'From the server\'s `/metrics`, scraped when every session had finished its warm-up turn and after the last turn (differences: the measured turns only). ' +
+    'Times are p50 / p95 / p99 in ms, interpolated inside histogram buckets (≥: beyond the last bucket). *Queue wait*: dispatch on the main thread → a worker starts the window; *round trip*: dispatch → result back on the main thread; *worker run*: the worker\'s wall time for the window; ' +
+    '*worker CPU / wall*: worker-thread CPU time over that wall time (below 1: the thread waited for a core mid-window); *late*: windows whose result came back after their first frame was due, by the window\'s index in its turn; *pool busy*: `avatar_inference_pool_busy_ratio` (5 s window) polled during the turns, median / max.', '',
+    ...head(['', ...cols.map((c) => c.label)])];
+  const line = (name: string, f: (w: WindowBreakdown) => string) => out.push(row([name, ...cols.map((c) => (c.windows ? f(c.windows) : na))]));
+  line('queue wait ms', (w) => ms(w.queueWait));
+  line('round trip ms', (w) => ms(w.roundTrip));
+  line('worker run ms', (w) => ms(w.workerRun));
+  for (const st of STAGES) line(`… ${st} ms`, (w) => ms(w.stages[st]));
+  line('worker CPU / wall', (w) => (w.workerCpuOverWall === null ? na : `${n(w.workerCpuOverWall)} (${n(w.workerCpuS ?? Number.NaN)} s / ${n(w.workerWallS ?? Number.NaN)} s)`));
+  line('windows', (w) => (w.windows === null ? (w.workerRun ? String(w.workerRun.count) : na) : String(w.windows)));
+  for (const i of ['0', '1', '2', '3+']) {
+    line(`late, window ${i}`, (w) => {
+      const r = w.byIndex.find((x) => x.window === i);
+      if (!r || r.late === null) return na;
+      return r.windows ? `${r.late} of ${r.windows} (${n((100 * r.late) / r.windows, 1)}%)` : String(r.late);
+    });
+  }
+  line('pool busy, median / max', (w) => (w.poolBusyRatioMax === null ? na : `${n(w.poolBusyRatioMedian ?? Number.NaN)} / ${n(w.poolBusyRatioMax)}`));
+  const missing = [...new Set(cols.flatMap((c) => c.windows?.missing ?? []))];
+  if (missing.length) out.push('', `The server did not expose ${missing.map((m) => `\`${m}\``).join(', ')} (n/a above).`);
   return [...out, ''];
+}
+
+function schedulerAblation(r: BenchReport): string[] {
+  const a = r.capacityScheduler;
+  if (!a) return [];
+  const lvl = a.comparisonSessions;
+  const cap = (x: ArmAtLevel) => capacityText(x.capacity, x.oneLevel, lvl);
+  const cell = (v: number | null, d = 1) => (v === null ? na : n(v, d));
+  const workers = a.arms[0]?.workers ?? r.server.inferenceWorkers;
+  const out = [`### Scheduler: deadline vs FIFO (INFERENCE_SCHEDULER, ${workers} worker(s))`, '',
+    `The capacity section again with \`INFERENCE_SCHEDULER=fifo\` (a FIFO queue, one window in flight per session) and \`deadline\` (earliest deadline first, the next window of a turn pipelined), same run, same load. ` +
+    `Per-level numbers are at ${lvl === null ? 'no level both arms ran' : `${lvl} sessions`} (the deadline arm's capacity), the median run there.` +
+    (a.deadline.oneLevel || a.fifo.oneLevel ? ' Quick mode: one level per arm, so capacity reads "≥ level" (passed) or "< level" (failed).' : ''), '',
+    ...head(['scheduler', 'capacity (sessions)', 'level result', 'client lateness p99 ms', 'server lateness p99 ms', 'queue wait p99 ms', 'underruns', 'late windows', 'pool busy max', 'limited by']),
+    ...([['deadline', a.deadline], ['fifo', a.fifo]] as const).map(([name, x]) => row([name, cap(x), x.pass === null ? na : x.pass ? 'pass' : '**fail**', n(x.clientLatenessP99Ms, 1), n(x.pacingLatenessP99Ms, 2),
+      cell(x.queueWaitP99Ms), Number.isFinite(x.underruns) ? x.underruns : na, x.lateWindows ?? na, cell(x.poolBusyRatioMax, 2), x.limit ?? '–'])),
+    '', `Ratios: capacity deadline/fifo **${ratioText(a.ratios.capacity)}**; FIFO/deadline at ${lvl ?? '?'} sessions: client lateness p99 **${ratioText(a.ratios.clientLatenessP99)}**, server lateness p99 ${ratioText(a.ratios.pacingLatenessP99)}, ` +
+    `queue wait p99 **${ratioText(a.ratios.queueWaitP99)}**, underruns ${ratioText(a.ratios.underruns)} (${n(a.fifo.underruns, 0)} vs ${n(a.deadline.underruns, 0)}). Above 1: FIFO is worse.`, ''];
+  if (lvl !== null) out.push(...windowTable(`#### Where a window's time goes at ${lvl} sessions, by scheduler`, [{ label: 'deadline', windows: a.deadline.windows }, { label: 'fifo', windows: a.fifo.windows }]));
+  return out;
+}
+
+function workerSweep(r: BenchReport): string[] {
+  const w = r.capacityWorkers;
+  if (!w || w.rows.length === 0) return [];
+  return [`### Inference workers (INFERENCE_WORKERS, ${w.rows[0]!.scheduler} scheduler, ${w.cores} cores)`, '',
+    'The capacity section with each pool size, to size INFERENCE_WORKERS by cores. *Sessions per worker* = capacity / workers. The load generator shares the cores, so these are conservative.' +
+    (w.rows.some((x) => x.oneLevel) ? ' Quick mode: one level per pool size ("≥": passed, "<": failed).' : ''), '',
+    ...head(['workers', 'capacity (sessions)', 'sessions per worker', 'sessions per core', 'limited by']),
+    ...w.rows.map((x) => row([x.workers, `${capacityText(x.sessions, x.oneLevel, x.level)}${x.reused ? ' (main run)' : ''}`, x.oneLevel ? na : n(x.sessionsPerWorker, 1), x.oneLevel ? na : n(x.sessionsPerCore, 1), x.limit ?? (x.oneLevel ? '– (one level measured)' : x.limitedBy)])),
+    ''];
 }
 
 function levelRows(levels: ProfileLevel[], label: (l: ProfileLevel) => string, cells: (l: ProfileLevel) => Array<string | number>): string[] {
@@ -144,7 +218,7 @@ export function renderMarkdown(r: BenchReport): string {
   const lines = [
     `# Benchmark results (${r.plan.name})`, '',
     `${m.startedAt} · ${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · commit ${m.gitCommit ?? '?'}${m.gitDirty ? ' (dirty)' : ''} · load average at start ${m.loadAverageAtStart.join(' / ')} · ${n(r.durationS, 0)} s`, '',
-    `Server: \`${r.server.model}\`, ${r.server.inferenceWorkers} inference worker(s), lead ${r.server.leadFrames} frames, context ${r.server.contextMs} ms; load-test limits: ${Object.entries(r.server.env).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
+    `Server: \`${r.server.model}\`, ${r.server.inferenceWorkers} inference worker(s), ${r.server.scheduler ?? 'default'} inference scheduler, lead ${r.server.leadFrames} frames, context ${r.server.contextMs} ms; load-test limits: ${Object.entries(r.server.env).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
     'The server, its workers and the load generator share this machine: on 2 cores, the load generator\'s CPU is CPU the server does not get, so capacity here is a conservative number.', '',
   ];
   if (r.plan.name === 'quick') lines.push('> Quick mode: one run per measurement and a coarse ramp. It proves the bench works; size hardware from a full run.', '');

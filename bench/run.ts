@@ -12,7 +12,8 @@ import { benchInference } from './inference-rtf.js';
 import { benchCapacity } from './capacity.js';
 import { benchPacing } from './pacing-profile.js';
 import { LoadGenerator } from './load-driver.js';
-import { LOAD_TEST_LIMITS, leadFrames, serverWorkers } from './server-under-test.js';
+import { LOAD_TEST_LIMITS, leadFrames, serverScheduler, serverWorkers } from './server-under-test.js';
+import { benchSchedulerAblation, benchWorkerSweep } from './capacity-variants.js';
 import { contextSamplesFromEnv } from './stream-fixture.js';
 import { ablateInferencePlacement } from './ablations/inference-placement.js';
 import { ablatePacingTimer } from './ablations/pacing-timer.js';
@@ -32,7 +33,7 @@ const models = modelsToBench();
 const report: BenchReport = {
   plan,
   machine: machineInfo(),
-  server: { inferenceWorkers: serverWorkers(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
+  server: { inferenceWorkers: serverWorkers(), scheduler: serverScheduler(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
   durationS: 0,
   ablations: {},
   failures: [],
@@ -54,11 +55,13 @@ log(`plan ${plan.name}, ${opts.cores} cores, load average ${report.machine.loadA
 
 if (wanted('inference')) report.inference = await part('inference RTF', () => benchInference(plan.inference, models, log));
 
-if (wanted('capacity') || wanted('pacing')) {
+if (wanted('capacity') || wanted('scheduler') || wanted('workers') || wanted('pacing')) {
   const gen = await part('load generator', () => LoadGenerator.start());
   if (gen) {
     try {
       if (wanted('capacity')) report.capacity = await part('capacity', () => benchCapacity(plan.capacity, gen, opts.cores, serverWorkers(), log));
+      if (wanted('scheduler')) report.capacityScheduler = await part('capacity: scheduler deadline vs fifo', () => benchSchedulerAblation(plan, gen, opts.cores, report.capacity, log));
+      if (wanted('workers')) report.capacityWorkers = await part('capacity: inference workers', () => benchWorkerSweep(plan, gen, opts.cores, report.capacity, log));
       if (wanted('pacing')) {
         const level = report.capacity?.sessions ?? 10;
         report.pacing = await part('pacing, latency, main thread, memory', () => benchPacing(plan.pacing, gen, level, plan.capacity.staggerMs, log));

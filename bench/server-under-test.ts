@@ -1,6 +1,18 @@
 import { startServer, type ServerProcess } from '../test/helpers/server-process.js';
 import { sampleCpu, type CpuSample } from './proc-cpu.js';
 import { SERVER_SETTINGS, serverConfig } from './options.js';
+import { busyRatioOf } from './window-breakdown.js';
+
+/**
+ * Passed to the server as they are, on top of SERVER_SETTINGS: server options the bench does not
+ * read itself. INFERENCE_SCHEDULER: `deadline` (the default) or `fifo` (the scheduler ablation).
+ */
+export const SERVER_PASS_THROUGH = [...SERVER_SETTINGS, 'INFERENCE_SCHEDULER'];
+
+/** The inference scheduler a server started with this environment runs. */
+export function serverScheduler(env: NodeJS.ProcessEnv = process.env): string {
+  return env.INFERENCE_SCHEDULER?.trim() || 'deadline';
+}
 
 /** The parts of `GET /stats` (src/server/server.ts) the bench reads. */
 export interface ServerStats {
@@ -49,13 +61,15 @@ export function leadFrames(env = process.env): number {
  */
 export class ServerUnderTest {
   private readonly samples: Array<{ atMs: number; stats: ServerStats }> = [];
+  private readonly busySamples: Array<{ atMs: number; busyRatio: number }> = [];
+  private polls = 0;
   private poller: NodeJS.Timeout | null = null;
 
   private constructor(private readonly proc: ServerProcess) {}
 
   static async start(agentUrl: string, env = process.env): Promise<ServerUnderTest> {
     const pass: Record<string, string> = {};
-    for (const k of SERVER_SETTINGS) if (env[k]) pass[k] = env[k]!;
+    for (const k of SERVER_PASS_THROUGH) if (env[k]) pass[k] = env[k]!;
     const proc = await startServer({ ...pass, ...LOAD_TEST_LIMITS, AGENT_TYPE: 'remote', AGENT_URL: agentUrl, INFERENCE_WORKERS: String(serverWorkers(env)), LOG_LEVEL: 'info' });
     if (!proc.logs.some((l) => l.msg === 'uWebSockets.js: native binary loaded')) {
       await proc.stop();
@@ -78,6 +92,13 @@ export class ServerUnderTest {
     return (await res.json()) as ServerStats;
   }
 
+  /** `GET /metrics` as text (Prometheus 0.0.4). */
+  async metricsText(): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${this.proc.port}/metrics`);
+    if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+    return res.text();
+  }
+
   /** Distinct error-level log lines of the server so far (message and error), a few at most. */
   errorLogs(limit = 5): string[] {
     const seen = new Set<string>();
@@ -94,11 +115,25 @@ export class ServerUnderTest {
     return sampleCpu(this.pid);
   }
 
-  /** Poll /stats every `everyMs` (peak RSS, queue growth) until stop(). */
+  /**
+   * Poll /stats every `everyMs` (peak RSS, queue growth) until stop(), and every other poll the
+   * pool busy ratio from /metrics (a gauge over the last 5 s, which /stats does not carry).
+   */
   startPolling(everyMs = 500): void {
     this.poller = setInterval(() => {
       this.stats().then((stats) => this.samples.push({ atMs: performance.now(), stats }), () => undefined);
+      if (this.polls++ % 2 === 1) {
+        this.metricsText().then((text) => {
+          const busyRatio = busyRatioOf(text);
+          if (busyRatio !== null) this.busySamples.push({ atMs: performance.now(), busyRatio });
+        }, () => undefined);
+      }
     }, everyMs);
+  }
+
+  /** Pool busy ratios polled between two performance.now() times. */
+  busyRatiosBetween(fromMs: number, toMs: number): number[] {
+    return this.busySamples.filter((s) => s.atMs >= fromMs && s.atMs <= toMs).map((s) => s.busyRatio);
   }
 
   polled(): Array<{ atMs: number; stats: ServerStats }> {
