@@ -34,13 +34,16 @@ export interface ServerStats {
 
 /**
  * Admission limits lifted for a load test: every bench session comes from one client without an
- * Origin, which the per-origin connection limiter (100 burst, 10/s) would refuse beyond 100, and
+ * Origin on one address, which the per-origin and per-address connection limiters (100 burst,
+ * 10/s each) would refuse beyond 100, and
  * the session cap (MAX_SESSIONS, 500) would hide the real capacity. No shutdown grace: a step's
  * sessions are done when the server is stopped.
  */
 export const LOAD_TEST_LIMITS: Record<string, string> = {
   RATE_LIMIT_CONNECTIONS_BURST: '1000000',
   RATE_LIMIT_CONNECTIONS_PER_S: '1000000',
+  RATE_LIMIT_ADDRESS_CONNECTIONS_BURST: '1000000',
+  RATE_LIMIT_ADDRESS_CONNECTIONS_PER_S: '1000000',
   MAX_SESSIONS: '1000000',
   SHUTDOWN_GRACE_MS: '0',
   IDLE_TIMEOUT_S: '120',
