@@ -179,6 +179,12 @@ t.test('a serializer refuses a message without a required field rather than send
   t.throws(() => museTalkSerializers.STATE_CHANGED({ type: 'STATE_CHANGED', session_id: sid, data: { current_state: 'idle' } }));
 });
 
+t.test('compiling leaves the documents\' schemas as written', async (t) => {
+  // fast-json-stringify sorts a `type` list in place; base64 fields compile with format "unsafe".
+  t.strictSame(frameStreamServerSchemas.frame.properties.audio_data.type, ['string', 'null']);
+  for (const d of Object.values(dialects)) t.notMatch(JSON.stringify(d.schemas), /unsafe/, 'no serializer-only format');
+});
+
 t.test('the per-frame messages keep their bytes', async (t) => {
   // The frame-stream worker's `frame` and the MuseTalk VIDEO_FRAME, byte for byte as they were built by hand.
   t.equal(
