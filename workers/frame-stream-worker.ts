@@ -10,6 +10,7 @@ import { decodeClientAudio, type ClientAudioFormat } from '../src/video/client-a
 import { VideoWorkerBase, runVideoWorker } from './video-worker-base.js';
 import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_FRAME_MS, VIDEO_SAMPLES_PER_FRAME } from '../src/video/video-clock.js';
 import { VideoFrameClock, wallNowMs } from '../src/pacing/video-frame-clock.js';
+import { frameMessageJson } from '../src/protocol/frame-stream-server.js';
 import type { FrameStreamWorkerData, FromVideoWorker, ToVideoWorker } from '../src/video/worker-protocol.js';
 
 interface Response {
@@ -105,15 +106,7 @@ export class FrameStreamWorker extends VideoWorkerBase<FrameStreamWorkerData> {
       const to = Math.min((k + 5) * VIDEO_SAMPLES_PER_FRAME, r.pcm16.length);
       audio = Buffer.from(r.pcm16.buffer, r.pcm16.byteOffset + from * 2, (to - from) * 2).toString('base64');
     }
-    const json = JSON.stringify({
-      type: 'frame',
-      sequence_id: r.sequenceId,
-      frame_index: k,
-      frame_data: jpeg.toString('base64'),
-      audio_data: audio,
-      timestamp: new Date(due).toISOString(),
-      progress: { current_frame: k + 1, total_frames: r.totalFrames },
-    });
+    const json = frameMessageJson(r.sequenceId, k, r.totalFrames, jpeg.toString('base64'), audio, due);
     const bytes = Buffer.from(json, 'utf8');
     const copy = new Uint8Array(bytes.length);
     copy.set(bytes);

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { VIDEO_AUDIO_SAMPLE_RATE, VIDEO_FPS } from '../video/video-clock.js';
 import { ErrorCode } from './error-codes.js';
-import { frameStreamClientSchemas, frameStreamServerSchemas } from './frame-stream-schemas.js';
+import { frameStreamClientSchemas, type frameStreamServerSchemas } from './frame-stream-schemas.js';
+import { serializeFrameStreamMessage } from './frame-stream-server.js';
 import { compileValidator, compileValidators, firstError, parseJson, type FieldError, type Validator } from './message-validator.js';
 import type { FromSchema } from './schema-types.js';
 
 /**
  * Frame-stream dialect (PROTOCOL.md §2): client message parsing, by validators compiled from
- * frame-stream-schemas.ts, and the small server messages built on the main thread. `frame`
- * messages are built in the video worker.
+ * frame-stream-schemas.ts, and the small server messages built on the main thread, serialized
+ * by frame-stream-server.ts. `frame` messages are built in the video worker (frameMessageJson).
  *
  * Decisions where the contract is silent (docs/video-dialects.md): `timestamp` fields are
  * ISO-8601 strings like `connection_established`'s; `sequence_id` is a UUID per response;
@@ -78,8 +79,8 @@ export function parseFrameStreamMessage(raw: ArrayBuffer, isBinary: boolean, max
 
 const iso = (ms = Date.now()): string => new Date(ms).toISOString();
 type ServerMessage<T extends keyof typeof frameStreamServerSchemas> = FromSchema<(typeof frameStreamServerSchemas)[T]>;
-/** JSON text of a server message, typed by its schema. */
-const text = <T extends keyof typeof frameStreamServerSchemas>(msg: ServerMessage<T> & { type: T }): string => JSON.stringify(msg);
+/** JSON text of a server message, typed by its schema, by the serializer compiled from it. */
+const text = <T extends keyof typeof frameStreamServerSchemas>(msg: ServerMessage<T> & { type: T }): string => serializeFrameStreamMessage(msg);
 
 export function connectionEstablished(sessionId: string): string {
   return text({

@@ -124,9 +124,9 @@ export function museTalkEnvelope<T extends string, D extends object>(type: T, da
   } as const;
 }
 
-const inEnvelopes = (schemas: Record<string, object>): Record<string, object> =>
-  Object.fromEntries(Object.entries(schemas).map(([type, data]) => [type, museTalkEnvelope(type, data)]));
+const inEnvelopes = <K extends string>(schemas: Readonly<Record<K, object>>): Record<K, object> =>
+  Object.fromEntries(Object.entries<object>(schemas).map(([type, data]) => [type, museTalkEnvelope(type, data)])) as Record<K, object>;
 
-/** Whole messages, for /openapi.json components. */
+/** Whole messages, for /openapi.json components and the server messages' serializers (musetalk-server.ts). */
 export const museTalkClientSchemas = inEnvelopes(museTalkClientDataSchemas);
 export const museTalkServerSchemas = inEnvelopes(museTalkServerDataSchemas);

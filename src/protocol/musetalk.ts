@@ -1,17 +1,19 @@
 import { ErrorCode, type MuseTalkErrorCode } from './error-codes.js';
 import { base64ByteLength, compileValidator, compileValidators, firstError, parseJson, type FieldError } from './message-validator.js';
 import {
-  MUSETALK_BYTES_PER_MS, MUSETALK_MAX_CHUNK_BYTES, MUSETALK_RESOLUTION, MUSETALK_STATES, museTalkClientDataSchemas, type museTalkServerDataSchemas,
+  MUSETALK_BYTES_PER_MS, MUSETALK_MAX_CHUNK_BYTES, MUSETALK_RESOLUTION, MUSETALK_STATES, museTalkClientDataSchemas,
 } from './musetalk-schemas.js';
 import type { FromSchema } from './schema-types.js';
 
 export { MUSETALK_MAX_CHUNK_BYTES, MUSETALK_RESOLUTION, MUSETALK_STATES, museTalkClientSchemas, museTalkServerSchemas } from './musetalk-schemas.js';
 export type { MuseTalkErrorCode } from './error-codes.js';
+export { museTalkError, museTalkMessage, type MuseTalkServerData, type MuseTalkServerType } from './musetalk-server.js';
 
 /**
  * MuseTalk dialect (PROTOCOL.md §3): envelope `{type, session_id, data}`; client message parsing
- * by validators compiled from musetalk-schemas.ts, with the dialect's error codes, and the
- * server message builders, typed by the server schemas.
+ * by validators compiled from musetalk-schemas.ts, with the dialect's error codes; the server
+ * message builders (musetalk-server.ts, re-exported here) are typed by the server schemas and
+ * serialized by serializers compiled from them.
  */
 export const MUSETALK_USER_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 export const MUSETALK_PATH_PREFIX = '/musetalk/v1/ws/';
@@ -119,16 +121,4 @@ export function parseMuseTalkMessage(raw: ArrayBuffer, isBinary: boolean): MuseT
     default:
       return { type: m.type as 'CLOSE' | 'PONG', sessionId };
   }
-}
-
-export type MuseTalkServerType = keyof typeof museTalkServerDataSchemas;
-export type MuseTalkServerData<T extends MuseTalkServerType> = FromSchema<(typeof museTalkServerDataSchemas)[T]>;
-
-/** A server message, its `data` typed by the message type's schema. */
-export function museTalkMessage<T extends MuseTalkServerType>(type: T, sessionId: string, data: MuseTalkServerData<T>): string {
-  return JSON.stringify({ type, session_id: sessionId, data });
-}
-
-export function museTalkError(sessionId: string, code: MuseTalkErrorCode, message: string, details?: Record<string, unknown>): string {
-  return museTalkMessage('ERROR', sessionId, details ? { code, message, details } : { code, message });
 }

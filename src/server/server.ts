@@ -13,6 +13,7 @@ import type { Agent } from '../agents/agent.js';
 import { registerDemoPage } from './demo-page.js';
 import { registerApiDocs } from './api-docs.js';
 import { buildOpenApi } from '../protocol/openapi.js';
+import { serializeServerMessage } from '../protocol/widget-server.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { LoopDelayMonitor } from '../metrics/loop-delay.js';
 import { PrometheusText } from '../metrics/prometheus.js';
@@ -281,7 +282,7 @@ export class AvatarServer {
     const data = ws.getUserData();
     if (data.reject) {
       const { code, reason, errorCode } = data.reject;
-      if (errorCode) ws.send(JSON.stringify({ type: 'error', code: errorCode, message: reason, timestamp: Date.now() }), false);
+      if (errorCode) ws.send(serializeServerMessage({ type: 'error', code: errorCode, message: reason, timestamp: Date.now() }), false);
       this.metrics.error(errorCode ?? 'AUTH_FAILED');
       logger.info({ code, reason }, 'connection refused');
       ws.end(code, reason);

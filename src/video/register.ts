@@ -247,16 +247,13 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
       if (!session || !data.open) return;
       // The dialect's own answer to a flood: this message is ignored, the session stays.
       if (!data.messages.take()) return session.refuseRateLimited();
-      const error = () => JSON.stringify({
-        type: 'ERROR', session_id: session.id,
-        data: { code: 'INVALID_MESSAGE', message: `message of ${message.byteLength} bytes exceeds the ${MUSETALK_MAX_MESSAGE_BYTES}-byte limit` },
-      });
+      const error = () => museTalkError(session.id, 'INVALID_MESSAGE', `message of ${message.byteLength} bytes exceeds the ${MUSETALK_MAX_MESSAGE_BYTES}-byte limit`);
       if (tooBig(ws, message.byteLength, MUSETALK_MAX_MESSAGE_BYTES, error)) return;
       try {
         session.onMessage(message, isBinary);
       } catch (err) {
         logger.error({ err }, 'musetalk message handling failed');
-        ws.send(JSON.stringify({ type: 'ERROR', session_id: session.id, data: { code: 'INTERNAL_ERROR', message: 'the server could not handle this message' } }), false);
+        ws.send(museTalkError(session.id, 'INTERNAL_ERROR', 'the server could not handle this message'), false);
       }
     },
     close: (ws, code, message) => {
