@@ -9,8 +9,25 @@ import { renderMarkdown } from '../bench/report.js';
 import type { BenchReport } from '../bench/report-types.js';
 import { windowBreakdown } from '../bench/window-breakdown.js';
 
-/** A report written before the breakdown, the ablation and the sweep existed (the committed one). */
-const old = JSON.parse(readFileSync(join(REPO_ROOT, 'bench/results/latest.json'), 'utf8')) as BenchReport;
+/**
+ * A report as written before the breakdown, the ablation and the sweep existed: the committed one
+ * with those parts taken out (older reports never had them; the committed one may).
+ */
+const committed = JSON.parse(readFileSync(join(REPO_ROOT, 'bench/results/latest.json'), 'utf8')) as BenchReport;
+const old: BenchReport = {
+  ...committed,
+  capacityScheduler: undefined,
+  capacityWorkers: undefined,
+  capacity: committed.capacity && {
+    ...committed.capacity,
+    windowTimes: undefined,
+    steps: committed.capacity.steps.map(({ windows: _windows, ...rest }) => rest as StepMeasurement),
+  },
+};
+if (old.capacity) delete old.capacity.windowTimes;
+if (old.capacity?.firstFailure) delete old.capacity.firstFailure.limit;
+delete old.capacityScheduler;
+delete old.capacityWorkers;
 const template = old.capacity!.steps[0]!;
 
 function metrics(queueWaitBucket: number, late0: number): string {
