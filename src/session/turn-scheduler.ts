@@ -121,6 +121,19 @@ const MAX_TURN_AUDIO_SAMPLES = OUTPUT_SAMPLE_RATE * 600; // 10 minutes per respo
  * the media clock overtakes them. Agents that stream faster than real time fill windows first.
  */
 export const WINDOW_MAX_WAIT_MS = 60;
+/**
+ * A turn's first window waits longer before it goes out short: it starts the turn's media clock,
+ * and the audio it holds is all the buffer playback starts with. Released after 60 ms, it held
+ * 100 ms of an agent that sends 100 ms chunks at real time, so the next chunk arrived just after
+ * its first frame was due (two underruns per turn). 100 ms lets that second chunk complete it.
+ */
+export const FIRST_WINDOW_MAX_WAIT_MS = 100;
+/**
+ * Once the turn's clock runs, a frame whose audio is in and which is due within this long goes
+ * out now, in whole frames, without waiting for its window to fill or for WINDOW_MAX_WAIT_MS: an
+ * agent at real time hands over each chunk about when its frames are needed.
+ */
+export const URGENT_WINDOW_MS = 100;
 
 /**
  * The turn scheduler of one widget session: agent PCM into the session's ring (what does not fit
@@ -250,7 +263,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
       turn.waitTimer = null;
       turn.windowDue = true;
       this.schedule();
-    }, WINDOW_MAX_WAIT_MS);
+    }, turn.dispatched === 0 ? FIRST_WINDOW_MAX_WAIT_MS : WINDOW_MAX_WAIT_MS);
   }
 
   /** Hand the playing turn's next windows to the pool while they are ready and allowed. */
@@ -269,7 +282,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
     let n: number;
     if (available >= windowSamples) n = windowSamples;
     else if (lastAudio && available > 0) n = available;
-    else if (turn.windowDue && available >= SAMPLES_PER_FRAME) {
+    else if ((turn.windowDue || this.dueSoon(turn)) && available >= SAMPLES_PER_FRAME) {
       n = available - (available % SAMPLES_PER_FRAME); // whole frames only: more audio follows
     } else return false;
     if (turn.waitTimer) this.timers.clearTimeout(turn.waitTimer);
@@ -304,6 +317,12 @@ export class TurnScheduler<T extends ScheduledTurn> {
         },
       );
     return true;
+  }
+
+  /** The turn's next undispatched frame is due within URGENT_WINDOW_MS (its clock runs). */
+  private dueSoon(turn: T): boolean {
+    const due = this.o.pacer.dueAtMs(this.o.key, turn.seq, turn.dispatched / SAMPLES_PER_FRAME);
+    return due !== undefined && due - performance.now() <= URGENT_WINDOW_MS;
   }
 
   /** Ring position no window still at the pool reads from (Infinity when none is out). */

@@ -88,10 +88,16 @@ export class FakeRemoteAgent {
       up.send({ type: 'response_start' });
       for (const w of words) up.send({ type: 'transcript_delta', text: ` ${w}` });
     }
-    for (let at = 0; at < pcm.length; at += chunk) {
+    // With an interval, chunk k goes out at start + k × interval (absolute, like a TTS service
+    // pacing itself): relative timers would drift slower than real time.
+    const startedAt = performance.now();
+    for (let at = 0, k = 1; at < pcm.length; at += chunk, k++) {
       if (up.ws.readyState !== up.ws.OPEN) return;
       up.send({ type: 'audio_delta', data: pcm.subarray(at, Math.min(at + chunk, pcm.length)).toString('base64') });
-      await new Promise((r) => (opts.chunkIntervalMs ? setTimeout(r, opts.chunkIntervalMs) : setImmediate(r)));
+      // Nothing to pace after the last chunk: the end follows it at once, as a TTS stream's does.
+      if (at + chunk >= pcm.length && opts.chunkIntervalMs) break;
+      const interval = opts.chunkIntervalMs;
+      await new Promise((r) => (interval ? setTimeout(r, Math.max(0, startedAt + k * interval - performance.now())) : setImmediate(r)));
     }
     if (opts.noEnd) return;
     if (this.dialect === 'reference') up.send({ type: 'response_end', transcript: words.join(' '), itemId: opts.itemId });

@@ -1,0 +1,40 @@
+import t from 'tap';
+import { noisePcm, startSession, stopPacing, turnFrames, type Msg } from './testing/session-harness.js';
+
+/**
+ * An agent that streams at exactly real time, in 100 ms chunks on an absolute schedule (the way a
+ * TTS service paces itself): every frame must reach the pacer before it is due. Real pacing
+ * worker, real timers; windows are served as soon as they are asked for.
+ */
+
+t.teardown(stopPacing);
+
+const CHUNK = 2400; // samples: 100 ms at 24 kHz
+const CHUNKS = 25; // 2.5 s
+
+t.test('a 1× real-time agent with 100 ms chunks: no underrun, every frame on its clock, exact audio', async (t) => {
+  const h = await startSession({ maxInflight: 2, lookaheadFrames: 30 });
+  t.teardown(() => h.close());
+  const pcm = noisePcm(CHUNK * CHUNKS, 9);
+  const statsBefore = h.pacer.stats!;
+  h.agent.emit('responseStart', { responseId: 'r1' });
+  const t0 = performance.now();
+  for (let k = 0; k < CHUNKS; k++) {
+    const wait = t0 + k * 100 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    h.agent.emit('audio', pcm.subarray(k * CHUNK * 2, (k + 1) * CHUNK * 2));
+  }
+  h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
+  const end = await h.waitFor((m: Msg) => m.type === 'avatar_state' && m.state === 'Listening');
+  const start = h.sent.find((m) => m.type === 'audio_start')!;
+  const { frames, audio } = turnFrames(h.sent.slice(0, end), start.turnId as string);
+  t.equal(frames.length, 75, 'one frame per 1/30 s');
+  t.ok(audio.equals(pcm), 'exactly the agent audio');
+  // The pacer reports its counters once a second: the next report after the turn covers all of it.
+  const atEnd = h.pacer.stats;
+  const deadline = performance.now() + 10_000;
+  while (h.pacer.stats === atEnd && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.not(h.pacer.stats, atEnd, 'a pacer report after the turn');
+  const underruns = h.pacer.stats!.underruns - statsBefore.underruns;
+  t.equal(underruns, 0, `no frame reached the pacer after its deadline (${underruns})`);
+});
