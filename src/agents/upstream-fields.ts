@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isRecord, toolArguments } from './tools.js';
+import { isStrictBase64 } from '../protocol/base64.js';
 
 /**
  * Type checks for fields that come from a cloud agent service (OpenAI Realtime, Gemini Live).
@@ -17,8 +18,6 @@ export const MAX_UPSTREAM_ERROR_CHARS = 500;
 /** Text of one response: a reply is a few hundred characters; more is dropped (and logged). */
 export const MAX_RESPONSE_TEXT_CHARS = 100_000;
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /** A string id of 1–MAX_UPSTREAM_ID_CHARS characters, else ''. */
 export function upstreamId(v: unknown): string {
   return typeof v === 'string' && v.length <= MAX_UPSTREAM_ID_CHARS ? v : '';
@@ -34,7 +33,7 @@ export function upstreamText(v: unknown): string {
  * is not a string or not valid base64 (Buffer.from would silently decode junk into noise).
  */
 export function decodeUpstreamAudio(v: unknown): Buffer | null {
-  if (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v)) return null;
+  if (typeof v !== 'string' || !isStrictBase64(v)) return null;
   return Buffer.from(v, 'base64');
 }
 

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { base64ByteLength, isStrictBase64 } from './base64.js';
 
 /**
  * Validators for incoming messages, compiled once (at import) by ajv from the same schema objects
@@ -20,18 +21,12 @@ export interface Base64Rule {
 }
 export type Base64Failure = 'empty' | 'tooLong' | 'notBase64' | 'badByteCount';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Bytes that strict base64 `s` decodes to (s must have passed the check). */
-export function base64ByteLength(s: string): number {
-  const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  return (s.length / 4) * 3 - padding;
-}
+export { base64ByteLength };
 
 export function base64Failure(s: string, rule: Base64Rule): Base64Failure | null {
   if (s.length === 0) return 'empty';
   if (rule.maxBytes !== undefined && (s.length / 4) * 3 - 2 > rule.maxBytes) return 'tooLong';
-  if (s.length % 4 !== 0 || !BASE64.test(s)) return 'notBase64';
+  if (!isStrictBase64(s)) return 'notBase64';
   if (rule.multipleOf !== undefined && base64ByteLength(s) % rule.multipleOf !== 0) return 'badByteCount';
   return null;
 }

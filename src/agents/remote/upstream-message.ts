@@ -1,4 +1,5 @@
 import type { FromRemoteAgent } from './protocol.js';
+import { isStrictBase64 } from '../../protocol/base64.js';
 
 /**
  * Validation of one frame from a remote agent. Everything an agent sends is untrusted: this
@@ -23,7 +24,6 @@ const MAX_TOOL_NAME_CHARS = 128;
 const MAX_TOOL_ARGUMENTS_CHARS = 64 * 1024;
 const MAX_TOOL_ARGUMENTS_DEPTH = 16;
 const MAX_ERROR_CHARS = 500;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Agent-chosen error codes are forwarded only when they look like ours. */
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
@@ -43,7 +43,7 @@ export function parseUpstream(data: Buffer, isBinary: boolean): UpstreamMessage 
     case 'audio_delta': {
       if (typeof m.data !== 'string') return invalid('audio_delta without a base64 string in "data"');
       // Python's b64encode always pads; anything else is not audio we can trust.
-      if (m.data.length % 4 !== 0 || !BASE64.test(m.data)) return invalid('audio_delta "data" is not base64');
+      if (!isStrictBase64(m.data)) return invalid('audio_delta "data" is not base64');
       return ok({ type: 'audio_delta', pcm: Buffer.from(m.data, 'base64') });
     }
     case 'transcript_delta': {
