@@ -1,5 +1,7 @@
 import type { Histogram } from './histogram.js';
 
+type HistogramData = Pick<Histogram, 'bounds' | 'counts' | 'sum' | 'count'>;
+
 /**
  * Prometheus text exposition format (version 0.0.4), written by hand: a few dozen lines do not
  * justify a client library. Names follow Prometheus conventions (`_total`, base units: seconds).
@@ -31,28 +33,23 @@ export class PrometheusText {
   }
 
   /** `scale` converts the histogram's unit to the metric's (e.g. 0.001 for ms → seconds). */
-  histogram(name: string, help: string, h: Pick<Histogram, 'bounds' | 'counts' | 'sum' | 'count'>, scale = 1): this {
-    this.head(name, 'histogram', help);
-    let cumulative = 0;
-    h.bounds.forEach((b, i) => {
-      cumulative += h.counts[i] ?? 0;
-      this.lines.push(`${name}_bucket{le="${num(b * scale)}"} ${cumulative}`);
-    });
-    this.lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${num(h.sum * scale)}`, `${name}_count ${h.count}`);
-    return this;
+  histogram(name: string, help: string, h: HistogramData, scale = 1): this {
+    return this.histogramFamily(name, help, [[{}, h]], scale);
   }
 
   /** One histogram family with a labelled set of buckets per entry (e.g. per stage). */
-  histogramFamily(name: string, help: string, entries: Array<[Record<string, string>, Pick<Histogram, 'bounds' | 'counts' | 'sum' | 'count'>]>, scale = 1): this {
+  histogramFamily(name: string, help: string, entries: Array<[Record<string, string>, HistogramData]>, scale = 1): this {
     this.head(name, 'histogram', help);
     for (const [labels, h] of entries) {
-      const own = fmtLabels(labels).slice(1, -1);
+      const own = fmtLabels(labels);
+      // `le` joins the entry's own labels inside one pair of braces.
+      const le = (bound: string) => (own === '' ? `{le="${bound}"}` : `${own.slice(0, -1)},le="${bound}"}`);
       let cumulative = 0;
       h.bounds.forEach((b, i) => {
         cumulative += h.counts[i] ?? 0;
-        this.lines.push(`${name}_bucket{${own},le="${num(b * scale)}"} ${cumulative}`);
+        this.lines.push(`${name}_bucket${le(num(b * scale))} ${cumulative}`);
       });
-      this.lines.push(`${name}_bucket{${own},le="+Inf"} ${h.count}`, `${name}_sum{${own}} ${num(h.sum * scale)}`, `${name}_count{${own}} ${h.count}`);
+      this.lines.push(`${name}_bucket${le('+Inf')} ${h.count}`, `${name}_sum${own} ${num(h.sum * scale)}`, `${name}_count${own} ${h.count}`);
     }
     return this;
   }
