@@ -50,7 +50,10 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   });
   let probePort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${text}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // a server that never listened must not outlive the test
+      reject(new Error(`server did not start in ${timeoutMs} ms:\n${text}`));
+    }, timeoutMs);
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       text += line + '\n';
       try {
