@@ -66,12 +66,15 @@ function startPacer(t: Test) {
     /** The thread is up once it reports stats (a new thread can take seconds to load on a busy host). */
     ready: () => waiters.waitFor(() => got.some((g) => g.msg.op === 'stats')),
     waitFor: <V>(probe: () => V | undefined | false | null) => waiters.waitFor(probe, 20_000),
-    /** Frames [first, first + pcm/800) of a turn, carrying `pcm` (PCM16 bytes). */
-    pushFrames(session: number, turn: number, firstFrameIndex: number, pcm: Buffer): number {
+    /**
+     * Frames [first, first + pcm/800) of a turn, carrying `pcm` (PCM16 bytes); `audioReadyEpochMs`:
+     * when their agent audio was in, as the session reports it.
+     */
+    pushFrames(session: number, turn: number, firstFrameIndex: number, pcm: Buffer, audioReadyEpochMs?: number): number {
       const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length));
       const count = Math.ceil(samples.length / 800);
       const enc = encoder.encode({ sessionId: `s${session}`, turnId: `t${turn}` }, firstFrameIndex, new Float32Array(count * ARKIT_COUNT), samples, count);
-      return post({ op: 'frames', session, turn, firstFrameIndex, bytes: enc.bytes, lengths: enc.lengths, timestampOffsets: enc.timestampOffsets });
+      return post({ op: 'frames', session, turn, firstFrameIndex, bytes: enc.bytes, lengths: enc.lengths, timestampOffsets: enc.timestampOffsets, audioReadyEpochMs });
     },
     clocks: (session: number, turn: number) => got.filter((g) => g.msg.op === 'clock' && g.msg.session === session && g.msg.turn === turn).map((g) => ({ origin: (g.msg as { originEpochMs: number }).originEpochMs, at: g.at, index: got.indexOf(g) })),
     turnDone: (session: number, turn: number) => got.findIndex((g) => g.msg.op === 'turnDone' && g.msg.session === session && g.msg.turn === turn),
@@ -113,17 +116,17 @@ t.test('30 FPS from the turn origin: every frame at or after origin + (k − lea
   t.match(stats, { op: 'stats', stats: { underruns: 0 } }, 'no underrun counted');
 });
 
-t.test('underrun: a late frame re-anchors the clock with slack; later frames keep 30 FPS spacing from it, no burst', async (t) => {
+t.test('source behind real time: a late frame whose audio came late re-anchors the clock with slack; later frames keep 30 FPS spacing from it, no burst', async (t) => {
   const p = startPacer(t);
   await p.ready();
   const pcm = pcmOf(21, 2);
-  p.pushFrames(1, 1, 0, pcm.subarray(0, 9 * 1600));
+  p.pushFrames(1, 1, 0, pcm.subarray(0, 9 * 1600), performance.timeOrigin + performance.now());
   await p.waitFor(() => p.frames.some((f) => f.frameIndex === 8));
   const origin = p.clocks(1, 1)[0]!.origin;
-  // The rest arrives after frame 12 was due: frames 9–12 are late.
+  // The rest arrives after frame 12 was due, and so did its audio (the agent is behind): frames 9–12 are late.
   const lateBy = origin + (12 - LEAD) * T + 5 - (performance.timeOrigin + performance.now());
   await new Promise((r) => setTimeout(r, Math.max(0, lateBy)));
-  const pushedAt = p.pushFrames(1, 1, 9, pcm.subarray(9 * 1600));
+  const pushedAt = p.pushFrames(1, 1, 9, pcm.subarray(9 * 1600), performance.timeOrigin + performance.now());
   p.post({ op: 'end', session: 1, turn: 1, totalFrames: 21 });
   await p.waitFor(() => p.turnDone(1, 1) >= 0);
   const clocks = p.clocks(1, 1);
@@ -139,7 +142,45 @@ t.test('underrun: a late frame re-anchors the clock with slack; later frames kee
   t.same(early.map((f) => f.frameIndex), [], 'frames after it keep their spacing from the new origin');
   t.ok(audioOf(frames).equals(pcm), 'exact audio');
   const stats = await p.waitFor(() => p.got.find((g) => g.msg.op === 'stats' && g.msg.stats.underruns > 0)?.msg);
-  t.match(stats, { stats: { underruns: 1 } }, 'one underrun counted, not one per late frame');
+  t.match(stats, { stats: { underruns: 1, reanchors: 1 } }, 'one underrun counted (the frames after the re-anchored one are not late), one re-anchor');
+});
+
+t.test('inference tail: a window 150 ms late whose audio was in goes out at once; the clock does not move, the frames after it keep their schedule', async (t) => {
+  const p = startPacer(t);
+  await p.ready();
+  const pcm = pcmOf(60, 8); // 2 s
+  // The agent sent the whole turn at once: every window's audio was in from the start.
+  const audioReady = performance.timeOrigin + performance.now();
+  p.pushFrames(1, 1, 0, pcm.subarray(0, 9 * 1600), audioReady);
+  const origin = (await p.waitFor(() => p.clocks(1, 1)[0]))!.origin;
+  const due = (k: number): number => origin + (k - LEAD) * T;
+  // Window 2 (frames 9–59) comes back from inference 150 ms after frame 9 was due.
+  const wait = due(9) + 150 - (performance.timeOrigin + performance.now());
+  await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+  const pushedAt = p.pushFrames(1, 1, 9, pcm.subarray(9 * 1600), audioReady);
+  p.post({ op: 'end', session: 1, turn: 1, totalFrames: 60 });
+  await p.waitFor(() => p.turnDone(1, 1) >= 0);
+  t.equal(p.clocks(1, 1).length, 1, 'no re-anchor: the clock (and the main thread\'s mirror of it) did not move');
+  const frames = p.frames.filter((f) => f.turn === 1);
+  t.ok(frames.length === 60 && frames.every((f, i) => f.frameIndex === i), 'every frame, in order');
+  t.ok(audioOf(frames).equals(pcm), 'exact audio');
+  const late = frames.filter((f) => f.frameIndex >= 9 && due(f.frameIndex) + 1 < pushedAt);
+  t.ok(late.length >= 5, `the window's frames due before it came are late (${late.length})`);
+  const batch = p.got.find((g) => g.msg.op === 'send' && g.msg.frames.some((f) => f.turn === 1 && f.frameIndex === 9))!.msg as { frames: Array<{ frameIndex: number }> };
+  const burst = frames.filter((f) => batch.frames.some((b) => b.frameIndex === f.frameIndex));
+  t.ok(late.every((f) => burst.includes(f)), 'the late frames go out at once, in one batch');
+  const after = frames.filter((f) => f.frameIndex > burst.at(-1)!.frameIndex);
+  t.ok(after.length >= 20, `frames after the burst (${after.length})`);
+  t.same(after.filter((f) => f.at < due(f.frameIndex) - 1).map((f) => f.frameIndex), [], 'none of them before its original deadline');
+  // A re-anchor would have sent each of them at least this long after its original deadline.
+  const shift = pushedAt - due(9) + 2 * T;
+  const delays = after.map((f) => f.at - due(f.frameIndex)).sort((a, b) => a - b);
+  const median = delays[Math.floor(delays.length / 2)]!;
+  t.ok(median < shift / 2, `they keep the original schedule: median ${median.toFixed(1)} ms after it, where a re-anchor would put them ≥ ${shift.toFixed(0)} ms after`);
+  const stats = await p.waitFor(() => p.got.find((g) => g.msg.op === 'stats' && g.at > frames.at(-1)!.at)?.msg);
+  if (stats?.op !== 'stats') throw new Error('no stats');
+  t.ok(stats.stats.underruns >= late.length && stats.stats.underruns <= burst.length, `every late frame is an underrun (${stats.stats.underruns}; ${late.length}–${burst.length})`);
+  t.equal(stats.stats.reanchors, 0, 'no re-anchor counted');
 });
 
 t.test('drop (interrupt): the turn\'s queued frames are forgotten at once, no turnDone; the next turn plays from frame 0', async (t) => {

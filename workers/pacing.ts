@@ -8,7 +8,6 @@ import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { patchTimestamp } from '../src/inference/frame-encoder.js';
 import { TurnClock } from '../src/pacing/turn-clock.js';
 import { Histogram } from '../src/metrics/histogram.js';
-import { FRAME_DURATION_MS } from '../src/audio/constants.js';
 import type { FromPacer, OutgoingFrame, PacingWorkerData, ToPacer } from '../src/pacing/messages.js';
 
 const { control, leadFrames, port } = workerData as PacingWorkerData;
@@ -19,6 +18,8 @@ interface QueuedFrame {
   bytes: Uint8Array;
   timestampOffset: number;
   arrivedAt: number;
+  /** When its window's agent audio was all in (this thread's clock); undefined when not known. */
+  audioReadyAt: number | undefined;
 }
 
 interface TurnQueue {
@@ -34,10 +35,9 @@ const sessions = new Map<number, TurnQueue>();
 const lateness = new Histogram([0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50]);
 let framesSinceReport = 0;
 let underruns = 0;
+let reanchors = 0;
 let lastReport = performance.now();
 const REPORT_EVERY_MS = 1000;
-/** Buffer added after an underrun (2 frames): covers the session's 60 ms window wait. */
-const UNDERRUN_SLACK_MS = 2 * FRAME_DURATION_MS;
 
 function post(msg: FromPacer, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -61,10 +61,11 @@ function handle(msg: ToPacer, now: number): boolean {
   switch (msg.op) {
     case 'frames': {
       const q = queueFor(msg.session, msg.turn);
+      const audioReadyAt = msg.audioReadyEpochMs === undefined ? undefined : msg.audioReadyEpochMs - performance.timeOrigin;
       let at = 0;
       for (let i = 0; i < msg.lengths.length; i++) {
         const len = msg.lengths[i]!;
-        q.frames.push({ frameIndex: msg.firstFrameIndex + i, bytes: msg.bytes.subarray(at, at + len), timestampOffset: msg.timestampOffsets[i]!, arrivedAt: now });
+        q.frames.push({ frameIndex: msg.firstFrameIndex + i, bytes: msg.bytes.subarray(at, at + len), timestampOffset: msg.timestampOffsets[i]!, arrivedAt: now, audioReadyAt });
         at += len;
       }
       if (!q.clock.started) {
@@ -115,9 +116,13 @@ function sendDue(now: number): number {
       if (q.clock.isLead(f.frameIndex)) {
         // Sent on arrival by design; not a measure of the clock.
       } else if (f.arrivedAt > due + 1) {
+        // Late: it goes out now. An inference tail leaves the clock alone (the frames after it
+        // keep their schedule); a source behind real time re-anchors it (TurnClock.late).
         underruns++;
-        q.clock.reanchor(f.frameIndex, now, UNDERRUN_SLACK_MS);
-        reportClock(session, q);
+        if (q.clock.late(f.frameIndex, now, f.audioReadyAt)) {
+          reanchors++;
+          reportClock(session, q);
+        }
       } else {
         lateness.observe(now - Math.max(due, f.arrivedAt));
       }
@@ -153,7 +158,7 @@ function report(now: number): void {
     op: 'stats',
     stats: {
       latenessP50: lateness.quantile(0.5), latenessP99: lateness.quantile(0.99), latenessMax: lateness.max,
-      frames: framesSinceReport, underruns, queuedFrames: queued,
+      frames: framesSinceReport, underruns, reanchors, queuedFrames: queued,
       latenessBuckets: lateness.counts.slice(), latenessBounds: lateness.bounds, latenessSum: lateness.sum, latenessCount: lateness.count,
     },
   });

@@ -9,6 +9,13 @@ export type ToPacer =
       bytes: Uint8Array;
       lengths: number[];
       timestampOffsets: number[];
+      /**
+       * When the last of these frames' agent audio reached the session, as `performance.timeOrigin
+       * + now()` (the time base every thread shares); absent when not known. If the frames come
+       * after their deadline, it tells an inference tail (audio in time: the clock keeps its
+       * schedule) from a source behind real time (the clock is re-anchored): TurnClock.late.
+       */
+      audioReadyEpochMs?: number;
     }
   /** The turn has exactly `totalFrames` frames: report `turnDone` after the last is handed over. */
   | { op: 'end'; session: number; turn: number; totalFrames: number }
@@ -25,14 +32,25 @@ export interface OutgoingFrame {
 }
 
 export interface PacingStats {
-  /** Lateness of frames that were queued before their deadline, ms. */
+  /**
+   * Lateness (send time minus deadline, ms) of the frames that were queued before their deadline:
+   * the pacing thread's own precision. Lead frames (sent on arrival by design) and late frames
+   * (counted in `underruns`) are not in it, so every other frame is in exactly one of the two.
+   * The latenessBuckets/Bounds/Sum/Count below are the same histogram, cumulative since start.
+   */
   latenessP50: number;
   latenessP99: number;
   latenessMax: number;
   /** Frames sent since the last report. */
   frames: number;
-  /** Frames that arrived after their deadline (inference or agent behind real time). */
+  /**
+   * Frames that arrived after their deadline, since start: every one, whether the clock kept its
+   * schedule (an inference tail: all late frames of the window count) or was re-anchored (the
+   * source behind real time: the first late frame counts, the ones after it are no longer late).
+   */
   underruns: number;
+  /** Times a turn's clock was re-anchored later because its agent audio came late, since start. */
+  reanchors: number;
   queuedFrames: number;
   latenessBuckets: number[];
   latenessBounds: readonly number[];
@@ -45,7 +63,8 @@ export type FromPacer =
   /**
    * The turn's clock started or was re-anchored: its origin as `performance.timeOrigin + now()`
    * of the pacing thread (a time base every thread shares), so the main thread knows when each
-   * frame is due (the deadlines of in-flight inference windows).
+   * frame is due (the deadlines of in-flight inference windows). An inference tail does not move
+   * the clock, so it sends none: the main thread's mirror stays right as it is.
    */
   | { op: 'clock'; session: number; turn: number; originEpochMs: number }
   | { op: 'turnDone'; session: number; turn: number }

@@ -53,12 +53,20 @@ export class Pacer {
     Atomics.notify(this.ctrl, 0);
   }
 
-  pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult): void {
+  /**
+   * A window's frames, in turn order. `audioReadyMs` (this thread's performance.now()): when the
+   * window's agent audio was all in. Without it, frames that come late are taken for a source
+   * behind real time (the clock is re-anchored); with it, the pacer can tell an inference tail.
+   */
+  pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult, audioReadyMs?: number): void {
     // The worker starts the turn's clock when these frames arrive, about now; its report refines it.
     const known = this.clocks.get(session);
     if (!known || known.turn < turn) this.mirrorClock(session, turn, performance.now());
     const transfer = r.bytes.byteOffset === 0 && r.bytes.byteLength === r.bytes.buffer.byteLength ? [r.bytes.buffer as ArrayBuffer] : [];
-    this.post({ op: 'frames', session, turn, firstFrameIndex, bytes: r.bytes, lengths: r.lengths, timestampOffsets: r.timestampOffsets }, transfer);
+    this.post({
+      op: 'frames', session, turn, firstFrameIndex, bytes: r.bytes, lengths: r.lengths, timestampOffsets: r.timestampOffsets,
+      audioReadyEpochMs: audioReadyMs === undefined ? undefined : performance.timeOrigin + audioReadyMs,
+    }, transfer);
   }
 
   endTurn(session: number, turn: number, totalFrames: number): void {
@@ -77,7 +85,8 @@ export class Pacer {
 
   /**
    * When frame `frameIndex` of the turn is due, in this thread's performance.now() ms; undefined
-   * before the turn's first frames reached the pacer. Later re-anchors move it later, never earlier.
+   * before the turn's first frames reached the pacer. Later re-anchors (a source behind real time)
+   * move it later, never earlier; an inference tail does not move it.
    */
   dueAtMs(session: number, turn: number, frameIndex: number): number | undefined {
     const c = this.clocks.get(session);

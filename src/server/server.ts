@@ -206,7 +206,7 @@ export class AvatarServer {
       framesSent: this.framesSent,
       pacing: pacing && {
         latenessP50Ms: +pacing.latenessP50.toFixed(3), latenessP99Ms: +pacing.latenessP99.toFixed(3), latenessMaxMs: +pacing.latenessMax.toFixed(3),
-        framesLastSecond: pacing.frames, underruns: pacing.underruns, queuedFrames: pacing.queuedFrames,
+        framesLastSecond: pacing.frames, underruns: pacing.underruns, reanchors: pacing.reanchors, queuedFrames: pacing.queuedFrames,
       },
       inference: {
         workers: pool.threads, windows: pool.windows, failures: pool.failures, neutralWindows: pool.neutralWindows,
@@ -260,12 +260,13 @@ export class AvatarServer {
       .counterFamily('avatar_inference_late_windows_total', 'Model windows whose result came back after their first frame was due, by index in the turn', WINDOW_INDEX_LABELS.map((w, i) => [{ window: w }, pool.stats.lateByIndex[i]!]))
       .gauge('avatar_pacing_queued_frames', 'Frames waiting for their deadline in the pacer', pacing?.queuedFrames ?? 0)
       .counter('avatar_pacing_underruns_total', 'Frames that reached the pacer after their deadline', pacing?.underruns ?? 0)
+      .counter('avatar_pacing_reanchors_total', 'Turn clocks moved later because agent audio came behind real time (a late inference result does not move it)', pacing?.reanchors ?? 0)
       .gauge('avatar_event_loop_delay_p99_seconds', 'Main-thread event-loop delay, 99th percentile over the last 5 s', this.loopDelayWindow.p99Ms / 1000)
       .gauge('avatar_event_loop_delay_max_seconds', 'Main-thread event-loop delay, maximum over the last 5 s', this.loopDelayWindow.maxMs / 1000)
       .gauge('process_resident_memory_bytes', 'Resident set size', process.memoryUsage.rss());
     addFleetMetrics(p, this.readiness.state());
     if (pacing) {
-      p.histogram('avatar_pacing_lateness_seconds', 'Frame send time minus its deadline (frames queued before it)', {
+      p.histogram('avatar_pacing_lateness_seconds', 'Frame send time minus its deadline (frames queued before it; late ones are underruns)', {
         bounds: pacing.latenessBounds, counts: pacing.latenessBuckets, sum: pacing.latenessSum, count: pacing.latenessCount,
       }, 0.001);
     }

@@ -38,3 +38,36 @@ t.test('a 1× real-time agent with 100 ms chunks: no underrun, every frame on it
   const underruns = h.pacer.stats!.underruns - statsBefore.underruns;
   t.equal(underruns, 0, `no frame reached the pacer after its deadline (${underruns})`);
 });
+
+t.test('an agent that falls behind real time (stalls 300 ms, then 1× again): the clock re-anchors on it, so not every window after underruns', async (t) => {
+  const h = await startSession({ maxInflight: 2, lookaheadFrames: 30 });
+  t.teardown(() => h.close());
+  const pcm = noisePcm(CHUNK * CHUNKS, 10);
+  const STALL_AT = 10;
+  const STALL_MS = 300;
+  const statsBefore = h.pacer.stats!;
+  h.agent.emit('responseStart', { responseId: 'r2' });
+  const t0 = performance.now();
+  for (let k = 0; k < CHUNKS; k++) {
+    const wait = t0 + k * 100 + (k >= STALL_AT ? STALL_MS : 0) - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    h.agent.emit('audio', pcm.subarray(k * CHUNK * 2, (k + 1) * CHUNK * 2));
+  }
+  h.agent.emit('responseEnd', { responseId: 'r2', transcript: '' });
+  const end = await h.waitFor((m: Msg) => m.type === 'avatar_state' && m.state === 'Listening');
+  const start = h.sent.find((m) => m.type === 'audio_start')!;
+  const { frames, audio } = turnFrames(h.sent.slice(0, end), start.turnId as string);
+  t.equal(frames.length, 75, 'one frame per 1/30 s');
+  t.ok(audio.equals(pcm), 'exactly the agent audio');
+  const atEnd = h.pacer.stats;
+  const deadline = performance.now() + 10_000;
+  while (h.pacer.stats === atEnd && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.not(h.pacer.stats, atEnd, 'a pacer report after the turn');
+  const underruns = h.pacer.stats!.underruns - statsBefore.underruns;
+  const reanchors = h.pacer.stats!.reanchors - statsBefore.reanchors;
+  // Its audio came late, so the clock moves with it. Kept on its old schedule (as for an inference
+  // tail), all 45 frames after the stall would reach the pacer late: 300 ms behind, every one.
+  // On a quiet host only the first is late; the bound leaves room for a loaded one.
+  t.ok(reanchors >= 1, `the clock was re-anchored (${reanchors})`);
+  t.ok(underruns < 45 / 2, `the stall underruns once, not on every window after it (${underruns} late frames)`);
+});

@@ -11,7 +11,8 @@ export interface WindowRunner {
 
 /** What the scheduler needs from the pacing worker's main-thread side (src/pacing/pacer.ts). */
 export interface TurnPacer {
-  pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult): void;
+  /** `audioReadyMs` (performance.now()): when the window's agent audio was all in. */
+  pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult, audioReadyMs?: number): void;
   endTurn(session: number, turn: number, totalFrames: number): void;
   drop(session: number, turn: number): void;
   closeSession(session: number): void;
@@ -57,12 +58,19 @@ export interface ScheduledTurn {
   pendingSamples: number;
   /** An odd trailing byte of agent audio, kept until its partner arrives. */
   carry: Buffer | null;
+  /**
+   * When agent audio came in: the turn's sample count after each chunk, and performance.now()
+   * then. Entries up to the last dispatched window's end are dropped; the one that completes a
+   * window says when its audio was ready, which the pacer needs to tell a late inference result
+   * (audio in time) from an agent behind real time (audio late) — see TurnClock.late.
+   */
+  arrivals: Array<{ endSample: number; atMs: number }>;
   /** Windows of this turn at the pool by first frame index: where each reads from, and what it would free. */
   inflight: Map<number, { contextStart: number; wanted: number }>;
   /** Windows dispatched so far (the next one's index in the turn). */
   windows: number;
   /** Results that came back before an earlier window's: held so the pacer gets frames in order. */
-  early: Map<number, WindowResult>;
+  early: Map<number, { result: WindowResult; audioReadyMs: number }>;
   /** First frame index of the next result the pacer must get. */
   nextFrameToPace: number;
   /** Furthest ring position a returned window would have freed (its next window's context start). */
@@ -81,7 +89,7 @@ export interface ScheduledTurn {
 
 export function scheduledTurn(seq: number, turnId: string): ScheduledTurn {
   return {
-    seq, turnId, ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null,
+    seq, turnId, ringStart: 0, written: 0, dispatched: 0, pending: [], pendingSamples: 0, carry: null, arrivals: [],
     inflight: new Map(), windows: 0, early: new Map(), nextFrameToPace: 0, releaseWanted: 0, agentDone: false, started: false, framesSent: 0, waitTimer: null, windowDue: false, ringWasFull: false,
   };
 }
@@ -131,7 +139,9 @@ export const FIRST_WINDOW_MAX_WAIT_MS = 100;
 /**
  * Once the turn's clock runs, a frame whose audio is in and which is due within this long goes
  * out now, in whole frames, without waiting for its window to fill or for WINDOW_MAX_WAIT_MS: an
- * agent at real time hands over each chunk about when its frames are needed.
+ * agent at real time hands over each chunk about when its frames are needed. The pacer takes
+ * audio that was in less than this long before its frame was due for an agent behind real time
+ * (SOURCE_HEADROOM_MS in src/pacing/turn-clock.ts, the same horizon).
  */
 export const URGENT_WINDOW_MS = 100;
 
@@ -189,6 +199,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
     // Copy: agents may reuse their buffers, and pending audio must outlive the event.
     turn.pending.push(Buffer.from(pcm));
     turn.pendingSamples += pcm.length / 2;
+    turn.arrivals.push({ endSample: turn.written + turn.pendingSamples, atMs: performance.now() });
     if (this.turns[0] === turn) {
       this.startAudio(turn);
       this.fillRing(turn);
@@ -296,6 +307,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
     const wanted = Math.max(turn.ringStart, end - this.o.contextSamples);
     const releaseTo = Math.min(wanted, this.oldestRead(turn));
     const firstFrameIndex = turn.dispatched / SAMPLES_PER_FRAME;
+    const audioReadyMs = this.audioReadyAt(turn, turn.dispatched + n);
     turn.dispatched += n;
     turn.inflight.set(firstFrameIndex, { contextStart, wanted });
     const windowIndex = turn.windows++;
@@ -309,7 +321,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
         stillNeeded: () => !this.closed && this.turns[0] === turn,
       })
       .then(
-        (result) => this.onWindow(turn, firstFrameIndex, result),
+        (result) => this.onWindow(turn, firstFrameIndex, result, audioReadyMs),
         (err) => {
           // The pool already retried and fell back to neutral weights; this is a broken pool.
           this.windowBack(turn, firstFrameIndex);
@@ -323,6 +335,18 @@ export class TurnScheduler<T extends ScheduledTurn> {
   private dueSoon(turn: T): boolean {
     const due = this.o.pacer.dueAtMs(this.o.key, turn.seq, turn.dispatched / SAMPLES_PER_FRAME);
     return due !== undefined && due - performance.now() <= URGENT_WINDOW_MS;
+  }
+
+  /**
+   * When the turn's audio up to sample `end` (turn-relative) had all come in: the arrival of the
+   * chunk holding sample end − 1. Drops the arrivals that windows have now passed.
+   */
+  private audioReadyAt(turn: T, end: number): number {
+    let i = 0;
+    while (i < turn.arrivals.length - 1 && turn.arrivals[i]!.endSample < end) i++;
+    const atMs = turn.arrivals[i]?.atMs ?? performance.now();
+    turn.arrivals.splice(0, turn.arrivals[i] && turn.arrivals[i]!.endSample <= end ? i + 1 : i);
+    return atMs;
   }
 
   /** Ring position no window still at the pool reads from (Infinity when none is out). */
@@ -344,15 +368,15 @@ export class TurnScheduler<T extends ScheduledTurn> {
     if (this.turns[0] === turn && !this.closed) this.ring.release(Math.min(turn.releaseWanted, this.oldestRead(turn)));
   }
 
-  private onWindow(turn: T, firstFrameIndex: number, result: WindowResult): void {
+  private onWindow(turn: T, firstFrameIndex: number, result: WindowResult, audioReadyMs: number): void {
     this.windowBack(turn, firstFrameIndex);
     if (this.closed || this.turns[0] !== turn) return; // interrupted meanwhile: frames dropped
     // The pacer takes a turn's frames in order: a window back before the one ahead of it waits.
-    turn.early.set(firstFrameIndex, result);
-    for (let r = turn.early.get(turn.nextFrameToPace); r; r = turn.early.get(turn.nextFrameToPace)) {
+    turn.early.set(firstFrameIndex, { result, audioReadyMs });
+    for (let w = turn.early.get(turn.nextFrameToPace); w; w = turn.early.get(turn.nextFrameToPace)) {
       turn.early.delete(turn.nextFrameToPace);
-      this.o.pacer.pushFrames(this.o.key, turn.seq, turn.nextFrameToPace, r);
-      turn.nextFrameToPace += r.frameCount;
+      this.o.pacer.pushFrames(this.o.key, turn.seq, turn.nextFrameToPace, w.result, w.audioReadyMs);
+      turn.nextFrameToPace += w.result.frameCount;
     }
     this.fillRing(turn);
     this.schedule();

@@ -95,8 +95,12 @@ export interface Harness {
   agent: ScriptedAgent;
   pool: StepPool;
   pacer: Pacer;
+  /** The session's key in the pacer (its turns are numbered 1, 2, … there). */
+  key: number;
   /** Every text message and frame the client got, in order. */
   sent: Msg[];
+  /** performance.now() when the client got each of `sent`. */
+  sentAt: number[];
   /** The session's log lines. */
   logs: Array<Record<string, unknown>>;
   /** Resolves the index of the first message at ≥ from that matches (checked on every message). */
@@ -139,10 +143,12 @@ export async function stopPacing(): Promise<void> {
 /** A Session on the file's pacing worker, with a stepped pool and a scripted agent. */
 export async function startSession(opts: HarnessOptions = {}): Promise<Harness> {
   const sent: Msg[] = [];
+  const sentAt: number[] = [];
   const logs: Array<Record<string, unknown>> = [];
   let wake: Array<() => void> = [];
   const push = (m: Msg): void => {
     sent.push(m);
+    sentAt.push(performance.now());
     const w = wake;
     wake = [];
     for (const f of w) f();
@@ -174,7 +180,7 @@ export async function startSession(opts: HarnessOptions = {}): Promise<Harness> 
   });
   sessions.set(key, session);
   return {
-    session, agent, pool, pacer, sent, logs,
+    session, agent, pool, pacer, key, sent, sentAt, logs,
     async waitFor(pred, from = 0, timeoutMs = 10_000) {
       const deadline = performance.now() + timeoutMs;
       for (;;) {
