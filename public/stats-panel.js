@@ -44,7 +44,7 @@ export class StatsPanel {
     const rows = {
       fps: fmt(pacing.framesLastSecond, 0),
       lateness: `${fmt(pacing.latenessP50Ms, 1)} / ${fmt(pacing.latenessP99Ms, 1)} ms`,
-      underrunsServer: fmt(pacing.underruns, 0),
+      underrunsServer: `${fmt(pacing.underruns, 0)} / ${fmt(pacing.reanchors, 0)}`,
       rtf: `${fmt(inference.rtfP50, 4)} / ${fmt(inference.rtfP95, 4)}`,
       windowMs: `${fmt(inference.windowMsP50, 1)} / ${fmt(inference.windowMsP95, 1)} ms`,
       loopDelay: `${fmt(loop.delayP50Ms, 1)} / ${fmt(loop.delayP99Ms, 1)} ms`,

@@ -312,6 +312,7 @@ async function run(): Promise<void> {
     await until(`/\\d/.test(document.querySelector('[data-stat="rtf"]').textContent)`, 3_000);
     await until(`/\\d/.test(document.querySelector('[data-stat="fps"]').textContent)`, 3_000);
     t.match(await page.textContent('[data-stat="loopDelay"]'), /\d.* ms/);
+    t.match(await page.textContent('[data-stat="underrunsServer"]'), /^\d+ \/ \d+$/, 'pacing late frames / re-anchors');
     const s = await state();
     t.ok(s.pongs >= 1, `pings answered (${s.pongs})`);
     t.same(s.errors, [], 'no protocol or mic errors');
