@@ -5,10 +5,10 @@
  * @met4citizen/headaudio baseline on the same audio.
  *
  *   node eval.mjs [--model ../pretrained_models/lipsync-small.onnx] [--data data] [--card]
- *   node eval.mjs --ci      tiny held-out subset synthesised on the fly (6 clips of the held-out
- *                           flite voice slt, held-out sentences); exits 1 when a metric drops below ci-floor.json (the
- *                           shipped model's measured values minus a small margin, capped by the
- *                           goals it meets), or below the goals when there is no floor file.
+ *   node eval.mjs --ci      small held-out subset synthesised on the fly: the three held-out voices on
+ *                           held-out sentences, clean and through room tone + reverberation; exits 1
+ *                           when the model misses a goal of ci-floor.json (needs training/node_modules).
+ *   node eval.mjs --real     also score real recorded speech (training/real-speech.mjs; held-out speakers)
  *
  * Metrics (30 fps, frame k centred at (k + 0.5) / 30 s):
  *  - Pearson r per mouth channel against the targets (pooled over all frames of a group);
@@ -30,19 +30,24 @@ import {
   buildTargets, expandPhones, nearestViseme,
 } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
-import { HELDOUT_VOICES } from './lib/clips.mjs';
+import { framesAt30Fps } from '../src/contracts/frame-rate.mjs';
+import { HELDOUT_VOICES, TRAIN_VOICES } from './lib/clips.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** Goals of issue 3 (the last two are our own reading of "close the lips" and "mouth closed"). */
-export const GOALS = {
-  jawOpenR: 0.85, // held-out voices
-  mainMeanR: 0.65,
-  visemeMarginOverBaseline: 0.1, // "clearly above": at least 10 points
-  pauseJawMax: 0.05, // 95th percentile of jawOpen inside pauses > 200 ms
-  bilabialHitRate: 0.8,
-  rtf: 0.02,
-};
+/**
+ * The goals (ci-floor.json; `--ci` fails below them): `heldout` = issue 3, held-out synthetic
+ * voices, clean (the last two are our reading of "close the lips" and "mouth closed");
+ * `realistic` = issue 19, speech as real agents and microphones deliver it — real recordings, and
+ * the held-out voices through room tone and reverberation.
+ */
+export const GOAL_FILE = path.join(HERE, 'ci-floor.json');
+const goalFile = JSON.parse(fs.readFileSync(GOAL_FILE, 'utf8'));
+export const GOALS = goalFile.heldout;
+export const REALISTIC_GOALS = goalFile.realistic;
+/** Groups held to realistic goals, and to which of them (see the file's note). */
+const REALISTIC_GATES = goalFile.realisticGroups;
+const REALISTIC_GROUPS = new Set(Object.keys(REALISTIC_GATES));
 const MAIN_CHANNELS = ['jawOpen', 'mouthClose', 'mouthFunnel', 'mouthPucker', 'mouthSmile', 'mouthStretch', 'mouthRollLower', 'mouthPress', 'mouthLowerDown'];
 
 export async function createSession(modelPath) {
@@ -53,8 +58,10 @@ export async function createSession(modelPath) {
 export async function runModel(session, samples) {
   const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', samples, [1, samples.length]) });
   const y = out[session.outputNames[0]];
-  const frames = Number(y.dims[1]);
-  const w = y.data;
+  // Scored at 30 FPS exactly as the inference worker plays it: a model with another output rate
+  // (the envelope model's 50 FPS) is resampled to the 30 FPS frame centres.
+  const w = framesAt30Fps(y.data, Number(y.dims[1]), samples.length, 52);
+  const frames = w.length / 52;
   const mouth = new Float32Array(frames * CHANNEL_COUNT);
   for (let t = 0; t < frames; t++) for (let c = 0; c < CHANNEL_COUNT; c++) mouth[t * CHANNEL_COUNT + c] = w[t * 52 + CHANNEL_TO_ARKIT[c][0]];
   return { frames, weights52: w, mouth, dims: y.dims };
@@ -232,22 +239,29 @@ async function synthCiSet() {
   const { makeClip } = await import('./lib/clips.mjs');
   const { heldOutSentence } = await import('./gen-data.mjs');
   const { subSeed } = await import('./lib/rng.mjs');
-  // Held-out flite voice only: flite ships with the server, so the CI subset is the same whether
-  // or not training/node_modules is installed.
-  const voices = HELDOUT_VOICES.filter((v) => v.engine === 'flite');
+  try {
+    await import('@echogarden/espeak-ng-emscripten');
+  } catch {
+    console.error('eval --ci needs the eSpeak held-out voices: run `npm ci --prefix training` first');
+    process.exit(2);
+  }
+  // Every held-out voice (the goals are defined on them pooled; each is reported on its own) on
+  // held-out sentences, clean and through room tone + reverberation.
   const clips = [];
   let i = 0;
-  for (const voice of voices) {
-    for (let n = 0; n < 6; n++, i++) {
-      const sentence = heldOutSentence(7, 1000 + i, new Set());
-      const clip = await makeClip({ seed: subSeed(7, 9, i), voice, sentence: () => sentence(), doAugment: false, tmpDir: path.join(HERE, '.cache', 'tmp', 'ci'), utterances: 2 });
-      clips.push({ group: 'heldout-voice', voice: clip.voice, samples: clip.samples, phones: clip.phones });
+  for (const voice of HELDOUT_VOICES) {
+    for (const [group, doAugment, count] of [['heldout-voice', false, 4], ['heldout-voice-room', 'room', 3]]) {
+      for (let n = 0; n < count; n++, i++) {
+        const sentence = heldOutSentence(7, 1000 + i, new Set());
+        const clip = await makeClip({ seed: subSeed(7, 9, i), voice, sentence: () => sentence(), doAugment, tmpDir: path.join(HERE, '.cache', 'tmp', 'ci'), utterances: 2 });
+        clips.push({ group, voice: clip.voice, samples: clip.samples, phones: clip.phones });
+      }
     }
   }
   return clips;
 }
 
-const HELDOUT_NAMES = new Set(HELDOUT_VOICES.map((v) => `${v.engine}:${v.voice}`));
+const TRAIN_NAMES = new Set(TRAIN_VOICES.map((v) => `${v.engine}:${v.voice}`));
 const f2 = (v) => (v === null || v === undefined ? '—' : v.toFixed(2));
 const f3 = (v) => (v === null || v === undefined ? '—' : v.toFixed(3));
 
@@ -269,14 +283,27 @@ function reportMarkdown(res) {
   row('mouth-shape class accuracy (7 classes)', (s) => f3(s.visemeClassAcc));
   row('headaudio class accuracy', (s) => f3(s.baselineClassAcc));
   row('headaudio jawOpen r (its visemes → our table)', (s) => f3(s.baselineJawR));
-  row('**pause jawOpen p95** (pauses > 200 ms)', (s) => f3(s.pauseJawP95), `< ${GOALS.pauseJawMax}`);
-  row('pause jawOpen mean / max', (s) => `${f3(s.pauseJawMean)} / ${f3(s.pauseJawMax)}`);
+  row('**pause jawOpen p95** (pauses > 200 ms)', (s) => f3(s.pauseJawP95), `< ${GOALS.pauseJawP95}`);
+  row('pause jawOpen mean / max', (s) => `${f3(s.pauseJawMean)} / ${f3(s.pauseJawMax)}`, `mean ≤ ${REALISTIC_GOALS.pauseJawMean} (realistic)`);
   row('**bilabial closure hit rate** (±1 frame)', (s) => `${f3(s.bilabialHitRate)} (n=${s.bilabials})`, `≥ ${GOALS.bilabialHitRate}`);
+  const realistic = groups.filter((g) => REALISTIC_GROUPS.has(g));
+  if (realistic.length) {
+    const G = REALISTIC_GOALS;
+    lines.push('');
+    lines.push(`| realistic goals (issue 19) | ${realistic.join(' | ')} | goal |`);
+    lines.push(`|---|${realistic.map(() => '---').join('|')}|---|`);
+    const rrow = (label, fn, goal) => lines.push(`| ${label} | ${realistic.map((g) => fn(res.groups[g])).join(' | ')} | ${goal} |`);
+    rrow('jawOpen r', (s) => f3(s.r.jawOpen), `≥ ${G.jawOpenR}`);
+    rrow('mean r, main mouth channels', (s) => f3(s.mainMeanR), `≥ ${G.mainMeanR}`);
+    rrow('viseme accuracy', (s) => f3(s.visemeAcc), `≥ ${G.visemeAcc} (real speech only)`);
+    rrow('bilabial closures within ±1 frame', (s) => `${f3(s.bilabialHitRate)} (n=${s.bilabials})`, `≥ ${G.bilabialHitRate}`);
+    rrow('mean jawOpen in pauses ≥ 200 ms', (s) => f3(s.pauseJawMean), `≤ ${G.pauseJawMean}`);
+  }
   lines.push('');
-  lines.push('| voice (clean, held-out sentences) | held out? | jawOpen r | main mean r | bilabial hits | viseme acc | headaudio viseme acc |');
+  lines.push('| voice (synthetic: clean, held-out sentences; real: as recorded) | held out? | jawOpen r | main mean r | bilabial hits | viseme acc | headaudio viseme acc |');
   lines.push('|---|---|---|---|---|---|---|');
   for (const [v, s] of Object.entries(res.voices)) {
-    lines.push(`| ${v} | ${HELDOUT_NAMES.has(v) ? 'yes' : 'no'} | ${f3(s.r.jawOpen)} | ${f3(s.mainMeanR)} | ${f3(s.bilabialHitRate)} (n=${s.bilabials}) | ${f3(s.visemeAcc)} | ${f3(s.baselineVisemeAcc)} |`);
+    lines.push(`| ${v} | ${TRAIN_NAMES.has(v) ? 'no' : 'yes'} | ${f3(s.r.jawOpen)} | ${f3(s.mainMeanR)} | ${f3(s.bilabialHitRate)} (n=${s.bilabials}) | ${f3(s.visemeAcc)} | ${f3(s.baselineVisemeAcc)} |`);
   }
   lines.push('');
   lines.push(`Digital silence (2 s of zeros): max jawOpen ${f3(res.silence.digitalSilenceJawMax)}, max of all 52 ${f3(res.silence.digitalSilenceAnyMax)}; ` +
@@ -285,15 +312,29 @@ function reportMarkdown(res) {
   return lines.join('\n');
 }
 
-function checkGoals(res) {
+/** Every goal a group misses: `heldout-voice` against the issue-3 goals, realistic groups against issue 19's. */
+export function checkGoals(res) {
   const failures = [];
   const held = res.groups['heldout-voice'];
-  if (held.r.jawOpen < GOALS.jawOpenR) failures.push(`jawOpen r ${f3(held.r.jawOpen)} < ${GOALS.jawOpenR}`);
-  if (held.mainMeanR < GOALS.mainMeanR) failures.push(`main mean r ${f3(held.mainMeanR)} < ${GOALS.mainMeanR}`);
-  if (held.baselineVisemeAcc !== null && held.visemeAcc < held.baselineVisemeAcc + GOALS.visemeMarginOverBaseline) failures.push(`viseme acc ${f3(held.visemeAcc)} not clearly above baseline ${f3(held.baselineVisemeAcc)}`);
-  if (held.pauseJawP95 >= GOALS.pauseJawMax) failures.push(`pause jawOpen p95 ${f3(held.pauseJawP95)} ≥ ${GOALS.pauseJawMax}`);
-  if (res.silence.digitalSilenceJawMax >= GOALS.pauseJawMax) failures.push(`digital silence jawOpen ${f3(res.silence.digitalSilenceJawMax)}`);
-  if (held.bilabialHitRate < GOALS.bilabialHitRate) failures.push(`bilabial hit rate ${f3(held.bilabialHitRate)} < ${GOALS.bilabialHitRate}`);
+  if (held) {
+    const g = GOALS;
+    if (held.r.jawOpen < g.jawOpenR) failures.push(`heldout-voice: jawOpen r ${f3(held.r.jawOpen)} < ${g.jawOpenR}`);
+    if (held.mainMeanR < g.mainMeanR) failures.push(`heldout-voice: main mean r ${f3(held.mainMeanR)} < ${g.mainMeanR}`);
+    if (held.baselineVisemeAcc !== null && held.visemeAcc < held.baselineVisemeAcc + g.visemeMarginOverBaseline) failures.push(`heldout-voice: viseme acc ${f3(held.visemeAcc)} not clearly above baseline ${f3(held.baselineVisemeAcc)}`);
+    if (held.pauseJawP95 >= g.pauseJawP95) failures.push(`heldout-voice: pause jawOpen p95 ${f3(held.pauseJawP95)} ≥ ${g.pauseJawP95}`);
+    if (held.bilabialHitRate < g.bilabialHitRate) failures.push(`heldout-voice: bilabial hit rate ${f3(held.bilabialHitRate)} < ${g.bilabialHitRate}`);
+  }
+  for (const [group, s] of Object.entries(res.groups)) {
+    if (!REALISTIC_GROUPS.has(group)) continue;
+    const g = REALISTIC_GOALS;
+    const gated = new Set(REALISTIC_GATES[group]);
+    if (gated.has('jawOpenR') && s.r.jawOpen < g.jawOpenR) failures.push(`${group}: jawOpen r ${f3(s.r.jawOpen)} < ${g.jawOpenR}`);
+    if (gated.has('mainMeanR') && s.mainMeanR < g.mainMeanR) failures.push(`${group}: main mean r ${f3(s.mainMeanR)} < ${g.mainMeanR}`);
+    if (gated.has('visemeAcc') && s.visemeAcc < g.visemeAcc) failures.push(`${group}: viseme acc ${f3(s.visemeAcc)} < ${g.visemeAcc}`);
+    if (gated.has('bilabialHitRate') && s.bilabialHitRate < g.bilabialHitRate) failures.push(`${group}: bilabial hit rate ${f3(s.bilabialHitRate)} < ${g.bilabialHitRate}`);
+    if (gated.has('pauseJawMean') && s.pauseJawMean > g.pauseJawMean) failures.push(`${group}: mean pause jawOpen ${f3(s.pauseJawMean)} > ${g.pauseJawMean}`);
+  }
+  if (res.silence.digitalSilenceJawMax >= GOALS.digitalSilenceJawMax) failures.push(`digital silence jawOpen ${f3(res.silence.digitalSilenceJawMax)} ≥ ${GOALS.digitalSilenceJawMax}`);
   if (res.rtf['1s'] > GOALS.rtf) failures.push(`RTF ${f3(res.rtf['1s'])} > ${GOALS.rtf}`);
   return failures;
 }
@@ -306,12 +347,20 @@ async function main() {
       ci: { type: 'boolean', default: false },
       card: { type: 'boolean', default: false },
       'no-baseline': { type: 'boolean', default: false },
-      'write-floor': { type: 'boolean', default: false },
+      real: { type: 'boolean', default: false },
     },
   });
   const t0 = performance.now();
   const session = await createSession(path.resolve(values.model));
   const clips = values.ci ? await synthCiSet() : loadEvalSet(path.resolve(values.data));
+  if (values.real) {
+    // Real recorded speech (lib/real-speech.mjs: Debian packages aligned by pocketsphinx), never
+    // trained on. Needs the training-time tools; without them the group is missing from the report.
+    const { loadRealSpeech } = await import('./lib/real-speech.mjs');
+    const real = loadRealSpeech({ split: 'all', log: (m) => console.error(`[real-speech] ${m}`) });
+    if (!real.length) console.error('no real speech: see `node training/real-speech.mjs` for what to install');
+    for (const c of real) clips.push({ ...c, group: 'real-speech' });
+  }
   const baseline = values['no-baseline'] ? null : await makeBaseline();
   const accs = {};
   const voiceAccs = {};
@@ -320,7 +369,7 @@ async function main() {
     const base = baseline ? baseline(clip.samples, model.frames) : null;
     accs[clip.group] ??= newAccumulator();
     scoreClip(accs[clip.group], clip, model, base);
-    if (!clip.group.endsWith('noisy')) {
+    if (clip.group === 'heldout-voice' || clip.group === 'seen-voice' || clip.group === 'real-speech') {
       voiceAccs[clip.voice] ??= newAccumulator();
       scoreClip(voiceAccs[clip.voice], clip, model, base);
     }
@@ -347,42 +396,8 @@ async function main() {
     if (a >= 0 && b > a) fs.writeFileSync(card, `${text.slice(0, a)}<!-- metrics:start -->\n${md}\n${text.slice(b)}`);
   }
   console.log(`\n${failures.length ? `GOALS MISSED: ${failures.join('; ')}` : 'all goals met'} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  if (!values.ci) return;
-  // CI: fail on any goal the shipped model meets (ci-floor.json records which it meets and its
-  // measured values), and on a regression below the recorded floor for the goals it does not.
-  const floorPath = path.join(HERE, 'ci-floor.json');
-  const held = res.groups['heldout-voice'];
-  const measured = {
-    jawOpenR: held.r.jawOpen, mainMeanR: held.mainMeanR, pauseJawP95: held.pauseJawP95,
-    bilabialHitRate: held.bilabialHitRate, digitalSilenceJawMax: res.silence.digitalSilenceJawMax, rtf: res.rtf['1s'],
-  };
-  if (values['write-floor']) {
-    const margin = { jawOpenR: -0.03, mainMeanR: -0.03, pauseJawP95: 0.01, bilabialHitRate: -0.05, digitalSilenceJawMax: 0.01, rtf: 0.01 };
-    const goal = { jawOpenR: GOALS.jawOpenR, mainMeanR: GOALS.mainMeanR, pauseJawP95: GOALS.pauseJawMax, bilabialHitRate: GOALS.bilabialHitRate, digitalSilenceJawMax: GOALS.pauseJawMax, rtf: GOALS.rtf };
-    const lower = new Set(['pauseJawP95', 'digitalSilenceJawMax', 'rtf']);
-    // A goal the model meets stays a hard limit; for the others the floor guards against regressions.
-    const floor = Object.fromEntries(Object.entries(measured).map(([k, v]) => {
-      const f = v + margin[k];
-      const meets = lower.has(k) ? v < goal[k] : v >= goal[k];
-      if (k === 'rtf') return [k, goal.rtf]; // timing varies with the host's load: hold the goal, not our measurement
-      return [k, Number((meets ? (lower.has(k) ? Math.min(f, goal[k]) : Math.max(f, goal[k])) : f).toFixed(4))];
-    }));
-    fs.writeFileSync(floorPath, JSON.stringify({ note: 'written by eval.mjs --ci --write-floor for the shipped model; higher is better except pauseJawP95, digitalSilenceJawMax, rtf', floor }, null, 2) + '\n');
-    console.log(`wrote ${floorPath}`);
-    return;
-  }
-  const regressions = [];
-  if (fs.existsSync(floorPath)) {
-    const { floor } = JSON.parse(fs.readFileSync(floorPath, 'utf8'));
-    const lowerIsBetter = new Set(['pauseJawP95', 'digitalSilenceJawMax', 'rtf']);
-    for (const [k, v] of Object.entries(floor)) {
-      const bad = lowerIsBetter.has(k) ? measured[k] > v : measured[k] < v;
-      if (bad) regressions.push(`${k} ${f3(measured[k])} vs floor ${v}`);
-    }
-  }
-  if (regressions.length) console.log(`REGRESSION below the shipped model's floor: ${regressions.join('; ')}`);
-  const strict = failures.length && !fs.existsSync(floorPath);
-  if (regressions.length || strict) process.exit(1);
+  // CI holds the shipped model to the goals themselves (ci-floor.json), not to its own last score.
+  if (values.ci && failures.length) process.exit(1);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

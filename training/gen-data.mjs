@@ -28,7 +28,11 @@ export function evalSpecs(evalClips) {
   // Held-out voices × held-out sentences (clean and augmented), and seen voices × held-out sentences.
   const specs = [];
   for (const v of HELDOUT_VOICES) for (let i = 0; i < evalClips; i++) specs.push({ group: 'heldout-voice', voice: v, augment: false });
+  // The same held-out voices through channels real audio comes through: the training mix
+  // ("noisy"), room tone + reverberation ("room"), telephone band ("band").
   for (const v of HELDOUT_VOICES) for (let i = 0; i < Math.ceil(evalClips / 2); i++) specs.push({ group: 'heldout-voice-noisy', voice: v, augment: true });
+  for (const v of HELDOUT_VOICES) for (let i = 0; i < Math.ceil(evalClips / 2); i++) specs.push({ group: 'heldout-voice-room', voice: v, augment: 'room' });
+  for (const v of HELDOUT_VOICES) for (let i = 0; i < Math.ceil(evalClips / 2); i++) specs.push({ group: 'heldout-voice-band', voice: v, augment: 'band' });
   const seen = [TRAIN_VOICES[0], TRAIN_VOICES[1], TRAIN_VOICES[2], TRAIN_VOICES.find((v) => v.voice === 'en-us+f2')];
   for (const v of seen) for (let i = 0; i < Math.ceil(evalClips / 2); i++) specs.push({ group: 'seen-voice', voice: v, augment: false });
   return specs;

@@ -7,6 +7,7 @@
  * graph builder.
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 192] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
+ *                  [--bilabial-boost 5] [--pause-boost 6]
  *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -18,7 +19,7 @@ import { DEFAULT_STACK, initParams, makeArchitecture } from './lib/net.mjs';
 import { OrtNet, exportable, toOnnxLayout } from './lib/ort-net.mjs';
 import { augmentChunk } from './lib/augment.mjs';
 import { buildLipsyncModel } from './lib/onnx-graph.mjs';
-import { CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS } from './lib/visemes.mjs';
+import { CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -103,7 +104,7 @@ async function validate(net, params, evalSplit, norm, group) {
  * One batch as dense tensors: chunks shorter than the longest are zero-padded (the normalised
  * mean) and their padding gets loss weight 0. x [B, M, L], target and weight [B, C, L].
  */
-function makeBatch(train, aug, batchChunks, channelWeights) {
+function makeBatch(train, aug, batchChunks, channelWeights, frameWeights) {
   const { mels: M } = train.meta;
   const C = channelWeights.length;
   const B = batchChunks.length;
@@ -118,8 +119,33 @@ function makeBatch(train, aug, batchChunks, channelWeights) {
       weight.fill(channelWeights[c], o, o + len);
       for (let t = 0; t < len; t++) target[o + t] = train.tgt[(start + t) * C + c];
     }
+    if (frameWeights) applyFrameWeights(train.tgt, start, len, C, weight, b * C * L, L, frameWeights);
   });
   return { x, target, weight, B, L };
+}
+
+const SEAL_CHANNELS = [CH.mouthClose, CH.mouthPress, CH.mouthRollLower, CH.mouthRollUpper];
+
+/**
+ * The closure and pause objectives, as per-frame loss weights on top of the per-channel ones:
+ *  - inside a p/b/m (the target's lip press ≥ 0.25: the seal at full strength) the lip-seal
+ *    channels and jawOpen weigh `bilabial` times more: a closure that is on time but half-hearted
+ *    costs as much as a missed one;
+ *  - in a pause (every target channel ≤ 0.01: neutral face, whatever the room tone) jawOpen
+ *    weighs `pause` times more, so noise in pauses does not open the jaw.
+ */
+function applyFrameWeights(tgt, start, len, C, weight, base, L, { bilabial, pause }) {
+  for (let t = 0; t < len; t++) {
+    const row = (start + t) * C;
+    if (tgt[row + CH.mouthPress] >= 0.25) {
+      for (const c of SEAL_CHANNELS) weight[base + c * L + t] *= bilabial;
+      weight[base + CH.jawOpen * L + t] *= bilabial;
+      continue;
+    }
+    let max = 0;
+    for (let c = 0; c < C; c++) max = Math.max(max, tgt[row + c]);
+    if (max <= 0.01) weight[base + CH.jawOpen * L + t] *= pause;
+  }
 }
 
 async function main() {
@@ -133,6 +159,8 @@ async function main() {
       chunk: { type: 'string', default: '300' },
       lr: { type: 'string', default: '0.003' },
       'closure-weight': { type: 'string', default: '5' },
+      'bilabial-boost': { type: 'string', default: '5' }, // per-frame weight ×, inside p/b/m (lip seal + jaw)
+      'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       threads: { type: 'string', default: '2' },
       data: { type: 'string', default: path.join(HERE, 'data') },
@@ -146,6 +174,7 @@ async function main() {
   const threads = Number(values.threads);
   const dataDir = path.resolve(values.data);
   const CHANNEL_WEIGHTS = channelWeights(Number(values['closure-weight']));
+  const frameWeights = { bilabial: Number(values['bilabial-boost']), pause: Number(values['pause-boost']) };
   const [warpP, warpLo, warpHi] = values.warp.split(':').map(Number);
   const warp = warpP > 0 ? { p: warpP, lo: warpLo, hi: warpHi } : null;
   const t0 = performance.now();
@@ -185,7 +214,7 @@ async function main() {
     for (let b0 = 0; b0 < chunks.length; b0 += batch) {
       const batchChunks = chunks.slice(b0, b0 + batch);
       const frames = batchChunks.reduce((s, [, L]) => s + L, 0);
-      const { x, target, weight, B, L } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS);
+      const { x, target, weight, B, L } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS, frameWeights);
       lossSum += await net.gradient(params, x, target, weight, B, L, 1 / (frames * wSum), g);
       frameSum += frames;
       let gn = 0;
@@ -215,7 +244,7 @@ async function main() {
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
-    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };

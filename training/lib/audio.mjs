@@ -73,18 +73,160 @@ export function rms(x) {
   return Math.sqrt(s / Math.max(1, x.length));
 }
 
+function peakOf(x) {
+  let peak = 1e-6;
+  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+  return peak;
+}
+
+/** Coloured noise (white / pink / brown), unit-free; the caller scales it. */
+function colouredNoise(n, colour, rng) {
+  let b0 = 0, b1 = 0, b2 = 0, prev = 0;
+  const noise = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const w = rng.normal();
+    if (colour === 'white') noise[i] = w;
+    else if (colour === 'pink') {
+      b0 = 0.99765 * b0 + w * 0.099046; b1 = 0.963 * b1 + w * 0.2965164; b2 = 0.57 * b2 + w * 1.0526913;
+      noise[i] = (b0 + b1 + b2 + w * 0.1848) * 0.25;
+    } else noise[i] = prev = 0.98 * prev + w * 0.2;
+  }
+  return noise;
+}
+
+/** Add `noise` to `x` scaled to an RMS of `targetRms`. */
+function mixAtRms(x, noise, targetRms) {
+  const k = targetRms / (rms(noise) || 1);
+  for (let i = 0; i < x.length; i++) x[i] += noise[i] * k;
+}
+
 /**
- * Random augmentation of a 16 kHz clip, in place: band-limiting, coloured noise at a random
- * SNR, and gain. Returns a short description for the manifest.
+ * Room tone: what a real microphone records between words — ventilation rumble and the
+ * microphone's own hiss with a random spectral shape, sometimes mains hum (50/60 Hz and its
+ * harmonics), slowly breathing in level. Added over the whole clip at an RMS `levelDb` relative to
+ * full scale. The targets stay neutral in pauses: the model must learn that this is not speech.
  */
-export function augment(x, rng, sampleRate = MODEL_SAMPLE_RATE) {
+export function addRoomTone(x, rng, levelDb, sampleRate = MODEL_SAMPLE_RATE) {
+  const n = x.length;
+  const tone = colouredNoise(n, rng.pick(['pink', 'brown', 'brown', 'white']), rng);
+  biquad(tone, sampleRate, 'lowpass', Math.exp(rng.uniform(Math.log(150), Math.log(6000))));
+  if (rng.chance(0.5)) biquad(tone, sampleRate, 'highpass', rng.uniform(20, 120));
+  const notes = [`room${Math.round(levelDb)}dB`];
+  if (rng.chance(0.3)) {
+    const f0 = rng.pick([50, 60]);
+    const toneRms = rms(tone) || 1;
+    const humRms = toneRms * 10 ** (rng.uniform(-12, 3) / 20);
+    const amps = Array.from({ length: rng.int(1, 7) }, (_, h) => rng.uniform(0.2, 1) / (h + 1));
+    const phases = amps.map(() => rng.uniform(0, 2 * Math.PI));
+    const norm = humRms / Math.sqrt(amps.reduce((s, a) => s + (a * a) / 2, 0));
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let h = 0; h < amps.length; h++) v += amps[h] * Math.sin((2 * Math.PI * f0 * (h + 1) * i) / sampleRate + phases[h]);
+      tone[i] += v * norm;
+    }
+    notes.push(`hum${f0}`);
+  }
+  if (rng.chance(0.5)) {
+    // Slow level changes of a few dB (air handling, distance): sum of two slow sines.
+    const depth = rng.uniform(0.1, 0.4);
+    const fa = rng.uniform(0.1, 1), fb = rng.uniform(0.3, 2), pa = rng.uniform(0, 6.3), pb = rng.uniform(0, 6.3);
+    for (let i = 0; i < n; i++) {
+      const t = i / sampleRate;
+      tone[i] *= 1 + depth * 0.5 * (Math.sin(2 * Math.PI * fa * t + pa) + Math.sin(2 * Math.PI * fb * t + pb));
+    }
+  }
+  mixAtRms(x, tone, 10 ** (levelDb / 20));
+  return notes.join(',');
+}
+
+/**
+ * Small-room reverberation: four parallel damped feedback combs (decay set by a random RT60)
+ * into two allpasses, mixed under the dry signal. The lips close while the room still rings, so
+ * the model must not read the tail as speech.
+ */
+export function addReverb(x, rng, sampleRate = MODEL_SAMPLE_RATE) {
+  const rt60 = rng.uniform(0.15, 0.9);
+  const size = rng.uniform(0.6, 1.3);
+  const damp = rng.uniform(0.1, 0.5);
+  const wet = new Float32Array(x.length);
+  for (const ms of [29.7, 37.1, 41.1, 43.7]) {
+    const d = Math.max(1, Math.round((ms * size * sampleRate) / 1000));
+    const g = 10 ** ((-3 * d) / sampleRate / rt60);
+    const buf = new Float32Array(d);
+    let lp = 0;
+    for (let i = 0, j = 0; i < x.length; i++, j = (j + 1) % d) {
+      const y = buf[j];
+      lp = y * (1 - damp) + lp * damp;
+      buf[j] = x[i] + g * lp;
+      wet[i] += y;
+    }
+  }
+  for (const [ms, g] of [[5, 0.7], [1.7, 0.7]]) {
+    const d = Math.max(1, Math.round((ms * sampleRate) / 1000));
+    const buf = new Float32Array(d);
+    for (let i = 0, j = 0; i < wet.length; i++, j = (j + 1) % d) {
+      const b = buf[j];
+      const v = wet[i] + g * b;
+      buf[j] = v;
+      wet[i] = b - g * v;
+    }
+  }
+  const ratioDb = rng.uniform(-18, -4); // wet RMS relative to dry
+  const k = (rms(x) * 10 ** (ratioDb / 20)) / (rms(wet) || 1);
+  for (let i = 0; i < x.length; i++) x[i] += wet[i] * k;
+  return `rev${rt60.toFixed(2)}s${Math.round(ratioDb)}dB`;
+}
+
+/** Telephone / codec band: 300–3400 Hz and, half the time, 8-bit µ-law companding. */
+export function telephoneBand(x, rng, sampleRate = MODEL_SAMPLE_RATE) {
+  biquad(x, sampleRate, 'highpass', 300);
+  biquad(x, sampleRate, 'lowpass', 3400);
+  if (!rng.chance(0.5)) return 'phone-band';
+  const mu = 255;
+  const peak = peakOf(x);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] / peak;
+    const c = Math.sign(v) * Math.log1p(mu * Math.abs(v)) / Math.log1p(mu);
+    const q = Math.round(c * 127) / 127;
+    x[i] = peak * Math.sign(q) * ((1 + mu) ** Math.abs(q) - 1) / mu;
+  }
+  return 'phone-band,mulaw';
+}
+
+/** Scale so the peak is at `peakDb` dBFS (clipped to ±1). */
+function setPeak(x, peakDb) {
+  const g = 10 ** (peakDb / 20) / peakOf(x);
+  for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i] * g));
+}
+
+/**
+ * Random augmentation of a 16 kHz clip, in place. Returns a short description for the manifest.
+ *  - condition 'train' (default): the training mix — reverberation, telephone band / low-pass /
+ *    high-pass, stationary coloured noise at a random SNR, gain over a 30 dB range, and room tone
+ *    25–62 dB under the speech peak (real recordings and agents' audio carry it in every pause);
+ *  - 'room': room tone 30–50 dB under the peak, reverberation on half the clips (an eval condition);
+ *  - 'band': telephone band (and µ-law half the time) with faint room tone (an eval condition).
+ */
+export function augment(x, rng, sampleRate = MODEL_SAMPLE_RATE, condition = 'train') {
   const notes = [];
+  if (condition === 'room') {
+    if (rng.chance(0.5)) notes.push(addReverb(x, rng, sampleRate));
+    const peakDb = rng.uniform(-12, -1);
+    setPeak(x, peakDb);
+    notes.push(addRoomTone(x, rng, peakDb - rng.uniform(30, 50), sampleRate));
+    return notes.join(',');
+  }
+  if (condition === 'band') {
+    notes.push(telephoneBand(x, rng, sampleRate));
+    const peakDb = rng.uniform(-12, -1);
+    setPeak(x, peakDb);
+    notes.push(addRoomTone(x, rng, peakDb - rng.uniform(45, 60), sampleRate));
+    return notes.join(',');
+  }
+  if (rng.chance(0.35)) notes.push(addReverb(x, rng, sampleRate));
   const r = rng.next();
-  if (r < 0.15) {
-    biquad(x, sampleRate, 'highpass', 300);
-    biquad(x, sampleRate, 'lowpass', 3400);
-    notes.push('phone-band');
-  } else if (r < 0.45) {
+  if (r < 0.15) notes.push(telephoneBand(x, rng, sampleRate));
+  else if (r < 0.45) {
     const lp = rng.uniform(3500, 7200);
     biquad(x, sampleRate, 'lowpass', lp);
     notes.push(`lp${Math.round(lp)}`);
@@ -93,30 +235,16 @@ export function augment(x, rng, sampleRate = MODEL_SAMPLE_RATE) {
     const hp = rng.uniform(80, 250);
     biquad(x, sampleRate, 'highpass', hp);
   }
-  const speechRms = rms(x) || 1e-4;
-  if (rng.chance(0.7)) {
+  if (rng.chance(0.4)) {
     const snrDb = rng.uniform(12, 45);
-    const noiseRms = speechRms / 10 ** (snrDb / 20);
     const colour = rng.pick(['white', 'pink', 'brown']);
-    let b0 = 0, b1 = 0, b2 = 0, prev = 0;
-    const noise = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) {
-      const w = rng.normal();
-      if (colour === 'white') noise[i] = w;
-      else if (colour === 'pink') {
-        b0 = 0.99765 * b0 + w * 0.099046; b1 = 0.963 * b1 + w * 0.2965164; b2 = 0.57 * b2 + w * 1.0526913;
-        noise[i] = (b0 + b1 + b2 + w * 0.1848) * 0.25;
-      } else noise[i] = prev = 0.98 * prev + w * 0.2;
-    }
-    const k = noiseRms / (rms(noise) || 1);
-    for (let i = 0; i < x.length; i++) x[i] += noise[i] * k;
+    mixAtRms(x, colouredNoise(x.length, colour, rng), (rms(x) || 1e-4) / 10 ** (snrDb / 20));
     notes.push(`${colour}${Math.round(snrDb)}dB`);
   }
-  const peakTarget = 10 ** (rng.uniform(-30, -1) / 20);
-  let peak = 1e-6;
-  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
-  const g = peakTarget / peak;
-  for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i] * g));
-  notes.push(`peak${Math.round(20 * Math.log10(peakTarget))}dB`);
+  const peakDb = rng.uniform(-30, -1);
+  setPeak(x, peakDb);
+  if (rng.chance(0.75)) notes.push(addRoomTone(x, rng, peakDb - rng.uniform(25, 62), sampleRate));
+  for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i]));
+  notes.push(`peak${Math.round(peakDb)}dB`);
   return notes.join(',');
 }

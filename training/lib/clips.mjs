@@ -46,7 +46,8 @@ async function synthUtterance(voice, text, rng, tmpDir) {
 }
 
 /**
- * Make a clip. Returns { samples (16 kHz), phones [{name, parts, start, end}], texts, voice, notes }.
+ * Make a clip (`doAugment`: false = clean, true = the training mix, or an eval condition of
+ * `augment()` such as 'room' or 'band'). Returns { samples (16 kHz), phones [{name, parts, start, end}], texts, voice, notes }.
  * `sentence(rng)` supplies texts (train and held-out sets use disjoint streams).
  */
 export async function makeClip({ seed, voice, sentence = makeSentence, doAugment, tmpDir, utterances }) {
@@ -82,7 +83,10 @@ export async function makeClip({ seed, voice, sentence = makeSentence, doAugment
   pushSilence(rng.uniform(0.1, 0.5));
   let samples = concat(pieces);
   const notes = [];
-  if (doAugment) {
+  if (typeof doAugment === 'string') {
+    // An evaluation condition ('room', 'band'): the clean clip through one kind of channel.
+    notes.push(augment(samples, rng, SR, doAugment));
+  } else if (doAugment) {
     // Resampling moves tempo, pitch and formants together (a cheap vocal-tract-length
     // perturbation: male flite voices become higher, shorter ones); timings scale with it.
     if (rng.chance(0.7)) {
