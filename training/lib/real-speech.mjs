@@ -14,7 +14,9 @@
  * | tuxpaint   | tuxpaint-stamps-default 2022.06.04-1        | GPL-2 (© Bill Kendrick et al.) | stamp descriptions, several unnamed speakers | <stamp>.txt first line        | eval  |
  *
  * Split: held out by speaker — Allison (the only large single-speaker source) is `train`; every
- * other speaker is `eval`. Deterministic (sorted file lists, no randomness).
+ * other speaker is `eval`. Deterministic (sorted file lists, no randomness). The shipped model is
+ * trained on none of it: eval.mjs --real scores `all` (Allison's CC-BY-SA-3.0 prompts included),
+ * and train.mjs does not read this set.
  *
  * Alignment: each utterance's transcript → CMU ARPAbet (cmudict-en-us from pocketsphinx-en-us,
  * every listed pronunciation as an alternative) → a per-utterance Sphinx FSG whose "words" are
