@@ -1,6 +1,6 @@
 // The model contract's frame-rate rule (ARCHITECTURE "model contract"), one copy for the
 // inference worker (through src/inference/frame-rate.ts) and for training/eval.mjs.
-import media from './media.json' with { type: 'json' };
+import { ARKIT_COUNT, FRAME_RATE, MODEL_SAMPLE_RATE } from './contracts.mjs';
 
 /**
  * Model output → 30 FPS frames: if T is within ±1 of the 30 FPS count for the input length,
@@ -12,14 +12,14 @@ import media from './media.json' with { type: 'json' };
  * @param {number} [channels] values per frame (52 ARKit weights)
  * @returns {Float32Array} frame-major, 30 FPS
  */
-export function framesAt30Fps(output, outputFrames, inputSamples16k, channels = 52) {
-  const seconds = inputSamples16k / media.modelSampleRate;
-  const expected = Math.floor(seconds * media.frameRate);
+export function framesAt30Fps(output, outputFrames, inputSamples16k, channels = ARKIT_COUNT) {
+  const seconds = inputSamples16k / MODEL_SAMPLE_RATE;
+  const expected = Math.floor(seconds * FRAME_RATE);
   if (Math.abs(outputFrames - expected) <= 1 || outputFrames <= 1) return output.subarray(0, outputFrames * channels);
   const rate = outputFrames / seconds;
   const result = new Float32Array(expected * channels);
   for (let i = 0; i < expected; i++) {
-    const src = Math.min(Math.max(((i + 0.5) / media.frameRate) * rate - 0.5, 0), outputFrames - 1);
+    const src = Math.min(Math.max(((i + 0.5) / FRAME_RATE) * rate - 0.5, 0), outputFrames - 1);
     const a = Math.floor(src);
     const b = Math.min(a + 1, outputFrames - 1);
     const f = src - a;
