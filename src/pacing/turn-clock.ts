@@ -5,8 +5,8 @@ export const UNDERRUN_SLACK_MS = 2 * FRAME_DURATION_MS;
 
 /**
  * How long before a frame's deadline its window's audio must have been in for a late frame to
- * count as an inference tail rather than a source behind real time. It is the scheduler's
- * urgency horizon (URGENT_WINDOW_MS in src/session/turn-scheduler.ts): audio that is in this
+ * count as an inference tail rather than a source behind real time. It is also the scheduler's
+ * urgency horizon (URGENT_WINDOW_MS in src/session/turn-scheduler.ts is this constant): audio that is in this
  * long before its first frame is due goes to the pool with the scheduler's full lead, so a result
  * that still comes back late was held up by inference (a queue, a slow run, a hedge). Audio
  * that comes later than that has pushed the scheduler into its urgent regime: the agent is the

@@ -3,6 +3,7 @@ import { PcmRing } from '../audio/pcm-ring.js';
 import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../audio/constants.js';
 import type { WindowResult, WindowTask } from '../inference/tasks.js';
 import type { WindowDeadline } from '../inference/window-deadline.js';
+import { SOURCE_HEADROOM_MS } from '../pacing/turn-clock.js';
 
 /** What the scheduler needs from the inference pool (src/inference/pool.ts). */
 export interface WindowRunner {
@@ -140,10 +141,10 @@ export const FIRST_WINDOW_MAX_WAIT_MS = 100;
  * Once the turn's clock runs, a frame whose audio is in and which is due within this long goes
  * out now, in whole frames, without waiting for its window to fill or for WINDOW_MAX_WAIT_MS: an
  * agent at real time hands over each chunk about when its frames are needed. The pacer takes
- * audio that was in less than this long before its frame was due for an agent behind real time
- * (SOURCE_HEADROOM_MS in src/pacing/turn-clock.ts, the same horizon).
+ * audio that was in less than this long before its frame was due for an agent behind real time:
+ * one horizon, defined beside the clock (the pacing worker imports that module, not this one).
  */
-export const URGENT_WINDOW_MS = 100;
+export const URGENT_WINDOW_MS = SOURCE_HEADROOM_MS;
 
 /**
  * The turn scheduler of one widget session: agent PCM into the session's ring (what does not fit
