@@ -73,7 +73,8 @@ export function rms(x) {
   return Math.sqrt(s / Math.max(1, x.length));
 }
 
-function peakOf(x) {
+/** Largest absolute sample (at least 1e-6, so it can divide). */
+export function peakOf(x) {
   let peak = 1e-6;
   for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
   return peak;
@@ -193,9 +194,9 @@ export function telephoneBand(x, rng, sampleRate = MODEL_SAMPLE_RATE) {
   return 'phone-band,mulaw';
 }
 
-/** Scale so the peak is at `peakDb` dBFS (clipped to ±1). */
-function setPeak(x, peakDb) {
-  const g = 10 ** (peakDb / 20) / peakOf(x);
+/** Scale in place so the peak is `peak` (linear, clipped to ±1). */
+export function setPeak(x, peak) {
+  const g = peak / peakOf(x);
   for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i] * g));
 }
 
@@ -212,14 +213,14 @@ export function augment(x, rng, sampleRate = MODEL_SAMPLE_RATE, condition = 'tra
   if (condition === 'room') {
     if (rng.chance(0.5)) notes.push(addReverb(x, rng, sampleRate));
     const peakDb = rng.uniform(-12, -1);
-    setPeak(x, peakDb);
+    setPeak(x, 10 ** (peakDb / 20));
     notes.push(addRoomTone(x, rng, peakDb - rng.uniform(30, 50), sampleRate));
     return notes.join(',');
   }
   if (condition === 'band') {
     notes.push(telephoneBand(x, rng, sampleRate));
     const peakDb = rng.uniform(-12, -1);
-    setPeak(x, peakDb);
+    setPeak(x, 10 ** (peakDb / 20));
     notes.push(addRoomTone(x, rng, peakDb - rng.uniform(45, 60), sampleRate));
     return notes.join(',');
   }
@@ -242,7 +243,7 @@ export function augment(x, rng, sampleRate = MODEL_SAMPLE_RATE, condition = 'tra
     notes.push(`${colour}${Math.round(snrDb)}dB`);
   }
   const peakDb = rng.uniform(-30, -1);
-  setPeak(x, peakDb);
+  setPeak(x, 10 ** (peakDb / 20));
   if (rng.chance(0.75)) notes.push(addRoomTone(x, rng, peakDb - rng.uniform(25, 62), sampleRate));
   for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i]));
   notes.push(`peak${Math.round(peakDb)}dB`);

@@ -6,7 +6,7 @@
 import { makeRng } from './rng.mjs';
 import { makeSentence } from './sentences.mjs';
 import { synthEspeak, synthFlite } from './tts.mjs';
-import { augment, resample } from './audio.mjs';
+import { augment, resample, setPeak } from './audio.mjs';
 import { FLITE_PHONES } from './visemes.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 
@@ -97,7 +97,7 @@ export async function makeClip({ seed, voice, sentence = makeSentence, doAugment
     }
     if (rng.chance(0.85)) notes.push(augment(samples, rng));
   } else {
-    normalisePeak(samples, 0.5);
+    setPeak(samples, 0.5);
   }
   return { samples, phones, texts, voice: `${voice.engine}:${voice.voice}`, notes: notes.join(',') };
 }
@@ -107,10 +107,4 @@ function concat(pieces) {
   let o = 0;
   for (const p of pieces) out.set(p, o), (o += p.length);
   return out;
-}
-
-function normalisePeak(x, peak) {
-  let m = 1e-6;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
-  for (let i = 0; i < x.length; i++) x[i] *= peak / m;
 }

@@ -49,6 +49,7 @@ import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FLITE_PHONES } from './visemes.mjs';
+import { peakOf } from './audio.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 
 const SR = MODEL_SAMPLE_RATE;
@@ -581,8 +582,7 @@ function assembleClips(index, audio, split) {
       const a = i0 / SR;
       const b = i1 / SR;
       const x = audio.slice(u.offset + i0, u.offset + i1);
-      let peak = 1e-6;
-      for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
+      const peak = peakOf(x);
       const fade = Math.round(FADE_S * SR);
       for (let i = 0; i < x.length; i++) {
         const g = Math.min(1, i / fade, (x.length - 1 - i) / fade);
