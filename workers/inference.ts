@@ -64,9 +64,11 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
   if (input24.length < n24) input24 = new Float32Array(n24);
   ring.readFloat(task.contextStart, task.end, input24);
   const t1 = performance.now();
-  const n16 = resampler.outputLength(n24);
+  // Every 24 kHz sample is covered: 25 frames of 800 samples are 13 333⅓ samples at 16 kHz, and
+  // a model that makes one frame per 533⅓ samples gives 25 frames only for 13 334 of them.
+  const n16 = resampler.coveringLength(n24);
   if (input16.length < Math.max(n16, MIN_MODEL_SAMPLES)) input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
-  resampler.process(input24, n24, input16);
+  resampler.process(input24, n24, input16, n16);
   const t2 = performance.now();
   const model = await runModel(n16);
   const available = Math.floor(model.weights.length / ARKIT_COUNT);

@@ -55,9 +55,9 @@ export class MainThreadInference {
     const n24 = task.end - task.contextStart;
     if (this.input24.length < n24) this.input24 = new Float32Array(n24);
     ring.readFloat(task.contextStart, task.end, this.input24);
-    const n16 = this.resampler.outputLength(n24);
+    const n16 = this.resampler.coveringLength(n24);
     if (this.input16.length < Math.max(n16, MIN_MODEL_SAMPLES)) this.input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
-    this.resampler.process(this.input24, n24, this.input16);
+    this.resampler.process(this.input24, n24, this.input16, n16);
     const all = await this.model(n16);
     const available = Math.floor(all.length / ARKIT_COUNT);
     const offset = (task.start - task.contextStart) / SAMPLES_PER_FRAME;

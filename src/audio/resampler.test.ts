@@ -68,3 +68,37 @@ t.test('resamplePcm16: length, passband gain, clipping', async (t) => {
   resamplePcm16(input, 24000, 16000);
   t.same([...input], [100, 200, 300, 400, 500, 600], 'input untouched when downsampling');
 });
+
+t.test('the four-accumulator product equals a plain FIR sum, tap counts not a multiple of 4 included', async (t) => {
+  for (const taps of [48, 50, 7]) {
+    const r = new PolyphaseResampler(24_000, 16_000, taps);
+    const x = Float32Array.from({ length: 2400 }, (_, i) => Math.sin(i * 0.05) * 0.5 + Math.cos(i * 0.71) * 0.2);
+    const out = new Float32Array(r.outputLength(2400));
+    r.process(x, 2400, out);
+    // Reference: the same polyphase arithmetic in one running sum.
+    const { phases, delayUp } = r as unknown as { phases: Float32Array[]; delayUp: number };
+    let worst = 0;
+    for (let j = 0; j < out.length; j++) {
+      const pos = j * r.down + delayUp;
+      const base = (pos - (pos % r.up)) / r.up;
+      let acc = 0;
+      for (let k = 0; k < taps; k++) if (base - k >= 0 && base - k < 2400) acc += phases[pos % r.up]![k]! * x[base - k]!;
+      worst = Math.max(worst, Math.abs(out[j]! - Math.fround(acc)));
+    }
+    t.ok(worst <= 1e-6, `${taps} taps: max |diff| ${worst.toExponential(1)}`);
+  }
+});
+
+t.test('coveringLength and an explicit count: the last output covers the input end', async (t) => {
+  const r = new PolyphaseResampler(24_000, 16_000);
+  t.equal(r.outputLength(20_000), 13_333);
+  t.equal(r.coveringLength(20_000), 13_334);
+  t.equal(r.coveringLength(24_000), 16_000, 'whole: no extra sample');
+  const x = sine(300, 24_000, 20_000);
+  const a = new Float32Array(13_334);
+  t.equal(r.process(x, 20_000, a, 13_334), 13_334);
+  const b = new Float32Array(13_333);
+  r.process(x, 20_000, b);
+  t.same(Array.from(a.subarray(0, 13_333)), Array.from(b), 'the first samples are the same');
+  t.ok(Number.isFinite(a[13_333]!) && Math.abs(a[13_333]!) <= 1.1, 'the extra sample reads zeros past the end, no garbage');
+});
