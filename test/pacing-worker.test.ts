@@ -30,11 +30,11 @@ interface SentFrame {
   at: number;
 }
 
-function startPacer(t: Test) {
+function startPacer(t: Test, batchMs = 0) {
   const control = new SharedArrayBuffer(4);
   const ctrl = new Int32Array(control);
   const channel = new MessageChannel();
-  const data: PacingWorkerData = { control, leadFrames: LEAD, port: channel.port2 };
+  const data: PacingWorkerData = { control, leadFrames: LEAD, batchMs, port: channel.port2 };
   const worker = new Worker(new URL('../workers/pacing.js', import.meta.url), { workerData: data, transferList: [channel.port2] });
   const got: Got[] = [];
   const frames: SentFrame[] = [];
@@ -181,6 +181,38 @@ t.test('inference tail: a window 150 ms late whose audio was in goes out at once
   if (stats?.op !== 'stats') throw new Error('no stats');
   t.ok(stats.stats.underruns >= late.length && stats.stats.underruns <= burst.length, `every late frame is an underrun (${stats.stats.underruns}; ${late.length}–${burst.length})`);
   t.equal(stats.stats.reanchors, 0, 'no re-anchor counted');
+});
+
+t.test('PACING_BATCH_MS: sessions whose clocks started apart share wake-ups; no frame goes out more than the grid early; every frame, exact audio', async (t) => {
+  const BATCH = 4;
+  const p = startPacer(t, BATCH);
+  await p.ready();
+  const SESSIONS = 24;
+  const pcms = Array.from({ length: SESSIONS }, (_, s) => pcmOf(30, 10 + s));
+  // Clocks start about 1.4 ms apart: exact deadlines would be ~24 wake-ups per 33 ms.
+  for (let s = 0; s < SESSIONS; s++) {
+    const until = performance.now() + T / SESSIONS;
+    p.pushFrames(s + 1, 1, 0, pcms[s]!);
+    p.post({ op: 'end', session: s + 1, turn: 1, totalFrames: 30 });
+    while (performance.now() < until); // a precise stagger; setTimeout rounds to whole ms
+  }
+  await p.waitFor(() => Array.from({ length: SESSIONS }, (_, s) => p.turnDone(s + 1, 1)).every((i) => i >= 0));
+  for (let s = 0; s < SESSIONS; s++) {
+    const frames = p.frames.filter((f) => f.session === s + 1);
+    if (frames.length !== 30 || !frames.every((f, i) => f.frameIndex === i) || !audioOf(frames).equals(pcms[s]!)) t.fail(`session ${s + 1}: every frame in order with its audio`);
+  }
+  const early: string[] = [];
+  for (let s = 0; s < SESSIONS; s++) {
+    const origin = p.clocks(s + 1, 1)[0]!.origin;
+    for (const f of p.frames.filter((x) => x.session === s + 1 && x.frameIndex > LEAD)) {
+      if (f.at < origin + (f.frameIndex - LEAD) * T - BATCH - 1) early.push(`${s + 1}:${f.frameIndex}`);
+    }
+  }
+  t.same(early, [], `no frame more than ${BATCH} ms before its deadline`);
+  const sends = p.got.filter((g) => g.msg.op === 'send' && g.msg.frames.some((f) => f.frameIndex > LEAD));
+  const paced = p.frames.filter((f) => f.frameIndex > LEAD).length;
+  t.equal(paced, SESSIONS * (30 - LEAD - 1));
+  t.ok(paced / sends.length >= 2, `frames share hand-overs: ${paced} paced frames in ${sends.length} messages (one per deadline would be ~1 each)`);
 });
 
 t.test('drop (interrupt): the turn\'s queued frames are forgotten at once, no turnDone; the next turn plays from frame 0', async (t) => {

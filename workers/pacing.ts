@@ -10,7 +10,7 @@ import { TurnClock } from '../src/pacing/turn-clock.js';
 import { Histogram } from '../src/metrics/histogram.js';
 import type { FromPacer, OutgoingFrame, PacingWorkerData, ToPacer } from '../src/pacing/messages.js';
 
-const { control, leadFrames, port } = workerData as PacingWorkerData;
+const { control, leadFrames, port, batchMs = 0 } = workerData as PacingWorkerData;
 const ctrl = new Int32Array(control);
 
 interface QueuedFrame {
@@ -98,9 +98,20 @@ function drainInbox(now: number): boolean {
   }
 }
 
-/** Send every due frame; return the next deadline (or Infinity). */
+/** Frames due before this go out now: the next point of the PACING_BATCH_MS grid, or exactly now. */
+function horizon(now: number): number {
+  return batchMs > 0 ? (Math.floor(now / batchMs) + 1) * batchMs : now;
+}
+
+/** When to wake for a frame due at `due`: its grid point (at most batchMs early), or its deadline. */
+function wakeFor(due: number): number {
+  return batchMs > 0 ? Math.floor(due / batchMs) * batchMs : due;
+}
+
+/** Send every frame due by the horizon; return when to wake next (or Infinity). */
 function sendDue(now: number): number {
   let next = Number.POSITIVE_INFINITY;
+  const until = horizon(now);
   const out: OutgoingFrame[] = [];
   const transfer: ArrayBuffer[] = [];
   const finished: Array<{ session: number; turn: number }> = [];
@@ -109,8 +120,8 @@ function sendDue(now: number): number {
     while (q.head < q.frames.length) {
       const f = q.frames[q.head]!;
       const due = q.clock.deadline(f.frameIndex);
-      if (due > now) {
-        next = Math.min(next, due);
+      if (batchMs > 0 ? due >= until : due > now) {
+        next = Math.min(next, wakeFor(due));
         break;
       }
       if (q.clock.isLead(f.frameIndex)) {
@@ -124,7 +135,7 @@ function sendDue(now: number): number {
           reportClock(session, q);
         }
       } else {
-        lateness.observe(now - Math.max(due, f.arrivedAt));
+        lateness.observe(Math.max(0, now - Math.max(due, f.arrivedAt))); // a batch sends up to batchMs early: 0
       }
       const bytes = f.bytes.slice(); // own buffer, so it can be transferred without the window's others
       patchTimestamp(bytes, f.timestampOffset, wall);

@@ -134,7 +134,8 @@ async function runWorkerPacer(pacer: Pacer, hooks: { onFrame: ((session: number,
 
 export async function ablatePacingTimer(opts: { sessions: number; frames: number; runs: number; leadFrames: number }): Promise<PacingTimerAblation> {
   const hooks: { onFrame: ((session: number, frameIndex: number) => void) | null } = { onFrame: null };
-  const pacer = new Pacer(opts.leadFrames, {
+  // Exact deadlines (PACING_BATCH_MS 0): this compares timer mechanisms at hitting a deadline.
+  const pacer = new Pacer(opts.leadFrames, 0, {
     onFrames: (frames) => {
       for (const f of frames) hooks.onFrame?.(f.session, f.frameIndex);
     },

@@ -73,5 +73,12 @@ export type FromPacer =
 export interface PacingWorkerData {
   control: SharedArrayBuffer;
   leadFrames: number;
+  /**
+   * PACING_BATCH_MS: the worker wakes on a grid of this many ms and sends at each point every frame
+   * due before the next, so a frame goes out up to this much early and never late for it; 0 or
+   * absent: one wake-up per deadline. Sessions' clocks start at arbitrary moments, so at 100
+   * sessions exact deadlines are ~3000 wake-ups a second, each waking the main thread too.
+   */
+  batchMs?: number;
   port: MessagePort;
 }

@@ -23,9 +23,9 @@ export class Pacer {
   /** A mirror of each session's current turn clock (the worker reports starts and re-anchors). */
   private readonly clocks = new Map<number, { turn: number; clock: TurnClock }>();
 
-  constructor(private readonly leadFrames: number, callbacks: PacerCallbacks, private readonly logger: Logger) {
+  constructor(private readonly leadFrames: number, batchMs: number, callbacks: PacerCallbacks, private readonly logger: Logger) {
     const channel = new MessageChannel();
-    const data: PacingWorkerData = { control: this.control, leadFrames, port: channel.port2 };
+    const data: PacingWorkerData = { control: this.control, leadFrames, batchMs, port: channel.port2 };
     this.worker = new Worker(new URL('../../workers/pacing.js', import.meta.url), {
       workerData: data,
       transferList: [channel.port2],

@@ -76,7 +76,7 @@ export class AvatarServer {
       this.loopDelay.reset();
     }, LOOP_DELAY_WINDOW_S * 1000);
     this.loopDelayTimer.unref();
-    this.pacer = new Pacer(deps.config.pacingLeadFrames, {
+    this.pacer = new Pacer(deps.config.pacingLeadFrames, deps.config.pacingBatchMs, {
       onFrames: (frames) => this.sendFrames(frames),
       onTurnDone: (key, turn) => this.sessions.get(key)?.onTurnDone(turn),
     }, deps.logger);

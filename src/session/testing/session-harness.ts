@@ -121,7 +121,7 @@ let nextKey = 1;
 function pacing(): Promise<{ pacer: Pacer; sessions: Map<number, Session> }> {
   shared ??= (async () => {
     const sessions = new Map<number, Session>();
-    const pacer = new Pacer(2, {
+    const pacer = new Pacer(2, 0, {
       onFrames: (frames) => {
         for (const f of frames) sessions.get(f.session)?.deliverFrame(f.turn, f.bytes);
       },
