@@ -64,7 +64,7 @@ export function windowTable(title: string, cols: Array<{ label: string; windows:
   const out = [title, '',
     'From the server\'s `/metrics`, scraped when every session had finished its warm-up turn and after the last turn (differences: the measured turns only). ' +
     'Times are p50 / p95 / p99 in ms, interpolated inside histogram buckets (≥: beyond the last bucket). *Queue wait*: dispatch on the main thread → a worker starts the window; *round trip*: dispatch → result back on the main thread; *worker run*: the worker\'s wall time for the window; ' +
-    '*worker CPU / wall*: worker-thread CPU time over that wall time (below 1: the thread waited for a core mid-window); *late*: windows whose result came back after their first frame was due, by the window\'s index in its turn; *pool busy*: `avatar_inference_pool_busy_ratio` (5 s window) polled during the turns, median / max.', '',
+    '*worker CPU / wall*: the worker threads\' CPU time (the growth of their scheduler totals: windows and the pool\'s hand-offs between them) over their tasks\' wall time (well below 1: the threads waited for a core mid-window; above 1: the hand-offs cost CPU outside the tasks); *late*: windows whose result came back after their first frame was due, by the window\'s index in its turn; *pool busy*: `avatar_inference_pool_busy_ratio` (5 s window) polled during the turns, median / max.', '',
     ...head(['', ...cols.map((c) => c.label)])];
   const line = (name: string, f: (w: WindowBreakdown) => string) => out.push(row([name, ...cols.map((c) => (c.windows ? f(c.windows) : na))]));
   line('queue wait ms', (w) => ms(w.queueWait));

@@ -35,7 +35,10 @@ export interface WindowBreakdown {
   /** Worker-thread CPU in window tasks, and worker wall time (sum of run times), seconds. */
   workerCpuS: number | null;
   workerWallS: number | null;
-  /** CPU / wall of the workers: below 1, worker threads waited for a core mid-task. */
+  /**
+   * Worker-thread CPU (windows and the hand-offs between them) over the tasks' wall time: well
+   * below 1, worker threads waited for a core mid-task.
+   */
   workerCpuOverWall: number | null;
   /** Per window index within its turn: windows run and windows whose result came after their first frame's due time. */
   byIndex: Array<{ window: string; windows: number | null; late: number | null }>;

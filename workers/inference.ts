@@ -11,7 +11,6 @@ import { MODEL_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME } from '../src
 import { framesAt30Fps } from '../src/inference/frame-rate.js';
 import { SyncFrameEncoder } from '../src/inference/frame-encoder.js';
 import { WindowIo, abandonedResult, isAbandoned } from '../src/inference/window-io.js';
-import { threadCpuMs } from '../src/inference/thread-cpu.js';
 import { ARKIT_COUNT } from '../src/protocol/arkit.js';
 import type { InferenceTask, InferenceWorkerData, PingResult, WindowResult, WindowTask } from '../src/inference/tasks.js';
 
@@ -57,7 +56,6 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
     if (data.faultKind === 'hang') for (;;); // a stuck worker: only the pool's task timeout ends it
     process.exit(70); // a crash: ends this worker thread only
   }
-  const cpuStartMs = threadCpuMs();
   const ring = io.ring(task.ring);
   const { pcm, frameCount } = io.readPcm(task);
   const n24 = task.end - task.contextStart;
@@ -78,7 +76,7 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
     const src = Math.min(offset + f, available - 1);
     if (src >= 0) weights.set(model.weights.subarray(src * ARKIT_COUNT, (src + 1) * ARKIT_COUNT), f * ARKIT_COUNT);
   }
-  return io.finish(task, weights, pcm, frameCount, model.inferMs, t0, threadId, { readMs: t1 - t0, resampleMs: t2 - t1, cpuStartMs });
+  return io.finish(task, weights, pcm, frameCount, model.inferMs, t0, threadId, { readMs: t1 - t0, resampleMs: t2 - t1 });
 }
 
 export default async function inference(task: InferenceTask): Promise<WindowResult | PingResult> {

@@ -27,3 +27,25 @@ t.test('many windows at once on one worker queue up; none is rejected', async (t
   t.equal(pool.failures, 0, 'no task failed or was rejected');
   t.equal(pool.neutralWindows, 0);
 });
+
+t.test('worker CPU is the growth of each thread\'s running total: close to the process\'s CPU while the main thread only waits', { skip: process.platform !== 'linux' && 'Linux /proc only' }, async (t) => {
+  const ring = ringWithAudio(24_000);
+  const task = { kind: 'window' as const, ring: ring.sab, sessionId: 's', turnId: 't', contextStart: 0, start: 9600, end: 21_600, firstFrameIndex: 12, final: false, releaseTo: 0 };
+  await pool.runWindow(task); // the thread's baseline
+  const cpu0 = pool.stats.workerCpuMs;
+  const wall0 = pool.stats.workerWallMs;
+  const proc0 = process.cpuUsage();
+  // Two in flight: the worker is never idle, the main thread only hands over and collects.
+  const until = performance.now() + 1500;
+  const stream = async (): Promise<void> => {
+    while (performance.now() < until) await pool.runWindow(task);
+  };
+  await Promise.all([stream(), stream()]);
+  const procMs = (process.cpuUsage().user - proc0.user + process.cpuUsage().system - proc0.system) / 1000;
+  const workerMs = pool.stats.workerCpuMs - cpu0;
+  const taskWallMs = pool.stats.workerWallMs - wall0;
+  // A per-window difference of readings (what this replaced) counted well under half of it.
+  t.ok(workerMs > 0.6 * procMs, `worker threads ${workerMs.toFixed(0)} ms of the process's ${procMs.toFixed(0)} ms of CPU`);
+  t.ok(workerMs <= procMs + 20, 'and not more than the whole process');
+  t.ok(taskWallMs > 0, `task wall ${taskWallMs.toFixed(0)} ms`);
+});

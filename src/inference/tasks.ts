@@ -52,8 +52,12 @@ export interface WindowResult {
   startedAtEpochMs?: number;
   /** Where the task's wall time went, ms (model windows only). */
   stages?: WindowStages;
-  /** CPU time of the worker thread during the task, ms (Linux: /proc/thread-self/schedstat; absent elsewhere). */
-  cpuMs?: number;
+  /**
+   * The worker thread's CPU time since it started, read as the task ends, ms (Linux:
+   * /proc/thread-self/schedstat; absent elsewhere). A running total, not a per-task difference:
+   * see src/inference/thread-cpu.ts for why only differences over many tasks are exact.
+   */
+  cpuTotalMs?: number;
   /** Audio length of the window, ms. */
   audioMs: number;
   threadId: number;

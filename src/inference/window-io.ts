@@ -8,8 +8,6 @@ import { threadCpuMs } from './thread-cpu.js';
 export interface TaskTiming {
   readMs: number;
   resampleMs: number;
-  /** threadCpuMs() when the task started (undefined off Linux). */
-  cpuStartMs: number | undefined;
 }
 
 /**
@@ -57,7 +55,7 @@ export class WindowIo {
     if (timing) {
       result.stages = { readMs: timing.readMs, resampleMs: timing.resampleMs, modelMs: inferMs, encodeMs: end - encodeStart };
       const cpu = threadCpuMs();
-      if (cpu !== undefined && timing.cpuStartMs !== undefined) result.cpuMs = cpu - timing.cpuStartMs;
+      if (cpu !== undefined) result.cpuTotalMs = cpu;
     }
     return result;
   }

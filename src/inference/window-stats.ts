@@ -21,9 +21,14 @@ export class WindowStats {
     modelMs: new Histogram(STAGE_BOUNDS_MS),
     encodeMs: new Histogram(STAGE_BOUNDS_MS),
   };
-  /** Worker-thread CPU and wall time of the tasks that reported CPU, ms. */
+  /**
+   * Worker-thread CPU, ms: the growth of each worker thread's running total between its results
+   * (the windows and the pool's hand-offs between them), exact to one scheduler tick per thread.
+   * `workerWallMs`: the wall time of the same threads' tasks after their first result.
+   */
   workerCpuMs = 0;
   workerWallMs = 0;
+  private readonly lastCpuTotal = new Map<number, number>();
   readonly byIndex = [0, 0, 0, 0];
   readonly lateByIndex = [0, 0, 0, 0];
 
@@ -39,9 +44,15 @@ export class WindowStats {
     if (r.stages) {
       for (const k of Object.keys(this.stageMs) as Array<keyof WindowStages>) this.stageMs[k].observe(r.stages[k]);
     }
-    if (r.cpuMs !== undefined) {
-      this.workerCpuMs += r.cpuMs;
-      this.workerWallMs += r.taskMs;
+    if (r.cpuTotalMs !== undefined) {
+      // The first result of a thread (a new or a replaced worker) sets its baseline.
+      const last = this.lastCpuTotal.get(r.threadId);
+      if (last !== undefined && r.cpuTotalMs >= last) {
+        this.workerCpuMs += r.cpuTotalMs - last;
+        this.workerWallMs += r.taskMs;
+      }
+      this.lastCpuTotal.set(r.threadId, r.cpuTotalMs);
+      if (this.lastCpuTotal.size > 64) this.lastCpuTotal.delete(this.lastCpuTotal.keys().next().value!);
     }
     if (windowIndex !== undefined) {
       const i = Math.min(windowIndex, 3);

@@ -254,7 +254,7 @@ export class AvatarServer {
         [{ stage: 'read' }, pool.stats.stageMs.readMs], [{ stage: 'resample' }, pool.stats.stageMs.resampleMs],
         [{ stage: 'model' }, pool.stats.stageMs.modelMs], [{ stage: 'encode' }, pool.stats.stageMs.encodeMs],
       ], 0.001)
-      .counter('avatar_inference_worker_cpu_seconds_total', 'Worker-thread CPU time spent in model windows', pool.stats.workerCpuMs / 1000)
+      .counter('avatar_inference_worker_cpu_seconds_total', 'Inference worker threads\' CPU time: model windows and the pool\'s hand-offs between them', pool.stats.workerCpuMs / 1000)
       .counter('avatar_inference_worker_wall_seconds_total', 'Worker wall time of the model windows that reported CPU time', pool.stats.workerWallMs / 1000)
       .counterFamily('avatar_inference_windows_by_index_total', 'Model windows by their index in the turn', WINDOW_INDEX_LABELS.map((w, i) => [{ window: w }, pool.stats.byIndex[i]!]))
       .counterFamily('avatar_inference_late_windows_total', 'Model windows whose result came back after their first frame was due, by index in the turn', WINDOW_INDEX_LABELS.map((w, i) => [{ window: w }, pool.stats.lateByIndex[i]!]))
