@@ -200,7 +200,7 @@ function ablations(r: BenchReport): string[] {
     const baseText = useMarginal ? 'marginal, section 5' : `section 5, ${level?.sessions} sessions`;
     out.push('### Per-frame base64 on the main thread vs pre-encoded in the workers', '',
       ...head(['main-thread work per frame', 'µs per frame']),
-      row(['base64 of the 1600 audio bytes only', sp(b.base64OnlyUs)]), row(['whole frame build (weights object, base64, JSON, bytes)', sp(b.fullFrameBuildUs)]),
+      row(['base64 of the 1600 audio bytes only', sp(b.base64OnlyUs)]), row(['whole frame build (SyncFrameEncoder: weights, base64, JSON, bytes)', sp(b.fullFrameBuildUs)]),
       row(['pre-encoded in the workers (ours)', '0 — the main thread only sends bytes']), '',
       Number.isFinite(mainUs) ? `Against the server's measured main-thread CPU of ${n(mainUs, 1)} µs per frame sent (${baseText}), building frames on the main thread would add ×${n((mainUs + b.fullFrameBuildUs.median) / mainUs)} (base64 alone ×${n((mainUs + b.base64OnlyUs.median) / mainUs)}).` : '', '');
   }

@@ -12,7 +12,7 @@ import { frameObjects, pcmFor, timeUs, weightsFor, type SyncFrameObject } from '
  *     outputs checked to parse to the same value;
  *   base64 placement — what the main thread would do per frame if frames were not pre-encoded in
  *     the inference workers: base64 of the frame's 1600 bytes alone, and the whole frame build
- *     (weights object, base64, JSON, UTF-8 bytes: SyncFrameEncoder per frame). In our design the
+ *     (weights, base64, JSON, UTF-8 bytes: SyncFrameEncoder per frame). In our design the
  *     main thread does none of it; its real CPU per frame sent is measured in section 5.
  */
 export interface SerializationAblation {
