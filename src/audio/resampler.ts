@@ -68,7 +68,7 @@ export class PolyphaseResampler {
 
   /**
    * Resample `input[0..inputLength)` into `out`; returns samples written: `outputLength(inputLength)`
-   * unless `count` asks for more (past the input's end the filter reads zeros) — one more sample
+   * unless `n` asks for more (past the input's end the filter reads zeros) — one more sample
    * where the input's length is not a whole number of output samples, so the last output covers
    * the input's last samples instead of stopping short of them.
    *
@@ -77,8 +77,7 @@ export class PolyphaseResampler {
    * sum is one long dependency chain; four are ~1.7× faster here, and their sum differs from the
    * single chain only in the last bits of a double, below the Float32 output's precision.
    */
-  process(input: Float32Array, inputLength: number, out: Float32Array, count = this.outputLength(inputLength)): number {
-    const n = count;
+  process(input: Float32Array, inputLength: number, out: Float32Array, n = this.outputLength(inputLength)): number {
     const K = this.tapsPerPhase;
     const K4 = K - (K % 4);
     const L = this.up;

@@ -193,7 +193,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     firstWindowMs,
     // 400: the shipped model's receptive field reaches ~320 ms back, and a multiple of 100 ms (3
     // frames, 10 model hops) keeps each window's frames identical to one long run (measured:
-    // |diff| < 3e-6 against 500 ms, below the 4-decimal wire precision). 500 fed 25 % more audio.
+    // |diff| < 3e-6 against 500 ms, below the 4-decimal wire precision); 500 was 25 % more context to compute per window.
     contextMs: r.numOr('INFERENCE_CONTEXT_MS', 400, { min: 0, max: 4000, integer: true }),
     inferenceWorkers: r.numOr('INFERENCE_WORKERS', Math.max(1, cores - 1), { min: 1, max: 256, integer: true }),
     inferenceScheduler: r.oneOf('INFERENCE_SCHEDULER', ['deadline', 'fifo'] as const, 'deadline'),

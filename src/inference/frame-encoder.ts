@@ -41,14 +41,16 @@ const HEAD = '{"type":"sync_frame","weights":';
 const TIMESTAMP_TEXT = String(TIMESTAMP_PLACEHOLDER);
 
 /**
- * The weight's wire value: clamped to the protocol's 0..1 and rounded to 4 decimals (a third of
- * the bytes, no visible loss); NaN → 0.
+ * The weight's wire value as an index into WEIGHT_TEXT (value × 10 000): clamped to the protocol's
+ * 0..1 and rounded to 4 decimals (a third of the bytes, no visible loss); NaN → 0.
  */
-export function wireWeightIndex(v: number): number {
+function wireWeightIndex(v: number): number {
   return v > 0 ? (v < 1 ? Math.round(v * 10_000) : 10_000) : 0;
 }
 
 export class SyncFrameEncoder {
+  private readonly padded = Buffer.alloc(BYTES_PER_FRAME);
+
   /**
    * `weights`: frameCount × 52 values in canonical order; `pcm`: the frames' 24 kHz samples
    * (the last frame may be short and is zero-padded to 1600 bytes).
@@ -64,7 +66,6 @@ export class SyncFrameEncoder {
     const timestampOffsets: number[] = [];
     const idText = `,"sessionId":${JSON.stringify(id.sessionId)},"turnId":${JSON.stringify(id.turnId)},"timestamp":${TIMESTAMP_TEXT}`;
     const pcmBytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-    const padded = Buffer.alloc(BYTES_PER_FRAME);
     let total = 0;
     for (let f = 0; f < frameCount; f++) {
       let text = HEAD;
@@ -75,9 +76,9 @@ export class SyncFrameEncoder {
       if (end - start === BYTES_PER_FRAME) {
         audio = pcmBytes.toString('base64', start, end);
       } else {
-        padded.fill(0);
-        if (end > start) pcmBytes.copy(padded, 0, start, end);
-        audio = padded.toString('base64');
+        this.padded.fill(0);
+        if (end > start) pcmBytes.copy(this.padded, 0, start, end);
+        audio = this.padded.toString('base64');
       }
       const tail = `,"frameIndex":${firstFrameIndex + f}}`;
       text += `},"audio":"${audio}"${idText}${tail}`;
