@@ -5,6 +5,8 @@ import { InferencePool } from '../src/inference/pool.js';
 import { PcmRing } from '../src/audio/pcm-ring.js';
 import { ARKIT_COUNT, ARKIT_INDEX } from '../src/protocol/arkit.js';
 import { FliteTts } from '../src/agents/offline/flite-tts.js';
+import * as ort from 'onnxruntime-node';
+import { createWorkerSession } from '../src/inference/ort-session.js';
 
 // The shipped trained model through the real worker path: ring → 16 kHz → ONNX → 30 FPS weights.
 const MODEL = 'pretrained_models/lipsync-small.onnx';
@@ -36,6 +38,27 @@ t.test('contract: one input, one output, 30 FPS, values in [0,1], deterministic'
   const b = await weightsFor(speech);
   t.ok(a.every((v) => v >= 0 && v <= 1 && Number.isFinite(v)), 'all 52 weights of every frame in [0,1]');
   t.same(Array.from(a), Array.from(b), 'same audio → same weights');
+});
+
+t.test('a dynamic batch axis: each row of a batched call equals that window run alone, bit for bit', async (t) => {
+  const session = await createWorkerSession(MODEL);
+  t.teardown(() => session.release());
+  const meta = session.inputMetadata[0]!;
+  t.ok(meta.isTensor && meta.shape.length === 2 && typeof meta.shape[0] === 'string', `input shape [${meta.isTensor ? meta.shape.join(', ') : ''}]`);
+  const n = 14_400; // 0.5 s window + 0.4 s context at 16 kHz
+  const rows = [0, 1, 2, 3].map((r) => Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * (0.02 + 0.007 * r)) * Math.sin(i * 0.002 * (r + 1))));
+  const input = session.inputNames[0]!;
+  const output = session.outputNames[0]!;
+  const batch = new Float32Array(4 * n);
+  rows.forEach((x, r) => batch.set(x, r * n));
+  const y = (await session.run({ [input]: new ort.Tensor('float32', batch, [4, n]) }))[output]!;
+  t.same(y.dims, [4, Math.floor((n * 30) / 16_000), ARKIT_COUNT]);
+  const per = y.data.length / 4;
+  for (const [r, x] of rows.entries()) {
+    const alone = (await session.run({ [input]: new ort.Tensor('float32', x, [1, n]) }))[output]!.data as Float32Array;
+    const mine = (y.data as Float32Array).subarray(r * per, (r + 1) * per);
+    t.ok(alone.length === per && alone.every((v, i) => Object.is(v, mine[i])), `row ${r}`);
+  }
 });
 
 t.test('silence in → closed mouth out', async (t) => {

@@ -2,6 +2,7 @@
 /**
  * Contract check of an exported model through onnxruntime-node with the worker's session
  * options: one input [1, N] → one output [1, T, 52], T = floor(N · 30 / 16000); values in [0, 1];
+ * with a batch axis ([B, N]), each row of a batched call equal to its own run;
  * bit-identical on repeated runs; silence → closed mouth; a vowel-rich clip → the jaw moves.
  *
  *   node verify-model.mjs [model.onnx]
@@ -49,6 +50,23 @@ const speech = await synthFlite({ voice: 'slt', text: 'Hello, how are you? I am 
 const y = await runModel(session, resample(speech.samples, speech.sampleRate, MODEL_SAMPLE_RATE));
 const jaw = Array.from({ length: y.frames }, (_, t) => y.weights52[t * 52 + ARKIT_INDEX.jawOpen]);
 check(Math.max(...jaw) > 0.3, `speech: max jawOpen ${Math.max(...jaw).toFixed(3)} > 0.3`);
+// A batch axis ([B, N], as our exporter writes it): each row of a batched call is that row alone.
+const meta = session.inputMetadata?.[0];
+if (meta?.isTensor && typeof meta.shape[0] === 'string') {
+  const { default: ort } = await import('onnxruntime-node');
+  const n = 8000;
+  const rows = [0, 1, 2].map((r) => Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * (0.02 + 0.01 * r)) * Math.sin(i * 0.002)));
+  const batch = new Float32Array(3 * n);
+  rows.forEach((x, r) => batch.set(x, r * n));
+  const yb = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', batch, [3, n]) }))[session.outputNames[0]];
+  const per = yb.data.length / 3;
+  let same = Number(yb.dims[0]) === 3;
+  for (const [r, x] of rows.entries()) {
+    const alone = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, n]) }))[session.outputNames[0]].data;
+    if (alone.length !== per || alone.some((v, i) => !Object.is(v, yb.data[r * per + i]))) same = false;
+  }
+  check(same, `batch axis: each row of a B = 3 call equals its own run (dims [${yb.dims}])`);
+}
 if (problems.length) {
   console.error(`\n${problems.length} check(s) failed`);
   process.exit(1);

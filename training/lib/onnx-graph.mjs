@@ -1,8 +1,8 @@
 /**
  * Our own ONNX export (protobuf definitions from onnx-buf). The graph holds the whole path of
- * the model contract: audio [1, N] 16 kHz → framing + DFT (a strided Conv) → power → log-mel →
+ * the model contract: audio [1, N] (or [B, N]) 16 kHz → framing + DFT (a strided Conv) → power → log-mel →
  * fixed normalisation → dilated 1-D conv stack → sigmoid → 100 fps → 30 fps linear resampling →
- * spread of the 15 mouth channels onto the 52 ARKit names → [1, T, 52].
+ * spread of the 15 mouth channels onto the 52 ARKit names → [1, T, 52] (or [B, T, 52]).
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
@@ -72,10 +72,13 @@ export function valueInfo(name, dims) {
   });
 }
 
-/** audio [1, N] → normalised log-mel [1, MELS, F] (F = floor(N / HOP) + 1, frame j centred at (j + 0.5) · HOP). */
+/**
+ * audio [B, N] → normalised log-mel [B, MELS, F] (F = floor(N / HOP) + 1, frame j centred at (j + 0.5) · HOP).
+ * Reshape to [B, 1, N] copies the batch dimension (0), so one graph serves [1, N] and [B, N].
+ */
 function addFeatures(g, audio, norm) {
   const { WINDOW, HOP, PAD_LEFT, PAD_RIGHT, MELS, LOG_FLOOR } = FEATURES;
-  const x3 = g.op('Reshape', [audio, g.const([1, 1, -1], [3], 'int64')]);
+  const x3 = g.op('Reshape', [audio, g.const([0, 1, -1], [3], 'int64')]);
   const padded = g.op('Pad', [x3, g.const([0, 0, PAD_LEFT, 0, 0, PAD_RIGHT], [6], 'int64')], { mode: 'constant' });
   const { weights: dft, rows } = dftKernel();
   const spec = g.op('Conv', [padded, g.const(dft, [rows, 1, WINDOW])], { strides: [HOP], kernel_shape: [WINDOW] });
@@ -139,7 +142,7 @@ export function buildLipsyncModel(net, docString) {
   }
   const { out } = net;
   const logits = g.op('Conv', [h, g.const(out.w, [out.cout, out.cin, 1], 'float', 'w'), g.const(out.b, [out.cout], 'float', 'b')], { kernel_shape: [1] });
-  const y100 = g.op('Sigmoid', [logits]); // [1, C, F] at 100 fps
+  const y100 = g.op('Sigmoid', [logits]); // [B, C, F] at 100 fps
 
   // 30 fps: frame k is centred at (k + 0.5) / 30 s = feature position (k + 0.5) · 10/3 − 0.5; T = floor(3·N / 1600).
   const n = g.op('Gather', [g.op('Shape', ['audio']), g.const([1], [], 'int64')], { axis: 0 });
@@ -152,10 +155,12 @@ export function buildLipsyncModel(net, docString) {
   const i1 = g.op('Add', [i0, g.const([1], [], 'int64')]);
   const a = g.op('Gather', [y100, i0], { axis: 2 });
   const b = g.op('Gather', [y100, i1], { axis: 2 });
-  const y30 = g.op('Add', [a, g.op('Mul', [g.op('Sub', [b, a]), frac])]); // [1, C, T]
-  const yT = g.op('Transpose', [y30], { perm: [0, 2, 1] }); // [1, T, C]
+  const y30 = g.op('Add', [a, g.op('Mul', [g.op('Sub', [b, a]), frac])]); // [B, C, T]
+  const yT = g.op('Transpose', [y30], { perm: [0, 2, 1] }); // [B, T, C]
   const spread = new Float32Array(out.cout * net.arkitCount);
   net.channelToArkit.forEach((targets, c) => targets.forEach((j) => (spread[c * net.arkitCount + j] = 1)));
   g.op('MatMul', [yT, g.const(spread, [out.cout, net.arkitCount])], {}, 'blendshapes');
-  return serialize(g, [valueInfo('audio', [1, 'N'])], [valueInfo('blendshapes', [1, 'T', net.arkitCount])], docString);
+  // A dynamic batch axis: the server sends B = 1; the bench times B > 1 (what batching several
+  // sessions' windows in one call would gain). Every op above is per batch row.
+  return serialize(g, [valueInfo('audio', ['B', 'N'])], [valueInfo('blendshapes', ['B', 'T', net.arkitCount])], docString);
 }
