@@ -20,6 +20,8 @@ export interface BenchPlan {
     /** Windows per stream discarded before measuring. */
     warmupWindows: number;
   };
+  /** Model calls over several windows at once (bench/batching.ts). */
+  batching: { batches: number[]; windowsS: number[]; runs: number; callsPerBatch: number };
   capacity: {
     /** First ramp levels (sessions); doubling continues after the last until a level fails. */
     ramp: number[];
@@ -57,7 +59,7 @@ export interface BenchPlan {
     workers: number[];
   };
   pacing: {
-    /** Repeats of each profile level (1, 10, capacity). */
+    /** Repeats of each profile level (1, 10, 50, capacity). */
     runs: number;
     turnsPerSession: number;
     turnAudioS: number;
@@ -81,6 +83,7 @@ export interface BenchPlan {
 export const QUICK_PLAN: BenchPlan = {
   name: 'quick',
   inference: { poolSizes: [], windowsS: [0.2, 0.5, 1.0], runs: 1, latencyPhaseMs: 700, throughputPhaseMs: 900, warmupWindows: 3 },
+  batching: { batches: [1, 2, 4, 8], windowsS: [0.5], runs: 1, callsPerBatch: 20 },
   capacity: { ramp: [1, 8, 32], maxSessions: 512, bisectSteps: 0, turnsPerSession: 2, turnAudioS: 2, staggerMs: 500, rampBudgetMs: 45_000, lateRetries: 1 },
   capacityVariants: { mode: 'one level', seedSessions: 8, bisectSteps: 0, rampBudgetMs: 30_000, lateRetries: 0, workers: [1, 2] },
   pacing: { runs: 1, turnsPerSession: 3, turnAudioS: 2, interruptAfterMs: 700 },
@@ -91,6 +94,7 @@ export const QUICK_PLAN: BenchPlan = {
 export const FULL_PLAN: BenchPlan = {
   name: 'full',
   inference: { ...QUICK_PLAN.inference, runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
+  batching: { batches: [1, 2, 4, 8, 16], windowsS: [0.2, 0.5], runs: 3, callsPerBatch: 60 },
   capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 300_000, lateRetries: 2 },
   capacityVariants: { mode: 'ramp', seedSessions: 16, bisectSteps: 3, rampBudgetMs: 150_000, lateRetries: 1, workers: [1, 2] },
   pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
@@ -139,7 +143,7 @@ export function parseOptions(argv: string[]): BenchOptions {
 }
 
 function usage(problem?: string): never {
-  const text = 'usage: node dist/bench/run.js [--quick] [--out <dir>] [--only inference,capacity,scheduler,workers,pacing,ablations]\n';
+  const text = 'usage: node dist/bench/run.js [--quick] [--out <dir>] [--only inference,batching,capacity,scheduler,workers,pacing,ablations]\n';
   if (problem) {
     process.stderr.write(`${problem}\n${text}`);
     process.exit(2);

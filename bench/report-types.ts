@@ -1,6 +1,7 @@
 import type { BenchPlan } from './options.js';
 import type { MachineInfo } from './machine.js';
 import type { InferenceSection } from './inference-rtf.js';
+import type { BatchingResult } from './batching.js';
 import type { CapacitySection } from './capacity.js';
 import type { SchedulerAblation, WorkerSweep } from './capacity-variants.js';
 import type { PacingSection } from './pacing-profile.js';
@@ -17,6 +18,8 @@ export interface BenchReport {
   server: { inferenceWorkers: number; scheduler?: string; leadFrames: number; contextMs: number; model: string; env: Record<string, string> };
   durationS: number;
   inference?: InferenceSection;
+  /** Model calls over B windows at once, per model and window length (section 1). */
+  batching?: BatchingResult[];
   capacity?: CapacitySection;
   /** Section 2 with INFERENCE_SCHEDULER=fifo and =deadline. */
   capacityScheduler?: SchedulerAblation;

@@ -1,8 +1,9 @@
 import type { BenchReport } from './report-types.js';
 import type { RunSpread, Summary } from './quantiles.js';
-import type { ProfileLevel } from './pacing-profile.js';
+import { BUDGET_SESSIONS, type ProfileLevel } from './pacing-profile.js';
 import { STAGES, type TimeQuantiles, type WindowBreakdown } from './window-breakdown.js';
 import { capacityText, type ArmAtLevel } from './capacity-variants.js';
+import { batchingVerdict } from './batching.js';
 
 /** latest.md: the report an engineer reads to size hardware. Numbers only from the JSON. */
 const n = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -23,6 +24,32 @@ function inference(r: BenchReport): string[] {
   for (const c of s.cells) {
     out.push(row([c.model, c.poolSize, c.windowS, n(c.modelInputS, 1), sp(c.taskMsP50), sp(c.taskMsP95), sp(c.roundTripMsP50), sp(c.rtf, 4), sp(c.windowsPerS, 0), sp(c.realtimeStreams, 0)]));
   }
+  return [...out, '', ...batching(r)];
+}
+
+function batching(r: BenchReport): string[] {
+  const b = r.batching;
+  if (!b || b.length === 0) return [];
+  const out = ['### Batching: several windows in one model call', '',
+    'The model call alone (one ONNX session with the pool workers\' options, one intra-op thread) over B windows of the same length, each with its context. ' +
+    '*ms/window* = call ms / B; *vs B = 1*: that over the single call\'s, same run (below 1: batching saves). *Saves of a window*: the model time saved per window at that B as a share of the whole worker time per window in the table above (pool 1, same window), which also reads the ring, resamples and encodes: those do not batch. ' +
+    'A batch also delays its earliest window: it is back only when all B are done. Median of runs (min–max).', ''];
+  for (const m of [...new Set(b.map((x) => x.model))]) {
+    const fixed = b.find((x) => x.model === m && !x.batchAxis);
+    if (fixed) out.push(`- \`${m}\`: input \`${fixed.inputShape}\`, a fixed batch of 1: single calls only`);
+  }
+  const batched = b.filter((x) => x.batchAxis);
+  if (batched.length > 0) {
+    out.push('', ...head(['model', 'window s', 'model input s', 'B', 'call ms', 'ms/window', 'vs B = 1', 'saves of a window']));
+    for (const x of batched) {
+      const single = x.rows[0]!.msPerWindow.median;
+      for (const rw of x.rows) {
+        const saves = x.workerMsPerWindow ? `${n(((single - rw.msPerWindow.median) / x.workerMsPerWindow) * 100, 1)} %` : '–';
+        out.push(row([x.model, x.windowS, n(x.modelInputS, 1), rw.batch, sp(rw.callMs), sp(rw.msPerWindow), sp(rw.vsSingle), rw.batch === 1 ? '' : saves]));
+      }
+    }
+  }
+  out.push('', `**${batchingVerdict(b)}.** The server runs one window per model call.`);
   return [...out, ''];
 }
 
@@ -122,6 +149,16 @@ function levelRows(levels: ProfileLevel[], label: (l: ProfileLevel) => string, c
   return levels.map((l) => row([label(l), ...cells(l)]));
 }
 
+/** The budgets at the level they name: pacing lateness and event-loop delay p99 < 2 ms at 50 sessions. */
+export const BUDGET_P99_MS = 2;
+function budgetLine(levels: ProfileLevel[]): string[] {
+  const l = levels.find((x) => x.sessions === BUDGET_SESSIONS);
+  if (!l) return [];
+  const verdict = (v: number) => (v < BUDGET_P99_MS ? 'met' : '**not met**');
+  return [`Budgets at ${BUDGET_SESSIONS} sessions (medians of runs): server pacing lateness p99 ${n(l.serverLatenessMs.p99.median)} ms (< ${BUDGET_P99_MS} ms: ${verdict(l.serverLatenessMs.p99.median)}); ` +
+    `main-thread event-loop delay p99 ${n(l.eventLoopDelayP99Ms.median)} ms (< ${BUDGET_P99_MS} ms: ${verdict(l.eventLoopDelayP99Ms.median)}, section 5).`, ''];
+}
+
 function profiles(r: BenchReport): string[] {
   const p = r.pacing;
   if (!p) return [];
@@ -131,13 +168,14 @@ function profiles(r: BenchReport): string[] {
   const runs = r.plan.pacing.runs;
   return [
     '## 3. Pacing', '',
-    `At 1, 10 and capacity sessions, ${runs} run(s) each on fresh servers; per-frame statistics are medians over runs. *Server lateness*: frame handed to the main thread − its deadline (pacing worker, \`/stats\`, last 4096 frames). ` +
+    `At 1, 10, ${BUDGET_SESSIONS} and capacity sessions, ${runs} run(s) each on fresh servers; per-frame statistics are medians over runs. *Server lateness*: frame handed to the main thread − its deadline (pacing worker, \`/stats\`, last 4096 frames). ` +
     '*Jitter*: |inter-arrival − 33.3 ms| at the clients. *Lateness*: arrival − the turn\'s ideal media clock. *Drift per turn*: how much longer a turn played than its audio (last frame\'s lateness); *frame-count drift*: frames received − audio length × 30 (0 ≤ x < 1: nothing lost or invented).', '',
     ...head(['sessions', 'runs on time', 'server lateness p50 / p99 / max ms', 'underruns', 'client jitter p50 / p99 / max ms', 'client lateness p99 ms', 'max gap ms', 'drift per turn p50 / max ms', 'frame-count drift min..max']),
     ...levelRows(all, label, (l) => [`${l.passedRuns}/${l.runs}${l.brokenRuns ? ` (**${l.brokenRuns} broken**)` : ''}`, `${sp(l.serverLatenessMs.p50)} / ${sp(l.serverLatenessMs.p99)} / ${sp(l.serverLatenessMs.max)}`, l.underruns,
       `${n(l.clientJitterMs.p50)} / ${n(l.clientJitterMs.p99)} / ${n(l.clientJitterMs.max)}`, n(l.clientLatenessMs.p99, 1), sp(l.maxGapMs, 1),
       `${n(l.turnDriftMs.p50, 1)} / ${n(l.turnDriftMs.max, 1)}`, `${n(l.frameCountDrift.min, 3)}..${n(l.frameCountDrift.max, 3)}`]),
     '',
+    ...budgetLine(levels),
     '## 4. Latency', '',
     'Measured in the load process on one clock: the fake agent sends its first `audio_delta` → the client receives the first `sync_frame`; the client sends `interrupt` → it receives the server\'s `interrupt` / the last frame of the interrupted turn (0 when none came after). Pooled over all turns of all runs.', '',
     ...head(['sessions', 'first audio → first frame p50 / p95 ms', 'turns', 'interrupt → ack p50 / p95 ms', 'interrupt → last frame p50 / p95 ms', 'frames after interrupt (max)']),

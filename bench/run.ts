@@ -9,6 +9,7 @@ import { parseOptions, serverConfig } from './options.js';
 import { machineInfo, modelsToBench } from './machine.js';
 import { OUTPUT_SAMPLE_RATE } from '../src/audio/constants.js';
 import { benchInference } from './inference-rtf.js';
+import { batchingVerdict, benchBatching } from './batching.js';
 import { benchCapacity } from './capacity.js';
 import { benchPacing } from './pacing-profile.js';
 import { LoadGenerator } from './load-driver.js';
@@ -54,6 +55,13 @@ async function part<T>(name: string, fn: () => Promise<T> | T): Promise<T | unde
 log(`plan ${plan.name}, ${opts.cores} cores, load average ${report.machine.loadAverageAtStart.join(' ')}, models: ${models.map((m) => m.name).join(', ') || 'none'}`);
 
 if (wanted('inference')) report.inference = await part('inference RTF', () => benchInference(plan.inference, models, log));
+if (wanted('inference') || wanted('batching')) {
+  report.batching = await part('batching', async () => {
+    const r = await benchBatching(plan.batching, models, report.server.contextMs, report.inference, log);
+    log(batchingVerdict(r));
+    return r;
+  });
+}
 
 if (wanted('capacity') || wanted('scheduler') || wanted('workers') || wanted('pacing')) {
   const gen = await part('load generator', () => LoadGenerator.start());

@@ -137,3 +137,20 @@ t.test('quick-mode arms and an old report render without invented numbers', asyn
   t.match(md, /\| queue wait ms \| n\/a \| n\/a \|/);
   t.notMatch(md, /undefined|NaN/);
 });
+
+t.test('pacing: the budgets are judged at 50 sessions, the level they name', async (t) => {
+  const { profileLevels } = await import('../bench/pacing-profile.js');
+  t.same(profileLevels(128), [1, 10, 50, 128]);
+  t.same(profileLevels(32), [1, 10, 32, 50], '50 is profiled even above capacity');
+  const p = committed.pacing!;
+  const base = p.levels[0]!;
+  const at50 = (pacingP99: number, loopP99: number) => ({
+    ...base, sessions: 50,
+    serverLatenessMs: { ...base.serverLatenessMs, p99: { median: pacingP99, min: pacingP99, max: pacingP99, runs: 3 } },
+    eventLoopDelayP99Ms: { median: loopP99, min: loopP99, max: loopP99, runs: 3 },
+  });
+  const md = (level: ReturnType<typeof at50>) => renderMarkdown({ ...committed, pacing: { ...p, levels: [base, level] } });
+  t.match(md(at50(1.2, 3.4)), /Budgets at 50 sessions \(medians of runs\): server pacing lateness p99 1\.20 ms \(< 2 ms: met\); main-thread event-loop delay p99 3\.40 ms \(< 2 ms: \*\*not met\*\*/);
+  t.match(md(at50(2, 0.5)), /lateness p99 2\.00 ms \(< 2 ms: \*\*not met\*\*\); main-thread event-loop delay p99 0\.50 ms \(< 2 ms: met/);
+  t.notMatch(renderMarkdown({ ...committed, pacing: { ...p, levels: [base] } }), /Budgets at 50 sessions/, 'no line without the level');
+});
