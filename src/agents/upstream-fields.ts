@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isRecord, toolArguments } from './tools.js';
-import { isStrictBase64 } from '../protocol/base64.js';
+import { decodeStrictBase64 } from '../protocol/base64.js';
 
 /**
  * Type checks for fields that come from a cloud agent service (OpenAI Realtime, Gemini Live).
@@ -33,8 +33,7 @@ export function upstreamText(v: unknown): string {
  * is not a string or not valid base64 (Buffer.from would silently decode junk into noise).
  */
 export function decodeUpstreamAudio(v: unknown): Buffer | null {
-  if (typeof v !== 'string' || !isStrictBase64(v)) return null;
-  return Buffer.from(v, 'base64');
+  return typeof v === 'string' ? decodeStrictBase64(v) : null;
 }
 
 /**

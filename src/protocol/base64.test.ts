@@ -1,5 +1,5 @@
 import t from 'tap';
-import { base64ByteLength, isStrictBase64 } from './base64.js';
+import { base64ByteLength, decodeStrictBase64, isStrictBase64 } from './base64.js';
 
 t.test('strict base64: the standard alphabet, padded; nothing Buffer.from would quietly accept', async (t) => {
   for (const n of [0, 1, 2, 3, 4, 5, 1600]) {
@@ -12,4 +12,35 @@ t.test('strict base64: the standard alphabet, padded; nothing Buffer.from would 
     ['AAE', 'unpadded'], ['AA-_', 'URL-safe alphabet'], ['AA A', 'a space'], ['AA\nA', 'a newline'],
     ['A=AA', 'padding inside'], ['AAA=====', 'too much padding'], ['AAé=', 'a non-ASCII letter'], ['AA$A', 'a symbol'],
   ] as const) t.notOk(isStrictBase64(s), why);
+});
+
+t.test('decodeStrictBase64 accepts exactly what isStrictBase64 accepts, and decodes it', async (t) => {
+  for (const n of [0, 1, 2, 3, 4, 5, 1600, 4800]) {
+    const bytes = Buffer.from(Array.from({ length: n }, (_, i) => (i * 73 + 11) & 255));
+    t.same(decodeStrictBase64(bytes.toString('base64')), bytes, `${n} bytes round trip`);
+  }
+  // Non-canonical but strict (unused bits set in the last character): decoded as Buffer.from does.
+  for (const s of ['QR==', 'QUJ=', 'AAB=']) t.same(decodeStrictBase64(s), Buffer.from(s, 'base64'), `${s}: non-canonical, accepted`);
+  // Random strings over an alphabet with near misses: both checks agree on every one.
+  const alphabet = 'AQgw+/=-_ $\né中.';
+  let seed = 7;
+  let disagreements = 0;
+  let accepted = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let s = '';
+    const len = 4 * (1 + (i % 4)) + (i % 7 === 0 ? 1 : 0);
+    for (let k = 0; k < len; k++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      s += seed % 100 < 88 ? 'AQgw+/'[seed % 6] : alphabet[seed % alphabet.length];
+    }
+    const d = decodeStrictBase64(s);
+    if ((d !== null) !== isStrictBase64(s)) disagreements++;
+    if (d !== null) {
+      accepted++;
+      if (!d.equals(Buffer.from(s, 'base64'))) disagreements++;
+    }
+  }
+  t.equal(disagreements, 0, 'same verdict and bytes as the pattern check');
+  t.ok(accepted > 1000 && accepted < 19_000, `both verdicts exercised (${accepted} accepted)`);
+  for (const s of ['AAE', 'AA-_', 'AA A', 'A=AA', 'AAA=====', 'AAé=', 'AA$A', '====']) t.equal(decodeStrictBase64(s), null, JSON.stringify(s));
 });

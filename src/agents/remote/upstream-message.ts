@@ -1,5 +1,5 @@
 import type { FromRemoteAgent } from './protocol.js';
-import { isStrictBase64 } from '../../protocol/base64.js';
+import { decodeStrictBase64 } from '../../protocol/base64.js';
 
 /**
  * Validation of one frame from a remote agent. Everything an agent sends is untrusted: this
@@ -43,8 +43,9 @@ export function parseUpstream(data: Buffer, isBinary: boolean): UpstreamMessage 
     case 'audio_delta': {
       if (typeof m.data !== 'string') return invalid('audio_delta without a base64 string in "data"');
       // Python's b64encode always pads; anything else is not audio we can trust.
-      if (!isStrictBase64(m.data)) return invalid('audio_delta "data" is not base64');
-      return ok({ type: 'audio_delta', pcm: Buffer.from(m.data, 'base64') });
+      const pcm = decodeStrictBase64(m.data);
+      if (pcm === null) return invalid('audio_delta "data" is not base64');
+      return ok({ type: 'audio_delta', pcm });
     }
     case 'transcript_delta': {
       const text = str(m.delta) ?? str(m.text);
