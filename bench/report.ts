@@ -1,6 +1,6 @@
 import type { BenchReport } from './report-types.js';
 import type { RunSpread, Summary } from './quantiles.js';
-import { BUDGET_SESSIONS, type ProfileLevel } from './pacing-profile.js';
+import { BUDGET_SESSIONS, STREAMING_AGENT_SPEED, type ProfileLevel } from './pacing-profile.js';
 import { STAGES, type TimeQuantiles, type WindowBreakdown } from './window-breakdown.js';
 import { capacityText, type ArmAtLevel } from './capacity-variants.js';
 import { batchingVerdict } from './batching.js';
@@ -163,8 +163,8 @@ function profiles(r: BenchReport): string[] {
   const p = r.pacing;
   if (!p) return [];
   const levels = p.levels;
-  const all = p.realtimeAgent ? [...levels, p.realtimeAgent] : levels;
-  const label = (l: ProfileLevel) => (l === p.realtimeAgent ? '1 (agent at 1× real time)' : String(l.sessions));
+  const all = [...levels, ...(p.realtimeAgent ? [p.realtimeAgent] : []), ...(p.streamingAgents ? [p.streamingAgents] : [])];
+  const label = (l: ProfileLevel) => (l === p.realtimeAgent ? '1 (agent at 1× real time)' : l === p.streamingAgents ? `${l.sessions} (agents at ${STREAMING_AGENT_SPEED}× real time)` : String(l.sessions));
   const runs = r.plan.pacing.runs;
   return [
     '## 3. Pacing', '',
@@ -177,7 +177,8 @@ function profiles(r: BenchReport): string[] {
     '',
     ...budgetLine(levels),
     '## 4. Latency', '',
-    'Measured in the load process on one clock: the fake agent sends its first `audio_delta` → the client receives the first `sync_frame`; the client sends `interrupt` → it receives the server\'s `interrupt` / the last frame of the interrupted turn (0 when none came after). Pooled over all turns of all runs.', '',
+    'Measured in the load process on one clock: the fake agent sends its first `audio_delta` → the client receives the first `sync_frame`; the client sends `interrupt` → it receives the server\'s `interrupt` / the last frame of the interrupted turn (0 when none came after). Pooled over all turns of all runs. ' +
+    `In the plain rows every agent sends its whole answer at once and the turns of all sessions start within the same second (the worst case for a turn's first window); in the "${STREAMING_AGENT_SPEED}× real time" row the agents stream 100 ms chunks every ${100 / STREAMING_AGENT_SPEED} ms, as a fast cloud TTS stream does.`, '',
     ...head(['sessions', 'first audio → first frame p50 / p95 ms', 'turns', 'interrupt → ack p50 / p95 ms', 'interrupt → last frame p50 / p95 ms', 'frames after interrupt (max)']),
     ...levelRows(all, label, (l) => [pq(l.firstFrameLatencyMs), l.firstFrameLatencyMs.n, pq(l.interruptToAckMs), pq(l.interruptToLastFrameMs), l.framesAfterInterruptMax]),
     '',

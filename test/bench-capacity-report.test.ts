@@ -154,3 +154,13 @@ t.test('pacing: the budgets are judged at 50 sessions, the level they name', asy
   t.match(md(at50(2, 0.5)), /lateness p99 2\.00 ms \(< 2 ms: \*\*not met\*\*\); main-thread event-loop delay p99 0\.50 ms \(< 2 ms: met/);
   t.notMatch(renderMarkdown({ ...committed, pacing: { ...p, levels: [base] } }), /Budgets at 50 sessions/, 'no line without the level');
 });
+
+t.test('latency: a capacity row with streaming agents, labelled with their speed, beside the all-at-once rows', async (t) => {
+  const p = committed.pacing!;
+  const base = p.levels[p.levels.length - 1]!;
+  const streaming = { ...base, firstFrameLatencyMs: { ...base.firstFrameLatencyMs, p50: 27.5, p95: 36.6 } };
+  const md = renderMarkdown({ ...committed, pacing: { ...p, streamingAgents: streaming } });
+  t.match(md, new RegExp(`\\| ${base.sessions} \\(agents at 4× real time\\) \\| 27\\.5 / 36\\.6 \\|`), 'section 4 row');
+  t.match(md, /chunks every 25 ms/, 'the streaming rate is said');
+  t.notMatch(renderMarkdown({ ...committed, pacing: { ...p, streamingAgents: undefined } }), /agents at 4× real time\) \|/, 'older reports have no such row');
+});
