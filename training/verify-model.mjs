@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSession, runModel } from './eval.mjs';
+import { batchRowMismatch } from './lib/batch-check.mjs';
 import { ARKIT_INDEX, FRAME_RATE, MODEL_SAMPLE_RATE } from '../src/contracts/contracts.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -53,19 +54,9 @@ check(Math.max(...jaw) > 0.3, `speech: max jawOpen ${Math.max(...jaw).toFixed(3)
 // A batch axis ([B, N], as our exporter writes it): each row of a batched call is that row alone.
 const meta = session.inputMetadata?.[0];
 if (meta?.isTensor && typeof meta.shape[0] === 'string') {
-  const { default: ort } = await import('onnxruntime-node');
-  const n = 8000;
-  const rows = [0, 1, 2].map((r) => Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * (0.02 + 0.01 * r)) * Math.sin(i * 0.002)));
-  const batch = new Float32Array(3 * n);
-  rows.forEach((x, r) => batch.set(x, r * n));
-  const yb = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', batch, [3, n]) }))[session.outputNames[0]];
-  const per = yb.data.length / 3;
-  let same = Number(yb.dims[0]) === 3;
-  for (const [r, x] of rows.entries()) {
-    const alone = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, n]) }))[session.outputNames[0]].data;
-    if (alone.length !== per || alone.some((v, i) => !Object.is(v, yb.data[r * per + i]))) same = false;
-  }
-  check(same, `batch axis: each row of a B = 3 call equals its own run (dims [${yb.dims}])`);
+  const rows = [0, 1, 2].map((r) => Float32Array.from({ length: 8000 }, (_, i) => 0.3 * Math.sin(i * (0.02 + 0.01 * r)) * Math.sin(i * 0.002)));
+  const { mismatch, dims } = await batchRowMismatch(session, rows);
+  check(mismatch < 0, `batch axis: each row of a B = 3 call equals its own run (dims [${dims}])`);
 }
 if (problems.length) {
   console.error(`\n${problems.length} check(s) failed`);
