@@ -150,7 +150,7 @@ function levelRows(levels: ProfileLevel[], label: (l: ProfileLevel) => string, c
 }
 
 /** The budgets at the level they name: pacing lateness and event-loop delay p99 < 2 ms at 50 sessions. */
-export const BUDGET_P99_MS = 2;
+const BUDGET_P99_MS = 2;
 function budgetLine(levels: ProfileLevel[]): string[] {
   const l = levels.find((x) => x.sessions === BUDGET_SESSIONS);
   if (!l) return [];
