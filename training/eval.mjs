@@ -361,7 +361,7 @@ async function main() {
     // Real recorded speech (lib/real-speech.mjs: Debian packages aligned by pocketsphinx), never
     // trained on. Needs the training-time tools; without them the group is missing from the report.
     const { loadRealSpeech } = await import('./lib/real-speech.mjs');
-    const real = loadRealSpeech({ split: 'all', log: (m) => console.error(`[real-speech] ${m}`) });
+    const real = loadRealSpeech({ split: 'eval', log: (m) => console.error(`[real-speech] ${m}`) });
     if (!real.length) console.error('no real speech: see `node training/real-speech.mjs` for what to install');
     for (const c of real) clips.push({ ...c, group: 'real-speech' });
   }

@@ -5,9 +5,15 @@
  * comes from subSeed(seed, split, i).
  *
  *   node gen-data.mjs [--seed 1] [--train-clips 2000] [--eval-clips 16] [--workers 2] [--out data]
+ *                     [--real-copies 3] [--real-only]
  *
  * Writes <out>/train.{json,feat.f32,tgt.f32} and <out>/eval.json + <out>/eval.audio.f32 (eval keeps
- * raw audio and phones: eval.mjs runs the exported model and the baseline on it).
+ * raw audio and phones: eval.mjs runs the exported model and the baseline on it), and
+ * <out>/train-real.{json,feat.f32,tgt.f32}: the real recorded speech of lib/real-speech.mjs's
+ * `train` split (speakers never used for evaluation), each clip `--real-copies` times: once as
+ * recorded, the other times through the training mix. Without the real-speech tools or the
+ * `drascula` package that file set is not written (and an old one is removed), so train.mjs trains
+ * on synthetic speech only and says so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,13 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeRng, subSeed } from './lib/rng.mjs';
 import { makeSentence } from './lib/sentences.mjs';
-import { HELDOUT_VOICES, TRAIN_VOICES, makeClip, pickTrainVoice } from './lib/clips.mjs';
+import { HELDOUT_VOICES, TRAIN_VOICES, augmentForTraining, makeClip, pickTrainVoice } from './lib/clips.mjs';
+import { loadRealSpeech } from './lib/real-speech.mjs';
 import { FeatureExtractor, FEATURES } from './lib/features.mjs';
 import { buildFeatureModel } from './lib/onnx-graph.mjs';
 import { buildTargets, expandPhones, CHANNEL_COUNT } from './lib/visemes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const STREAM = { train: 1, eval: 2, evalText: 3 };
+const STREAM = { train: 1, eval: 2, evalText: 3, real: 4 };
 
 export function evalSpecs(evalClips) {
   // Held-out voices × held-out sentences (clean and augmented), and seen voices × held-out sentences.
@@ -144,6 +151,41 @@ async function generateSplit({ split, count, seed, workers, outDir, specs, train
   return { clips: clips.length, seconds, texts: clips.flatMap((c) => c.texts) };
 }
 
+/** The `train-real` split: real recordings with forced-alignment phones, as training records. */
+async function generateRealTrain({ seed, copies, outDir }) {
+  const names = ['json', 'feat.f32', 'tgt.f32'].map((e) => path.join(outDir, `train-real.${e}`));
+  for (const f of names) fs.rmSync(f, { force: true });
+  const real = copies > 0 ? loadRealSpeech({ split: 'train', log: (m) => console.log(`[real-speech] ${m}`) }) : [];
+  if (!real.length) return null;
+  const fx = await FeatureExtractor.create(buildFeatureModel());
+  const feat = fs.openSync(names[1], 'w');
+  const tgt = fs.openSync(names[2], 'w');
+  const clips = [];
+  let frameOffset = 0;
+  for (let k = 0; k < real.length; k++) {
+    for (let j = 0; j < copies; j++) {
+      const index = k * copies + j;
+      const phones = real[k].phones.map((p) => ({ ...p }));
+      let samples = real[k].samples.slice();
+      let notes = 'as-recorded';
+      if (j > 0) ({ samples, notes } = augmentForTraining(samples, phones, makeRng(subSeed(seed, STREAM.real, index))));
+      const { frames, data } = await fx.compute(samples);
+      const { targets } = buildTargets(expandPhones(phones), frames, FEATURES.FRAME_RATE);
+      fs.writeSync(feat, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      fs.writeSync(tgt, Buffer.from(targets.buffer, targets.byteOffset, targets.byteLength));
+      clips.push({ index, voice: real[k].voice, notes, frames, seconds: samples.length / FEATURES.SAMPLE_RATE, frameOffset, ids: real[k].ids });
+      frameOffset += frames;
+    }
+  }
+  fs.closeSync(feat);
+  fs.closeSync(tgt);
+  const seconds = clips.reduce((s, c) => s + c.seconds, 0);
+  fs.writeFileSync(names[0], JSON.stringify({
+    split: 'train-real', seed, copies, mels: FEATURES.MELS, channels: CHANNEL_COUNT, frameRate: FEATURES.FRAME_RATE, totalFrames: frameOffset, seconds, clips,
+  }));
+  return { clips: clips.length, recordings: real.length, seconds, voices: new Set(real.map((c) => c.voice)).size };
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -153,6 +195,8 @@ async function main() {
       workers: { type: 'string', default: '2' },
       out: { type: 'string', default: path.join(HERE, 'data') },
       'eval-only': { type: 'boolean', default: false },
+      'real-copies': { type: 'string', default: '3' },
+      'real-only': { type: 'boolean', default: false },
     },
   });
   const seed = Number(values.seed);
@@ -161,6 +205,13 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   const t0 = performance.now();
   const textsFile = path.join(outDir, 'train-texts.json');
+  if (!values['eval-only']) {
+    const real = await generateRealTrain({ seed, copies: Number(values['real-copies']), outDir });
+    console.log(real
+      ? `train-real: ${real.recordings} real recordings × ${values['real-copies']} = ${real.clips} clips, ${(real.seconds / 60).toFixed(1)} min, ${real.voices} speakers, ${((performance.now() - t0) / 1000).toFixed(0)} s`
+      : 'train-real: none (real-speech tools or the drascula package not installed, or --real-copies 0): synthetic speech only');
+  }
+  if (values['real-only']) return;
   if (!values['eval-only']) {
     const train = await generateSplit({ split: 'train', count: Number(values['train-clips']), seed, workers, outDir });
     fs.writeFileSync(textsFile, JSON.stringify([...new Set(train.texts)]));

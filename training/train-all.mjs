@@ -49,7 +49,7 @@ function stage(name, script, args, { fatal = true } = {}) {
 }
 
 const t0 = performance.now();
-if (!values['skip-data']) stage('data', 'gen-data.mjs', ['--seed', values.seed, '--out', dataDir, ...(quick ? ['--train-clips', '40', '--eval-clips', '2'] : [])]);
+if (!values['skip-data']) stage('data', 'gen-data.mjs', ['--seed', values.seed, '--out', dataDir, ...(quick ? ['--train-clips', '40', '--eval-clips', '2', '--real-copies', '0'] : [])]);
 stage('train + export', 'train.mjs', ['--seed', values.seed, '--data', dataDir, '--out', model, ...(quick ? ['--epochs', '2'] : [])]);
 stage('verify', 'verify-model.mjs', [model], { fatal: false }); // report, then still evaluate
 // The full eval also scores real recorded speech (lib/real-speech.mjs) where its training-time

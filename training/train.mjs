@@ -7,7 +7,7 @@
  * graph builder.
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 192] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
- *                  [--bilabial-boost 5] [--pause-boost 6]
+ *                  [--bilabial-boost 5] [--pause-boost 6] [--no-real]
  *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -36,6 +36,29 @@ function loadSplit(dir, split) {
     return buf.byteOffset % 4 ? new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) : new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
   };
   return { meta, feat: read(`${split}.feat.f32`), tgt: read(`${split}.tgt.f32`) };
+}
+
+/**
+ * The synthetic `train` split plus, when gen-data wrote it and `use` is not false, the real
+ * recordings of `train-real` after it (one feature/target array; clip frame offsets shifted).
+ */
+export function loadTrain(dir, use) {
+  const train = loadSplit(dir, 'train');
+  if (!use || !fs.existsSync(path.join(dir, 'train-real.json'))) return { ...train, real: null };
+  const real = loadSplit(dir, 'train-real');
+  const concat = (a, b) => {
+    const out = new Float32Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  };
+  const shift = train.meta.totalFrames;
+  const clips = [...train.meta.clips, ...real.meta.clips.map((c) => ({ ...c, frameOffset: c.frameOffset + shift }))];
+  return {
+    meta: { ...train.meta, clips, totalFrames: shift + real.meta.totalFrames, seconds: train.meta.seconds + real.meta.seconds },
+    feat: concat(train.feat, real.feat), tgt: concat(train.tgt, real.tgt),
+    real: { clips: real.meta.clips.length, minutes: real.meta.seconds / 60, copies: real.meta.copies, voices: new Set(real.meta.clips.map((c) => c.voice)).size },
+  };
 }
 
 function featureNorm(feat, frames, mels) {
@@ -150,6 +173,7 @@ function applyFrameWeights(tgt, start, len, C, weight, base, L, { bilabial, paus
 
 async function main() {
   const { values } = parseArgs({
+    allowNegative: true,
     options: {
       seed: { type: 'string', default: '1' },
       epochs: { type: 'string', default: '20' },
@@ -161,7 +185,8 @@ async function main() {
       'closure-weight': { type: 'string', default: '5' },
       'bilabial-boost': { type: 'string', default: '5' }, // per-frame weight ×, inside p/b/m (lip seal + jaw)
       'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
-      warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
+      warp: { type: 'string', default: '0.8:0.84:1.22' },
+      real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech) // probability:lowest:highest mel-axis warp factor ('0' = off)
       threads: { type: 'string', default: '2' },
       data: { type: 'string', default: path.join(HERE, 'data') },
       out: { type: 'string', default: path.join(HERE, '..', 'pretrained_models', 'lipsync-small.onnx') },
@@ -179,7 +204,7 @@ async function main() {
   const warp = warpP > 0 ? { p: warpP, lo: warpLo, hi: warpHi } : null;
   const t0 = performance.now();
 
-  const train = loadSplit(dataDir, 'train');
+  const train = loadTrain(dataDir, values.real);
   const evalSplit = loadSplit(dataDir, 'eval');
   const M = train.meta.mels;
   const norm = featureNorm(train.feat, train.meta.totalFrames, M);
@@ -192,6 +217,9 @@ async function main() {
   const params = toOnnxLayout(arch, initParams(arch, rng));
   const net = await OrtNet.create(arch, { threads });
 
+  console.log(train.real
+    ? `real recorded speech: ${train.real.clips} clips (${train.real.copies} per recording), ${train.real.minutes.toFixed(1)} min, ${train.real.voices} speakers`
+    : 'real recorded speech: none (no data/train-real, or --no-real): synthetic speech only');
   console.log(`train: ${train.meta.clips.length} clips, ${(train.meta.seconds / 60).toFixed(1)} min; params ${arch.paramCount} ` +
     `(${((arch.paramCount * 4) / 1024).toFixed(0)} KiB); lookahead frames ${arch.futureFrames}, context ${arch.pastFrames}`);
 
@@ -245,7 +273,7 @@ async function main() {
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
     seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
-    futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60,
+    futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60, real: train.real,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };
   fs.mkdirSync(path.join(HERE, '.cache'), { recursive: true });

@@ -87,19 +87,31 @@ export async function makeClip({ seed, voice, sentence = makeSentence, doAugment
     // An evaluation condition ('room', 'band'): the clean clip through one kind of channel.
     notes.push(augment(samples, rng, SR, doAugment));
   } else if (doAugment) {
-    // Resampling moves tempo, pitch and formants together (a cheap vocal-tract-length
-    // perturbation: male flite voices become higher, shorter ones); timings scale with it.
-    if (rng.chance(0.7)) {
-      const factor = rng.uniform(0.85, 1.12);
-      samples = resample(samples, SR, SR * factor);
-      for (const p of phones) (p.start *= factor), (p.end *= factor);
-      notes.push(`speed${factor.toFixed(3)}`);
-    }
-    if (rng.chance(0.85)) notes.push(augment(samples, rng));
+    const out = augmentForTraining(samples, phones, rng);
+    samples = out.samples;
+    notes.push(out.notes);
   } else {
     setPeak(samples, 0.5);
   }
   return { samples, phones, texts, voice: `${voice.engine}:${voice.voice}`, notes: notes.join(',') };
+}
+
+/**
+ * The training mix: resampling moves tempo, pitch and formants together (a cheap
+ * vocal-tract-length perturbation: male voices become higher, shorter ones; `phones` timings are
+ * scaled in place), then `augment()`'s channel (reverberation, band limits, noise, level, room tone).
+ * Returns { samples, notes }; `samples` may be a new array.
+ */
+export function augmentForTraining(samples, phones, rng) {
+  const notes = [];
+  if (rng.chance(0.7)) {
+    const factor = rng.uniform(0.85, 1.12);
+    samples = resample(samples, SR, SR * factor);
+    for (const p of phones) (p.start *= factor), (p.end *= factor);
+    notes.push(`speed${factor.toFixed(3)}`);
+  }
+  if (rng.chance(0.85)) notes.push(augment(samples, rng));
+  return { samples, notes: notes.join(',') };
 }
 
 function concat(pieces) {

@@ -8,15 +8,16 @@
  *
  * | source     | Debian package (bookworm)                   | licence (debian/copyright)   | speaker(s)                  | text from                                   | split |
  * |------------|---------------------------------------------|------------------------------|-----------------------------|---------------------------------------------|-------|
- * | asterisk   | asterisk-core-sounds-en-g722 1.6.1-1 (+ asterisk-core-sounds-en 1.6.1-1 for core-sounds-en.txt) | CC-BY-SA-3.0, © 2003-2010 Allison Smith | Allison Smith (US, f), G.722 16 kHz | core-sounds-en.txt (prompt transcripts) | train |
+ * | asterisk   | asterisk-core-sounds-en-g722 1.6.1-1 (+ asterisk-core-sounds-en 1.6.1-1 for core-sounds-en.txt) | CC-BY-SA-3.0, © 2003-2010 Allison Smith | Allison Smith (US, f), G.722 16 kHz | core-sounds-en.txt (prompt transcripts) | eval |
  * | ktuberling | ktuberling-data 4:22.12.3-1                 | GPL-2+ (© KDE, A. Astals Cid) | sounds/en (object names)  | file name (+ a small fix table)               | eval  |
  * | klettres   | klettres-data 4:22.12.3-1                   | GPL-2+ (© A.-M. Mahfouf)      | en and en_GB: 2 speakers (letters, short words) | file name (+ letter names and phonics sounds as alternatives) | eval  |
  * | tuxpaint   | tuxpaint-stamps-default 2022.06.04-1        | GPL-2 (© Bill Kendrick et al.) | stamp descriptions, several unnamed speakers | <stamp>.txt first line        | eval  |
+ * | drascula   | drascula 1.0+ds4-2                          | Drascula licence (freeware, redistribution and modification allowed; © 1996-2008 Alcachofa Soft S.L.) | the English voice track of the game: 11 characters' actors, 8-bit 11025 Hz | the game's own text tables (lib/drascula.mjs) | train |
  *
- * Split: held out by speaker — Allison (the only large single-speaker source) is `train`; every
- * other speaker is `eval`. Deterministic (sorted file lists, no randomness). The shipped model is
- * trained on none of it: eval.mjs --real scores `all` (Allison's CC-BY-SA-3.0 prompts included),
- * and train.mjs does not read this set.
+ * Split: held out by speaker — the game's voice actors (`drascula`) are `train`: gen-data.mjs turns
+ * them into the `train-real` training split. Every other speaker is `eval`, and eval.mjs --real
+ * scores `eval` only, so no evaluated voice is trained on. Deterministic (sorted file lists, no
+ * randomness).
  *
  * Alignment: each utterance's transcript → CMU ARPAbet (cmudict-en-us from pocketsphinx-en-us,
  * every listed pronunciation as an alternative) → a per-utterance Sphinx FSG whose "words" are
@@ -31,8 +32,10 @@
  * most phones sit at the 3-frame minimum, or the aligned speech is not louder than the aligned
  * pauses. Phones map to flite names (lower-case ARPAbet; SIL → pau).
  *
- * Result of the build (bookworm packages above): eval 35 clips / 3.0 min / 4 voices / 69 p-b-m;
- * train 156 clips / 17.2 min (Allison) / 685 p-b-m. ~4 min to build on 2 busy cores.
+ * Result of the build (bookworm packages above): eval 191 clips / 20.2 min / 5 voices / 754 p-b-m;
+ * train 259 clips / 29.0 min / 11 voices / 1063 p-b-m (523 of the game's 742 lines kept: 78 have
+ * a word cmudict lacks, 63 fail to align, 61 fall below the acoustic gap). Control: 20 of 1207
+ * wrong transcripts pass (2 of 523 for the game's lines). ~10 min to build on 2 cores.
  * Caveats: Allison's prompts are trimmed tight (often no lead-in, pauses at joins come only from
  * the trailing room tone); ktuberling / tuxpaint speakers are not named in the packages, so each
  * is one `voice`; the ktuberling and tuxpaint texts are the file name / written description, not a
@@ -40,7 +43,7 @@
  *
  * Tools (training-time only, never fetched at run time):
  *   apt-get install pocketsphinx pocketsphinx-en-us ffmpeg \
- *     asterisk-core-sounds-en asterisk-core-sounds-en-g722 ktuberling-data klettres-data tuxpaint-stamps-default
+ *     asterisk-core-sounds-en asterisk-core-sounds-en-g722 ktuberling-data klettres-data tuxpaint-stamps-default drascula
  * Without pocketsphinx/ffmpeg/model, or without any source package, loadRealSpeech returns [].
  */
 import fs from 'node:fs';
@@ -51,12 +54,13 @@ import { fileURLToPath } from 'node:url';
 import { FLITE_PHONES } from './visemes.mjs';
 import { peakOf } from './audio.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
+import { DRASCULA_SAMPLE_RATE, drasculaLines } from './drascula.mjs';
 
 const SR = MODEL_SAMPLE_RATE;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REAL_SPEECH_DIR = path.resolve(HERE, '..', '.cache', 'real-speech');
 /** Bump when the build changes; a cache with another version is rebuilt. */
-export const BUILD_VERSION = 5;
+export const BUILD_VERSION = 6;
 
 const PS_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 const PS_HMM = path.join(PS_MODEL_DIR, 'en-us');
@@ -80,10 +84,11 @@ const FADE_S = 0.005;
 const UTT_PEAK = 0.5; // eval.mjs clips are peak-normalised to 0.5 too
 
 export const SOURCES = {
-  asterisk: { packages: ['asterisk-core-sounds-en-g722', 'asterisk-core-sounds-en'], licence: 'CC-BY-SA-3.0 (Allison Smith)', split: 'train' },
+  asterisk: { packages: ['asterisk-core-sounds-en-g722', 'asterisk-core-sounds-en'], licence: 'CC-BY-SA-3.0 (Allison Smith)', split: 'eval' },
   ktuberling: { packages: ['ktuberling-data'], licence: 'GPL-2+', split: 'eval' },
   klettres: { packages: ['klettres-data'], licence: 'GPL-2+', split: 'eval' },
   tuxpaint: { packages: ['tuxpaint-stamps-default'], licence: 'GPL-2', split: 'eval' },
+  drascula: { packages: ['drascula'], licence: 'Drascula licence (freeware; redistribution and modification allowed; © Alcachofa Soft S.L.)', split: 'train' },
 };
 
 const ARPABET = ['aa', 'ae', 'ah', 'ao', 'aw', 'ay', 'b', 'ch', 'd', 'dh', 'eh', 'er', 'ey', 'f', 'g', 'hh', 'ih', 'iy', 'jh', 'k', 'l', 'm', 'n', 'ng', 'ow', 'oy', 'p', 'r', 's', 'sh', 't', 'th', 'uh', 'uw', 'v', 'w', 'y', 'z', 'zh'];
@@ -312,8 +317,15 @@ function tuxpaintItems() {
   });
 }
 
+/** Drascula's English voice track (lib/drascula.mjs): one `speaker` per character. */
+function drasculaItems() {
+  return drasculaLines().map((l) => ({
+    id: `drascula__${l.prefix || 'H'}${l.index}`, source: 'drascula', speaker: l.speaker, file: l.file, format: 'u8', sampleRate: DRASCULA_SAMPLE_RATE, text: l.text,
+  }));
+}
+
 export function inventory() {
-  return [...asteriskItems(), ...ktuberlingItems(), ...klettresItems(), ...tuxpaintItems()];
+  return [...asteriskItems(), ...ktuberlingItems(), ...klettresItems(), ...tuxpaintItems(), ...drasculaItems()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +333,9 @@ export function inventory() {
 
 function decode(item, rawPath) {
   if (fs.existsSync(rawPath)) return true;
-  const input = item.format === 'g722' ? ['-f', 'g722', '-i', item.file] : ['-i', item.file];
+  const input = item.format === 'g722' ? ['-f', 'g722', '-i', item.file]
+    : item.format === 'u8' ? ['-f', 'u8', '-ar', String(item.sampleRate), '-ac', '1', '-i', item.file] // headerless 8-bit PCM
+      : ['-i', item.file];
   const tmp = `${rawPath}.tmp`;
   const r = spawnSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', ...input, '-ac', '1', '-ar', String(SR), '-f', 's16le', '-c:a', 'pcm_s16le', tmp]);
   if (r.status !== 0) return false;
