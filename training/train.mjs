@@ -18,6 +18,7 @@ import { makeRng } from './lib/rng.mjs';
 import { DEFAULT_STACK, initParams, makeArchitecture } from './lib/net.mjs';
 import { OrtNet, exportable, toOnnxLayout } from './lib/ort-net.mjs';
 import { augmentChunk } from './lib/augment.mjs';
+import { concatFloat32 } from './lib/audio.mjs';
 import { buildLipsyncModel } from './lib/onnx-graph.mjs';
 import { CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
@@ -46,17 +47,11 @@ export function loadTrain(dir, use) {
   const train = loadSplit(dir, 'train');
   if (!use || !fs.existsSync(path.join(dir, 'train-real.json'))) return { ...train, real: null };
   const real = loadSplit(dir, 'train-real');
-  const concat = (a, b) => {
-    const out = new Float32Array(a.length + b.length);
-    out.set(a);
-    out.set(b, a.length);
-    return out;
-  };
   const shift = train.meta.totalFrames;
   const clips = [...train.meta.clips, ...real.meta.clips.map((c) => ({ ...c, frameOffset: c.frameOffset + shift }))];
   return {
     meta: { ...train.meta, clips, totalFrames: shift + real.meta.totalFrames, seconds: train.meta.seconds + real.meta.seconds },
-    feat: concat(train.feat, real.feat), tgt: concat(train.tgt, real.tgt),
+    feat: concatFloat32([train.feat, real.feat]), tgt: concatFloat32([train.tgt, real.tgt]),
     real: { clips: real.meta.clips.length, minutes: real.meta.seconds / 60, copies: real.meta.copies, voices: new Set(real.meta.clips.map((c) => c.voice)).size },
   };
 }
@@ -185,8 +180,8 @@ async function main() {
       'closure-weight': { type: 'string', default: '5' },
       'bilabial-boost': { type: 'string', default: '5' }, // per-frame weight ×, inside p/b/m (lip seal + jaw)
       'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
-      warp: { type: 'string', default: '0.8:0.84:1.22' },
-      real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech) // probability:lowest:highest mel-axis warp factor ('0' = off)
+      warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
+      real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
       threads: { type: 'string', default: '2' },
       data: { type: 'string', default: path.join(HERE, 'data') },
       out: { type: 'string', default: path.join(HERE, '..', 'pretrained_models', 'lipsync-small.onnx') },

@@ -2,6 +2,14 @@
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 
 /** Parse a PCM16 mono WAV file → { sampleRate, samples: Float32Array }. */
+/** Float32Arrays joined end to end into one new array. */
+export function concatFloat32(pieces) {
+  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of pieces) out.set(p, o), (o += p.length);
+  return out;
+}
+
 export function parseWav(buf) {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 12;

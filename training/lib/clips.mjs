@@ -6,7 +6,7 @@
 import { makeRng } from './rng.mjs';
 import { makeSentence } from './sentences.mjs';
 import { synthEspeak, synthFlite } from './tts.mjs';
-import { augment, resample, setPeak } from './audio.mjs';
+import { augment, concatFloat32, resample, setPeak } from './audio.mjs';
 import { FLITE_PHONES } from './visemes.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 
@@ -81,7 +81,7 @@ export async function makeClip({ seed, voice, sentence = makeSentence, doAugment
     t += dur;
   }
   pushSilence(rng.uniform(0.1, 0.5));
-  let samples = concat(pieces);
+  let samples = concatFloat32(pieces);
   const notes = [];
   if (typeof doAugment === 'string') {
     // An evaluation condition ('room', 'band'): the clean clip through one kind of channel.
@@ -112,11 +112,4 @@ export function augmentForTraining(samples, phones, rng) {
   }
   if (rng.chance(0.85)) notes.push(augment(samples, rng));
   return { samples, notes: notes.join(',') };
-}
-
-function concat(pieces) {
-  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of pieces) out.set(p, o), (o += p.length);
-  return out;
 }

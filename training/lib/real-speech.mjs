@@ -52,7 +52,7 @@ import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FLITE_PHONES } from './visemes.mjs';
-import { peakOf } from './audio.mjs';
+import { concatFloat32, peakOf } from './audio.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 import { DRASCULA_SAMPLE_RATE, drasculaLines } from './drascula.mjs';
 
@@ -541,10 +541,7 @@ export function buildRealSpeech({ dir = REAL_SPEECH_DIR, log = () => {}, control
 
   const sources = Object.fromEntries(Object.entries(SOURCES).map(([k, s]) => [k, { ...s, versions: Object.fromEntries(s.packages.map((p) => [p, pkgVersion(p)])) }]));
   const index = { version: BUILD_VERSION, sampleRate: SR, sources, control: controlReport, utterances: utts };
-  const out = new Float32Array(offset);
-  let o = 0;
-  for (const x of audio) out.set(x, o), (o += x.length);
-  fs.writeFileSync(path.join(dir, 'audio.f32'), Buffer.from(out.buffer));
+  fs.writeFileSync(path.join(dir, 'audio.f32'), Buffer.from(concatFloat32(audio).buffer));
   fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
   return index;
 }
@@ -579,10 +576,7 @@ function assembleClips(index, audio, split) {
     let t = 0;
     const flush = () => {
       if (!pieces.length) return;
-      const samples = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
-      let o = 0;
-      for (const p of pieces) samples.set(p, o), (o += p.length);
-      clips.push({ group: 'real-speech', voice, samples, phones, ids: pieces.ids });
+      clips.push({ group: 'real-speech', voice, samples: concatFloat32(pieces), phones, ids: pieces.ids });
       pieces = [];
       phones = [];
       t = 0;
