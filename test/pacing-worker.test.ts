@@ -3,6 +3,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { SyncFrameEncoder } from '../src/inference/frame-encoder.js';
 import { ARKIT_COUNT } from '../src/protocol/arkit.js';
 import type { FromPacer, PacingWorkerData, ToPacer } from '../src/pacing/messages.js';
+import { eachFrame } from '../src/pacing/pacer.js';
 import { Waiters } from './helpers/waiters.js';
 
 /**
@@ -16,8 +17,11 @@ const T = 1000 / 30;
 const LEAD = 2;
 const encoder = new SyncFrameEncoder();
 
+/** A worker message as the test keeps it: a batch of frames unpacked into its frames' ids. */
+type GotMessage = Exclude<FromPacer, { op: 'send' }> | { op: 'send'; frames: Array<{ session: number; turn: number; frameIndex: number }> };
+
 interface Got {
-  msg: FromPacer;
+  msg: GotMessage;
   /** Epoch ms at which this thread received it (after the worker sent it). */
   at: number;
 }
@@ -42,12 +46,14 @@ function startPacer(t: Test, batchMs = 0) {
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   channel.port1.on('message', (msg: FromPacer) => {
     const at = performance.timeOrigin + performance.now();
-    got.push({ msg, at });
     if (msg.op === 'send') {
-      for (const f of msg.frames) {
-        frames.push({ session: f.session, turn: f.turn, frameIndex: f.frameIndex, json: JSON.parse(Buffer.from(f.bytes).toString('utf8')) as Record<string, unknown>, at });
-      }
-    }
+      const ids: Array<{ session: number; turn: number; frameIndex: number }> = [];
+      eachFrame(msg.batch, (session, turn, frameIndex, bytes) => {
+        ids.push({ session, turn, frameIndex });
+        frames.push({ session, turn, frameIndex, json: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as Record<string, unknown>, at });
+      });
+      got.push({ msg: { op: 'send', frames: ids }, at });
+    } else got.push({ msg, at });
     waiters.wake();
   });
   const post = (msg: ToPacer): number => {

@@ -7,6 +7,7 @@ import { threadId, workerData } from 'node:worker_threads';
 import { SyncFrameEncoder } from '../src/inference/frame-encoder.js';
 import { WindowModel } from '../src/inference/window-model.js';
 import { WindowIo, abandonedResult, isAbandoned } from '../src/inference/window-io.js';
+import { returnTransferring } from './transfer.js';
 import type { InferenceTask, InferenceWorkerData, PingResult, WindowResult, WindowTask } from '../src/inference/tasks.js';
 
 const data = workerData as InferenceWorkerData;
@@ -28,7 +29,9 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
   const { pcm, frameCount } = io.readPcm(task);
   const pcmReadMs = performance.now() - t0;
   const w = await model.weights(io.ring(task.ring), task, frameCount);
-  return io.finish(task, w.weights, pcm, frameCount, w.inferMs, t0, threadId, { readMs: pcmReadMs + w.readMs, resampleMs: w.resampleMs });
+  const result = io.finish(task, w.weights, pcm, frameCount, w.inferMs, t0, threadId, { readMs: pcmReadMs + w.readMs, resampleMs: w.resampleMs });
+  // The frame bytes (one exact-size buffer per window) move to the main thread rather than being copied.
+  return returnTransferring(result, [result.bytes.buffer as ArrayBuffer]);
 }
 
 export default async function inference(task: InferenceTask): Promise<WindowResult | PingResult> {

@@ -8,6 +8,7 @@
 import { threadId } from 'node:worker_threads';
 import { SyncFrameEncoder } from '../src/inference/frame-encoder.js';
 import { WindowIo } from '../src/inference/window-io.js';
+import { returnTransferring } from './transfer.js';
 import { ARKIT_COUNT } from '../src/protocol/arkit.js';
 import type { WindowResult, WindowTask } from '../src/inference/tasks.js';
 
@@ -16,5 +17,6 @@ const io = new WindowIo(new SyncFrameEncoder());
 export default function neutralFill(task: WindowTask): WindowResult {
   const t0 = performance.now();
   const { pcm, frameCount } = io.readPcm(task);
-  return io.finish(task, new Float32Array(frameCount * ARKIT_COUNT), pcm, frameCount, 0, t0, threadId);
+  const result = io.finish(task, new Float32Array(frameCount * ARKIT_COUNT), pcm, frameCount, 0, t0, threadId);
+  return returnTransferring(result, [result.bytes.buffer as ArrayBuffer]);
 }

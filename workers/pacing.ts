@@ -8,7 +8,7 @@ import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { patchTimestamp } from '../src/inference/frame-encoder.js';
 import { TurnClock } from '../src/pacing/turn-clock.js';
 import { Histogram } from '../src/metrics/histogram.js';
-import type { FromPacer, OutgoingFrame, PacingWorkerData, ToPacer } from '../src/pacing/messages.js';
+import { FRAME_META_INTS, type FromPacer, type PacingWorkerData, type ToPacer } from '../src/pacing/messages.js';
 
 const { control, leadFrames, port, batchMs = 0 } = workerData as PacingWorkerData;
 const ctrl = new Int32Array(control);
@@ -108,25 +108,28 @@ function wakeFor(due: number): number {
   return batchMs > 0 ? Math.floor(due / batchMs) * batchMs : due;
 }
 
+/** Frames due in this pass, before they are packed into one batch. */
+const due: QueuedFrame[] = [];
+const dueSession: number[] = [];
+const dueTurn: number[] = [];
+
 /** Send every frame due by the horizon; return when to wake next (or Infinity). */
 function sendDue(now: number): number {
   let next = Number.POSITIVE_INFINITY;
   const until = horizon(now);
-  const out: OutgoingFrame[] = [];
-  const transfer: ArrayBuffer[] = [];
   const finished: Array<{ session: number; turn: number }> = [];
-  const wall = Date.now();
+  let bytes = 0;
   for (const [session, q] of sessions) {
     while (q.head < q.frames.length) {
       const f = q.frames[q.head]!;
-      const due = q.clock.deadline(f.frameIndex);
-      if (batchMs > 0 ? due >= until : due > now) {
-        next = Math.min(next, wakeFor(due));
+      const deadline = q.clock.deadline(f.frameIndex);
+      if (batchMs > 0 ? deadline >= until : deadline > now) {
+        next = Math.min(next, wakeFor(deadline));
         break;
       }
       if (q.clock.isLead(f.frameIndex)) {
         // Sent on arrival by design; not a measure of the clock.
-      } else if (f.arrivedAt > due + 1) {
+      } else if (f.arrivedAt > deadline + 1) {
         // Late: it goes out now. An inference tail leaves the clock alone (the frames after it
         // keep their schedule); a source behind real time re-anchors it (TurnClock.late).
         underruns++;
@@ -135,12 +138,12 @@ function sendDue(now: number): number {
           reportClock(session, q);
         }
       } else {
-        lateness.observe(Math.max(0, now - Math.max(due, f.arrivedAt))); // a batch sends up to batchMs early: 0
+        lateness.observe(Math.max(0, now - Math.max(deadline, f.arrivedAt))); // a batch sends up to batchMs early: 0
       }
-      const bytes = f.bytes.slice(); // own buffer, so it can be transferred without the window's others
-      patchTimestamp(bytes, f.timestampOffset, wall);
-      out.push({ session, turn: q.turn, frameIndex: f.frameIndex, bytes: bytes.buffer });
-      transfer.push(bytes.buffer);
+      due.push(f);
+      dueSession.push(session);
+      dueTurn.push(q.turn);
+      bytes += f.bytes.byteLength;
       q.frames[q.head] = undefined as unknown as QueuedFrame;
       q.head++;
       q.sent++;
@@ -151,9 +154,28 @@ function sendDue(now: number): number {
     }
     if (q.totalFrames >= 0 && q.sent >= q.totalFrames) finished.push({ session, turn: q.turn });
   }
-  if (out.length > 0) {
-    framesSinceReport += out.length;
-    post({ op: 'send', frames: out }, transfer);
+  if (due.length > 0) {
+    // One buffer and one index for the whole batch (FrameBatch), each frame's timestamp set now.
+    const out = new Uint8Array(bytes);
+    const meta = new Int32Array(due.length * FRAME_META_INTS);
+    const wall = Date.now();
+    let at = 0;
+    for (let i = 0; i < due.length; i++) {
+      const f = due[i]!;
+      out.set(f.bytes, at);
+      patchTimestamp(out, at + f.timestampOffset, wall);
+      const m = i * FRAME_META_INTS;
+      meta[m] = dueSession[i]!;
+      meta[m + 1] = dueTurn[i]!;
+      meta[m + 2] = f.frameIndex;
+      meta[m + 3] = f.bytes.byteLength;
+      at += f.bytes.byteLength;
+    }
+    framesSinceReport += due.length;
+    due.length = 0;
+    dueSession.length = 0;
+    dueTurn.length = 0;
+    post({ op: 'send', batch: { bytes: out.buffer, meta } }, [out.buffer, meta.buffer]);
   }
   for (const f of finished) {
     sessions.delete(f.session);

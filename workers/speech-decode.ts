@@ -6,7 +6,7 @@
  * loop that carries every session's socket. The polyphase filter is used (RTF ≈ 0.01–0.03).
  * Protocol: src/agents/voice/decode-protocol.ts.
  */
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { ownBuffer, returnTransferring } from './transfer.js';
 import type { DecodeResult, DecodeTask } from '../src/agents/voice/decode-protocol.js';
 import { parseWav } from '../src/audio/wav.js';
 import { PolyphaseResampler } from '../src/audio/resampler.js';
@@ -39,7 +39,7 @@ export default function decode(task: DecodeTask): DecodeResult {
   const speech = parseWav(new Uint8Array(task.wav));
   if (speech.sampleRate < 4000 || speech.sampleRate > 192_000) throw new Error(`unusable sample rate ${speech.sampleRate} Hz`);
   const samples = resample(speech.samples, speech.sampleRate, task.sampleRate);
-  const pcm = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength ? (samples.buffer as ArrayBuffer) : samples.slice().buffer;
+  const pcm = ownBuffer(samples);
   const result: DecodeResult = {
     pcm,
     sampleRate: task.sampleRate,
@@ -47,5 +47,5 @@ export default function decode(task: DecodeTask): DecodeResult {
     durationMs: (samples.length / task.sampleRate) * 1000,
     decodeMs: performance.now() - startMs,
   };
-  return move({ [transferableSymbol]: [pcm], [valueSymbol]: result }) as unknown as DecodeResult;
+  return returnTransferring(result, [pcm]);
 }

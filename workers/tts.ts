@@ -3,7 +3,7 @@
  * the rate asked for, with the time each word is spoken (from flite's phone timeline). The wasm
  * module is compiled once when the thread starts and reused by every task. Protocol: src/agents/offline/tts-protocol.ts.
  */
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { ownBuffer, returnTransferring } from './transfer.js';
 import { isFliteVoice, type TtsResult, type TtsTask } from '../src/agents/offline/tts-protocol.js';
 
 // node:wasi announces itself as experimental on every load. This filter is this thread's own
@@ -27,7 +27,7 @@ export default async function synthesize(task: TtsTask): Promise<TtsResult> {
   const speech = await runFlite(flite, task.text, task.voice);
   const samples = resamplePcm16(speech.samples, speech.sampleRate, task.sampleRate);
   // An exact-size buffer of its own, so it moves to the main thread without a copy.
-  const pcm = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength ? (samples.buffer as ArrayBuffer) : samples.slice().buffer;
+  const pcm = ownBuffer(samples);
   const durationMs = (samples.length / task.sampleRate) * 1000;
   const result: TtsResult = {
     pcm,
@@ -39,5 +39,5 @@ export default async function synthesize(task: TtsTask): Promise<TtsResult> {
     words: wordTimings(task.text, speech.phones, durationMs),
   };
   // Piscina posts `result` with `pcm` in the transfer list.
-  return move({ [transferableSymbol]: [pcm], [valueSymbol]: result }) as unknown as TtsResult;
+  return returnTransferring(result, [pcm]);
 }

@@ -7,7 +7,7 @@
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { createWorkerSession } from '../src/inference/ort-session.js';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { returnTransferring } from './transfer.js';
 import {
   VAD_CONTEXT_SAMPLES, VAD_FRAME_SAMPLES, VAD_SAMPLE_RATE, VAD_STATE_DIMS, VAD_STATE_SIZE,
   type VadResult, type VadTask, type VadWorkerData,
@@ -44,5 +44,5 @@ export default async function detectSpeech(task: VadTask): Promise<VadResult> {
     state = Float32Array.from(out.stateN!.data as Float32Array);
   }
   const result: VadResult = { probabilities: probabilities.buffer, state: state.buffer, context: context.buffer, inferMs: performance.now() - t0 };
-  return move({ [transferableSymbol]: [result.probabilities, result.state, result.context], [valueSymbol]: result }) as unknown as VadResult;
+  return returnTransferring(result, [result.probabilities, result.state, result.context]);
 }

@@ -136,9 +136,7 @@ export async function ablatePacingTimer(opts: { sessions: number; frames: number
   const hooks: { onFrame: ((session: number, frameIndex: number) => void) | null } = { onFrame: null };
   // Exact deadlines (PACING_BATCH_MS 0): this compares timer mechanisms at hitting a deadline.
   const pacer = new Pacer(opts.leadFrames, 0, {
-    onFrames: (frames) => {
-      for (const f of frames) hooks.onFrame?.(f.session, f.frameIndex);
-    },
+    onFrame: (session, _turn, frameIndex) => hooks.onFrame?.(session, frameIndex),
     onTurnDone: () => undefined,
   }, createLogger('error'));
   await new Promise((r) => setTimeout(r, 200)); // let the worker thread start

@@ -24,12 +24,19 @@ export type ToPacer =
   | { op: 'close'; session: number }
   | { op: 'stop' };
 
-export interface OutgoingFrame {
-  session: number;
-  turn: number;
-  frameIndex: number;
+/**
+ * One batch of due frames from the pacer, in one transferred buffer: frame i is
+ * `bytes[offset_i, offset_i + meta[4i + 3])` (offsets add up in order) of session `meta[4i]`,
+ * turn `meta[4i + 1]`, frame index `meta[4i + 2]`. One buffer and one index instead of an object
+ * and a transferred ArrayBuffer per frame: the main thread unpacks a batch for ~half the CPU.
+ */
+export interface FrameBatch {
   bytes: ArrayBuffer;
+  meta: Int32Array;
 }
+
+/** Ints per frame in `FrameBatch.meta`. */
+export const FRAME_META_INTS = 4;
 
 export interface PacingStats {
   /**
@@ -59,7 +66,7 @@ export interface PacingStats {
 }
 
 export type FromPacer =
-  | { op: 'send'; frames: OutgoingFrame[] }
+  | { op: 'send'; batch: FrameBatch }
   /**
    * The turn's clock started or was re-anchored: its origin as `performance.timeOrigin + now()`
    * of the pacing thread (a time base every thread shares), so the main thread knows when each

@@ -1,11 +1,12 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { FromPacer, OutgoingFrame, PacingStats, PacingWorkerData, ToPacer } from './messages.js';
+import { FRAME_META_INTS, type FrameBatch, type FromPacer, type PacingStats, type PacingWorkerData, type ToPacer } from './messages.js';
 import type { WindowResult } from '../inference/tasks.js';
 import { TurnClock } from './turn-clock.js';
 
 export interface PacerCallbacks {
-  onFrames(frames: OutgoingFrame[]): void;
+  /** A due frame, to send now: a view into its batch's buffer (one buffer per batch, never reused). */
+  onFrame(session: number, turn: number, frameIndex: number, bytes: Uint8Array): void;
   onTurnDone(session: number, turn: number): void;
 }
 
@@ -34,7 +35,7 @@ export class Pacer {
     this.port = channel.port1;
     this.port.on('message', (data: unknown) => {
       const msg = data as FromPacer;
-      if (msg.op === 'send') callbacks.onFrames(msg.frames);
+      if (msg.op === 'send') eachFrame(msg.batch, callbacks.onFrame);
       else if (msg.op === 'turnDone') {
         this.forgetClock(msg.session, msg.turn);
         callbacks.onTurnDone(msg.session, msg.turn);
@@ -117,5 +118,16 @@ export class Pacer {
     this.post({ op: 'stop' });
     await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
     await this.worker.terminate();
+  }
+}
+
+/** Every frame of a batch from the pacing worker, in order. */
+export function eachFrame(batch: FrameBatch, fn: PacerCallbacks['onFrame']): void {
+  const { meta } = batch;
+  let at = 0;
+  for (let i = 0; i < meta.length; i += FRAME_META_INTS) {
+    const len = meta[i + 3]!;
+    fn(meta[i]!, meta[i + 1]!, meta[i + 2]!, new Uint8Array(batch.bytes, at, len));
+    at += len;
   }
 }

@@ -4,7 +4,6 @@ import { uWS, uwsIsNative } from './uws.js';
 import type { Config } from '../config/config.js';
 import type { InferencePool } from '../inference/pool.js';
 import { Pacer } from '../pacing/pacer.js';
-import type { OutgoingFrame } from '../pacing/messages.js';
 import { Session } from '../session/session.js';
 import { schedulingFor } from '../session/turn-scheduler.js';
 import { WINDOW_INDEX_LABELS } from '../inference/window-stats.js';
@@ -77,7 +76,7 @@ export class AvatarServer {
     }, LOOP_DELAY_WINDOW_S * 1000);
     this.loopDelayTimer.unref();
     this.pacer = new Pacer(deps.config.pacingLeadFrames, deps.config.pacingBatchMs, {
-      onFrames: (frames) => this.sendFrames(frames),
+      onFrame: (key, turn, _frameIndex, bytes) => this.sendFrame(key, turn, bytes),
       onTurnDone: (key, turn) => this.sessions.get(key)?.onTurnDone(turn),
     }, deps.logger);
     const { config, logger } = deps;
@@ -86,12 +85,9 @@ export class AvatarServer {
     this.routes();
   }
 
-  private sendFrames(frames: OutgoingFrame[]): void {
-    for (const f of frames) {
-      const ws = this.sockets.get(f.session);
-      if (!ws) continue;
-      ws.cork(() => this.sessions.get(f.session)?.deliverFrame(f.turn, f.bytes));
-    }
+  private sendFrame(key: number, turn: number, bytes: Uint8Array): void {
+    const ws = this.sockets.get(key);
+    if (ws) ws.cork(() => this.sessions.get(key)?.deliverFrame(turn, bytes));
   }
 
   private routes(): void {

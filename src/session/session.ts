@@ -17,7 +17,7 @@ import { join } from 'node:path';
 /** What a session needs from its socket: the server owns uWS, sessions only send. */
 export interface SessionTransport {
   sendText(json: string): void;
-  sendFrame(bytes: ArrayBuffer): void;
+  sendFrame(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
 }
 
@@ -300,7 +300,7 @@ export class Session {
   // ---- pacing worker → client ------------------------------------------------------------
 
   /** A paced frame is due: send it as it is, unless its turn was interrupted meanwhile. */
-  deliverFrame(turnSeq: number, bytes: ArrayBuffer): void {
+  deliverFrame(turnSeq: number, bytes: Uint8Array): void {
     this.scheduler.deliverFrame(turnSeq, bytes);
   }
 

@@ -40,7 +40,7 @@ export interface TurnEvents<T> {
   /** Its last frame was handed over (or it had no audio): `audio_end` and the rest. */
   finished(turn: T): void;
   /** A paced frame of the playing turn, to send as it is. */
-  frame(bytes: ArrayBuffer): void;
+  frame(bytes: Uint8Array): void;
   /** The pool could not produce a window even with its fallbacks. */
   windowFailed(err: unknown): void;
 }
@@ -385,7 +385,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
   }
 
   /** A paced frame is due: send it as it is, unless its turn was interrupted meanwhile. */
-  deliverFrame(turnSeq: number, bytes: ArrayBuffer): void {
+  deliverFrame(turnSeq: number, bytes: Uint8Array): void {
     const turn = this.turns[0];
     if (!turn || turn.seq !== turnSeq || this.closed) return;
     this.o.events.frame(bytes);

@@ -122,9 +122,7 @@ function pacing(): Promise<{ pacer: Pacer; sessions: Map<number, Session> }> {
   shared ??= (async () => {
     const sessions = new Map<number, Session>();
     const pacer = new Pacer(2, 0, {
-      onFrames: (frames) => {
-        for (const f of frames) sessions.get(f.session)?.deliverFrame(f.turn, f.bytes);
-      },
+      onFrame: (key, turn, _frameIndex, bytes) => sessions.get(key)?.deliverFrame(turn, bytes),
       onTurnDone: (key, turn) => sessions.get(key)?.onTurnDone(turn),
     }, pino({ level: 'error' }));
     await until(() => pacer.stats !== null);
