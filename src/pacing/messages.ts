@@ -28,7 +28,8 @@ export type ToPacer =
  * One batch of due frames from the pacer, in one transferred buffer: frame i is
  * `bytes[offset_i, offset_i + meta[4i + 3])` (offsets add up in order) of session `meta[4i]`,
  * turn `meta[4i + 1]`, frame index `meta[4i + 2]`. One buffer and one index instead of an object
- * and a transferred ArrayBuffer per frame: the main thread unpacks a batch for ~half the CPU.
+ * and a transferred ArrayBuffer per frame: receiving 3-frame batches cost the main thread ~1.4
+ * instead of ~3 µs a frame in a micro-benchmark (no difference measurable in the 50-session bench).
  */
 export interface FrameBatch {
   bytes: ArrayBuffer;
