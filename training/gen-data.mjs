@@ -5,14 +5,14 @@
  * comes from subSeed(seed, split, i).
  *
  *   node gen-data.mjs [--seed 1] [--train-clips 2000] [--eval-clips 16] [--workers 2] [--out data]
- *                     [--real-copies 3] [--real-only]
+ *                     [--real-copies 2] [--real-only]
  *
  * Writes <out>/train.{json,feat.f32,tgt.f32} and <out>/eval.json + <out>/eval.audio.f32 (eval keeps
  * raw audio and phones: eval.mjs runs the exported model and the baseline on it), and
  * <out>/train-real.{json,feat.f32,tgt.f32}: the real recorded speech of lib/real-speech.mjs's
  * `train` split (speakers never used for evaluation), each clip `--real-copies` times: once as
  * recorded, the other times through the training mix. Without the real-speech tools or the
- * `drascula` package that file set is not written (and an old one is removed), so train.mjs trains
+ * `drascula` and `flight-of-the-amazon-queen` packages that file set is not written (and an old one is removed), so train.mjs trains
  * on synthetic speech only and says so.
  */
 import fs from 'node:fs';
@@ -195,7 +195,7 @@ async function main() {
       workers: { type: 'string', default: '2' },
       out: { type: 'string', default: path.join(HERE, 'data') },
       'eval-only': { type: 'boolean', default: false },
-      'real-copies': { type: 'string', default: '3' },
+      'real-copies': { type: 'string', default: '2' },
       'real-only': { type: 'boolean', default: false },
     },
   });
@@ -209,7 +209,7 @@ async function main() {
     const real = await generateRealTrain({ seed, copies: Number(values['real-copies']), outDir });
     console.log(real
       ? `train-real: ${real.recordings} real recordings × ${values['real-copies']} = ${real.clips} clips, ${(real.seconds / 60).toFixed(1)} min, ${real.voices} speakers, ${((performance.now() - t0) / 1000).toFixed(0)} s`
-      : 'train-real: none (real-speech tools or the drascula package not installed, or --real-copies 0): synthetic speech only');
+      : 'train-real: none (real-speech tools or the drascula and flight-of-the-amazon-queen packages not installed, or --real-copies 0): synthetic speech only');
   }
   if (values['real-only']) return;
   if (!values['eval-only']) {

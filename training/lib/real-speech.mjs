@@ -13,8 +13,9 @@
  * | klettres   | klettres-data 4:22.12.3-1                   | GPL-2+ (© A.-M. Mahfouf)      | en and en_GB: 2 speakers (letters, short words) | file name (+ letter names and phonics sounds as alternatives) | eval  |
  * | tuxpaint   | tuxpaint-stamps-default 2022.06.04-1        | GPL-2 (© Bill Kendrick et al.) | stamp descriptions, several unnamed speakers | <stamp>.txt first line        | eval  |
  * | drascula   | drascula 1.0+ds4-2                          | Drascula licence (freeware, redistribution and modification allowed; © 1996-2008 Alcachofa Soft S.L.) | the English voice track of the game: 11 characters' actors, 8-bit 11025 Hz | the game's own text tables (lib/drascula.mjs) | train |
+ * | queen      | flight-of-the-amazon-queen 1.0.0-9          | Flight of the Amazon Queen licence (free distribution and modification allowed; © 1995 J. Passfield, S. Stamatiadis) | the game's conversations: Joe King and ~40 characters' actors, MP3 11025 Hz; every 3rd line | the game's own conversation files (lib/queen.mjs) | train |
  *
- * Split: held out by speaker — the game's voice actors (`drascula`) are `train`: gen-data.mjs turns
+ * Split: held out by speaker — the games' voice actors (`drascula`, `queen`) are `train`: gen-data.mjs turns
  * them into the `train-real` training split. Every other speaker is `eval`, and eval.mjs --real
  * scores `eval` only, so no evaluated voice is trained on. Deterministic (sorted file lists, no
  * randomness).
@@ -43,7 +44,7 @@
  *
  * Tools (training-time only, never fetched at run time):
  *   apt-get install pocketsphinx pocketsphinx-en-us ffmpeg \
- *     asterisk-core-sounds-en asterisk-core-sounds-en-g722 ktuberling-data klettres-data tuxpaint-stamps-default drascula
+ *     asterisk-core-sounds-en asterisk-core-sounds-en-g722 ktuberling-data klettres-data tuxpaint-stamps-default drascula flight-of-the-amazon-queen
  * Without pocketsphinx/ffmpeg/model, or without any source package, loadRealSpeech returns [].
  */
 import fs from 'node:fs';
@@ -55,12 +56,13 @@ import { FLITE_PHONES } from './visemes.mjs';
 import { concatFloat32, peakOf } from './audio.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
 import { DRASCULA_SAMPLE_RATE, drasculaLines } from './drascula.mjs';
+import { QUEEN_FILE, QUEEN_SAMPLE_RATE, queenLines } from './queen.mjs';
 
 const SR = MODEL_SAMPLE_RATE;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REAL_SPEECH_DIR = path.resolve(HERE, '..', '.cache', 'real-speech');
 /** Bump when the build changes; a cache with another version is rebuilt. */
-export const BUILD_VERSION = 6;
+export const BUILD_VERSION = 7;
 
 const PS_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 const PS_HMM = path.join(PS_MODEL_DIR, 'en-us');
@@ -89,7 +91,11 @@ export const SOURCES = {
   klettres: { packages: ['klettres-data'], licence: 'GPL-2+', split: 'eval' },
   tuxpaint: { packages: ['tuxpaint-stamps-default'], licence: 'GPL-2', split: 'eval' },
   drascula: { packages: ['drascula'], licence: 'Drascula licence (freeware; redistribution and modification allowed; © Alcachofa Soft S.L.)', split: 'train' },
+  queen: { packages: ['flight-of-the-amazon-queen'], licence: 'Flight of the Amazon Queen licence (free distribution and modification allowed; © 1995 John Passfield and Steven Stamatiadis)', split: 'train' },
 };
+
+/** Every QUEEN_EVERY-th conversation line of the game (of 3,983): ~1 h of recordings, so the build and training stay within budget. */
+const QUEEN_EVERY = 3;
 
 const ARPABET = ['aa', 'ae', 'ah', 'ao', 'aw', 'ay', 'b', 'ch', 'd', 'dh', 'eh', 'er', 'ey', 'f', 'g', 'hh', 'ih', 'iy', 'jh', 'k', 'l', 'm', 'n', 'ng', 'ow', 'oy', 'p', 'r', 's', 'sh', 't', 'th', 'uh', 'uw', 'v', 'w', 'y', 'z', 'zh'];
 
@@ -324,8 +330,16 @@ function drasculaItems() {
   }));
 }
 
+/** Flight of the Amazon Queen's conversations (lib/queen.mjs): Joe King and the person he talks to, MP3 inside queen.1c. */
+function queenItems() {
+  return queenLines().filter((_, i) => i % QUEEN_EVERY === 0).map((l) => ({
+    id: `queen__${l.name.replace(/\.SB$/, '')}`, source: 'queen', speaker: l.speaker, file: QUEEN_FILE, byteOffset: l.offset, byteLength: l.size,
+    format: 'mp3', sampleRate: QUEEN_SAMPLE_RATE, text: l.text,
+  }));
+}
+
 export function inventory() {
-  return [...asteriskItems(), ...ktuberlingItems(), ...klettresItems(), ...tuxpaintItems(), ...drasculaItems()];
+  return [...asteriskItems(), ...ktuberlingItems(), ...klettresItems(), ...tuxpaintItems(), ...drasculaItems(), ...queenItems()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,14 +347,30 @@ export function inventory() {
 
 function decode(item, rawPath) {
   if (fs.existsSync(rawPath)) return true;
-  const input = item.format === 'g722' ? ['-f', 'g722', '-i', item.file]
-    : item.format === 'u8' ? ['-f', 'u8', '-ar', String(item.sampleRate), '-ac', '1', '-i', item.file] // headerless 8-bit PCM
-      : ['-i', item.file];
+  // A line stored inside a bigger file (queen.1c) reaches ffmpeg on its stdin.
+  const inner = item.byteOffset !== undefined;
+  const src = inner ? 'pipe:0' : item.file;
+  const input = item.format === 'g722' ? ['-f', 'g722', '-i', src]
+    : item.format === 'u8' ? ['-f', 'u8', '-ar', String(item.sampleRate), '-ac', '1', '-i', src] // headerless 8-bit PCM
+      : item.format === 'mp3' ? ['-f', 'mp3', '-i', src]
+        : ['-i', src];
   const tmp = `${rawPath}.tmp`;
-  const r = spawnSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', ...input, '-ac', '1', '-ar', String(SR), '-f', 's16le', '-c:a', 'pcm_s16le', tmp]);
+  const stdin = inner ? readBytes(item.file, item.byteOffset, item.byteLength) : undefined;
+  const r = spawnSync('ffmpeg', [...(inner ? [] : ['-nostdin']), '-loglevel', 'error', '-y', ...input, '-ac', '1', '-ar', String(SR), '-f', 's16le', '-c:a', 'pcm_s16le', tmp], { input: stdin });
   if (r.status !== 0) return false;
   fs.renameSync(tmp, rawPath);
   return true;
+}
+
+function readBytes(file, offset, length) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    fs.readSync(fd, b, 0, length, offset);
+    return b;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function readRaw(rawPath) {
