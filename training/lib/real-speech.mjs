@@ -13,7 +13,7 @@
  * | klettres   | klettres-data 4:22.12.3-1                   | GPL-2+ (© A.-M. Mahfouf)      | en and en_GB: 2 speakers (letters, short words) | file name (+ letter names and phonics sounds as alternatives) | eval  |
  * | tuxpaint   | tuxpaint-stamps-default 2022.06.04-1        | GPL-2 (© Bill Kendrick et al.) | stamp descriptions, several unnamed speakers | <stamp>.txt first line        | eval  |
  * | drascula   | drascula 1.0+ds4-2                          | Drascula licence (freeware, redistribution and modification allowed; © 1996-2008 Alcachofa Soft S.L.) | the English voice track of the game: 11 characters' actors, 8-bit 11025 Hz | the game's own text tables (lib/drascula.mjs) | train |
- * | queen      | flight-of-the-amazon-queen 1.0.0-9          | Flight of the Amazon Queen licence (free distribution and modification allowed; © 1995 J. Passfield, S. Stamatiadis) | the game's conversations: Joe King and ~40 characters' actors, MP3 11025 Hz; every 3rd line | the game's own conversation files (lib/queen.mjs) | train |
+ * | queen      | flight-of-the-amazon-queen 1.0.0-9          | Flight of the Amazon Queen licence (free distribution and modification allowed; © 1995 J. Passfield, S. Stamatiadis) | the game's conversations: Joe King and 28 characters' actors, MP3 11025 Hz; every 3rd line | the game's own conversation files (lib/queen.mjs) | train |
  *
  * Split: held out by speaker — the games' voice actors (`drascula`, `queen`) are `train`: gen-data.mjs turns
  * them into the `train-real` training split. Every other speaker is `eval`, and eval.mjs --real
@@ -34,9 +34,10 @@
  * pauses. Phones map to flite names (lower-case ARPAbet; SIL → pau).
  *
  * Result of the build (bookworm packages above): eval 191 clips / 20.2 min / 5 voices / 754 p-b-m;
- * train 259 clips / 29.0 min / 11 voices / 1063 p-b-m (523 of the game's 742 lines kept: 78 have
- * a word cmudict lacks, 63 fail to align, 61 fall below the acoustic gap). Control: 20 of 1207
- * wrong transcripts pass (2 of 523 for the game's lines). ~10 min to build on 2 cores.
+ * train 658 clips / 71.0 min / 40 voices / 2400 p-b-m (Drascula: 523 of 742 lines kept — 78 have
+ * a word cmudict lacks, 63 fail to align, 78 fail the quality checks; Flight of the Amazon Queen:
+ * 981 of 1,328 — 88, 17 and 240, and 2 have no words). Control: 26 of 2188 wrong transcripts pass (2 of 523 Drascula,
+ * 6 of 981 Queen lines). 22 min to build on 2 cores (one pocketsphinx process at a time).
  * Caveats: Allison's prompts are trimmed tight (often no lead-in, pauses at joins come only from
  * the trailing room tone); ktuberling / tuxpaint speakers are not named in the packages, so each
  * is one `voice`; the ktuberling and tuxpaint texts are the file name / written description, not a
