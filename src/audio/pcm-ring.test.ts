@@ -45,3 +45,39 @@ t.test('a worker thread sees what the producer wrote (shared memory)', async (t)
   t.same(got, [100, -200, 300]);
   t.equal(ring.freeSamples(3), 16, 'release by the consumer frees space');
 });
+
+t.test('random writes at any alignment, offset and wrap point read back as the little-endian samples sent', async (t) => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let round = 0; round < 40; round++) {
+    const capacity = 5 + rand(60);
+    const ring = PcmRing.create(capacity);
+    const expected: number[] = [];
+    let pos = 0;
+    let released = 0;
+    for (let w = 0; w < 30; w++) {
+      const count = rand(capacity + 4);
+      // The bytes sit at an odd or even place inside a bigger buffer, behind `skip` bytes the
+      // caller asks to skip (byteOffset), as slices of agent messages do.
+      const lead = rand(3);
+      const skip = rand(2) * 2 + rand(2);
+      const backing = Buffer.alloc(lead + skip + count * 2 + rand(2));
+      for (let i = 0; i < backing.length; i++) backing[i] = rand(256);
+      const pcm = backing.subarray(lead);
+      const wrote = ring.write(pos, pcm, skip);
+      const fits = Math.min((pcm.length - skip) >> 1, capacity - (pos - released));
+      t.equal(wrote, Math.max(0, fits), `round ${round} write ${w}: only whole samples that fit`);
+      for (let i = 0; i < wrote; i++) expected.push(pcm.readInt16LE(skip + i * 2));
+      pos += wrote;
+      if (rand(2) === 1) released += rand(pos - released + 1);
+      ring.release(released);
+    }
+    const from = Math.max(released, pos - capacity);
+    const out = new Int16Array(pos - from);
+    ring.readPcm(from, pos, out);
+    t.same([...out], expected.slice(from), `round ${round}: the ring holds exactly the samples written`);
+  }
+});

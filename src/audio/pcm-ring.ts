@@ -14,18 +14,22 @@ const RELEASED = 1;
 const SEQ = 2;
 const CAPACITY = 3;
 const HEADER_BYTES = 16;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export class PcmRing {
   readonly sab: SharedArrayBuffer;
   readonly capacity: number;
   private readonly header: Int32Array;
   private readonly samples: Int16Array;
+  /** The same samples as bytes (little-endian hosts copy agent PCM straight in). */
+  private readonly bytes: Uint8Array;
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
     this.header = new Int32Array(sab, 0, 4);
     this.capacity = Atomics.load(this.header, CAPACITY);
     this.samples = new Int16Array(sab, HEADER_BYTES, this.capacity);
+    this.bytes = new Uint8Array(sab, HEADER_BYTES, this.capacity * 2);
   }
 
   static create(capacitySamples: number): PcmRing {
@@ -47,17 +51,26 @@ export class PcmRing {
 
   /**
    * Producer: copy `pcm` (little-endian PCM16 bytes) in at absolute position `writePos`. Writes as
-   * many whole samples as fit; returns how many were written.
+   * many whole samples as fit; returns how many were written. On a little-endian host (x86, ARM:
+   * every platform Node ships for) the ring's Int16 samples are those bytes, so this is one or two
+   * byte copies at any alignment of `pcm`; a big-endian host swaps sample by sample.
    */
   write(writePos: number, pcm: Uint8Array, byteOffset = 0): number {
     const available = (pcm.byteLength - byteOffset) >> 1;
     const n = Math.min(available, this.freeSamples(writePos));
     if (n <= 0) return 0;
-    const view = new DataView(pcm.buffer, pcm.byteOffset + byteOffset, n * 2);
-    let idx = writePos % this.capacity;
-    for (let i = 0; i < n; i++) {
-      this.samples[idx] = view.getInt16(i * 2, true);
-      if (++idx === this.capacity) idx = 0;
+    const idx = writePos % this.capacity;
+    if (LITTLE_ENDIAN) {
+      const first = Math.min(n, this.capacity - idx);
+      const src = pcm.byteOffset + byteOffset;
+      this.bytes.set(new Uint8Array(pcm.buffer, src, first * 2), idx * 2);
+      if (first < n) this.bytes.set(new Uint8Array(pcm.buffer, src + first * 2, (n - first) * 2), 0);
+    } else {
+      const view = new DataView(pcm.buffer, pcm.byteOffset + byteOffset, n * 2);
+      for (let i = 0, j = idx; i < n; i++) {
+        this.samples[j] = view.getInt16(i * 2, true);
+        if (++j === this.capacity) j = 0;
+      }
     }
     Atomics.store(this.header, WRITE, (writePos + n) | 0);
     Atomics.add(this.header, SEQ, 1);

@@ -44,3 +44,43 @@ t.test('decodeStrictBase64 accepts exactly what isStrictBase64 accepts, and deco
   t.ok(accepted > 1000 && accepted < 19_000, `both verdicts exercised (${accepted} accepted)`);
   for (const s of ['AAE', 'AA-_', 'AA A', 'A=AA', 'AAA=====', 'AAé=', 'AA$A', '====']) t.equal(decodeStrictBase64(s), null, JSON.stringify(s));
 });
+
+t.test('decodeStrictBase64 and the pattern agree on every 4-character string over near-miss characters', async (t) => {
+  const chars = ['A', 'z', '9', '+', '/', '=', '-', '_', ' ', '\n', '\0', '.', 'é', '\u0100', '中', '\uD83D'];
+  let disagreements = 0;
+  let accepted = 0;
+  const visit = (s: string): void => {
+    if (s.length < 4) {
+      for (const c of chars) visit(s + c);
+      return;
+    }
+    const d = decodeStrictBase64(s);
+    if ((d !== null) !== isStrictBase64(s) || (d !== null && !d.equals(Buffer.from(s, 'base64')))) disagreements++;
+    if (d !== null) accepted++;
+  };
+  visit('');
+  t.equal(disagreements, 0, `${chars.length ** 4} strings: same verdict and bytes`);
+  t.ok(accepted > 500, `${accepted} accepted`);
+  // One bad character anywhere in a long valid string, as a broken agent might send.
+  const good = Buffer.from(Array.from({ length: 4800 }, (_, i) => (i * 37) & 255)).toString('base64');
+  for (const c of chars.slice(6)) { // not '=': padding in the last place is valid
+    for (const at of [0, 1, 2400, good.length - 3, good.length - 1]) {
+      const s = good.slice(0, at) + c + good.slice(at + 1);
+      if (decodeStrictBase64(s) !== null) t.fail(`${JSON.stringify(c)} at ${at} accepted`);
+    }
+  }
+});
+
+t.test('decoded chunks own their bytes: later decodes (across slab boundaries) never change an earlier one', async (t) => {
+  const kept: Array<{ got: Buffer; want: Buffer }> = [];
+  for (let i = 0; i < 200; i++) {
+    const n = [4800, 1, 0, 9600, 33_000, 4801][i % 6]!;
+    const want = Buffer.from(Array.from({ length: n }, (_, k) => (k * 13 + i) & 255));
+    const got = decodeStrictBase64(want.toString('base64'));
+    if (!got) return t.fail(`chunk ${i} not decoded`);
+    kept.push({ got, want });
+    // A rejected string in between must not disturb anything either.
+    t.equal(decodeStrictBase64(`${want.toString('base64').slice(4)}A A=`), null);
+  }
+  t.ok(kept.every(({ got, want }) => got.equals(want)), 'every kept chunk still holds its own bytes');
+});

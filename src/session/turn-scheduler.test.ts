@@ -18,7 +18,14 @@ t.test('ring full: audio beyond the ring waits, windows release it, every byte r
   const pcm = noisePcm(36_000);
   h.pool.hold = true;
   h.agent.emit('responseStart', { responseId: 'r1' });
-  for (let at = 0; at < pcm.length; at += 12_000) h.agent.emit('audio', pcm.subarray(at, at + 12_000));
+  // 10,000-byte chunks: the third is split by the ring's end (part written, part waiting). The agent
+  // reuses one buffer and scribbles over it after each event, as agents may: what waits must be a copy.
+  const scratch = Buffer.alloc(10_000);
+  for (let at = 0; at < pcm.length; at += 10_000) {
+    const n = pcm.copy(scratch, 0, at, at + 10_000);
+    h.agent.emit('audio', scratch.subarray(0, n));
+    scratch.fill(0x55);
+  }
 
   t.equal(h.pool.tasks.length, 1, 'one window in flight');
   const ring = h.pool.ring();

@@ -197,12 +197,24 @@ export class TurnScheduler<T extends ScheduledTurn> {
       this.o.logger.error('agent response exceeds 10 minutes of audio; rest ignored');
       return;
     }
-    // Copy: agents may reuse their buffers, and pending audio must outlive the event.
-    turn.pending.push(Buffer.from(pcm));
-    turn.pendingSamples += pcm.length / 2;
+    const playing = this.turns[0] === turn;
+    if (playing) this.startAudio(turn);
+    let rest = pcm;
+    if (playing && turn.pending.length === 0) {
+      // The common case: straight into the ring, no copy of the chunk.
+      const n = this.ring.write(this.writePos, pcm);
+      this.writePos += n;
+      turn.written += n;
+      rest = pcm.subarray(n * 2);
+    }
+    if (rest.length > 0) {
+      // Copy: agents may reuse their buffers, and pending audio must outlive the event.
+      turn.pending.push(Buffer.from(rest));
+      turn.pendingSamples += rest.length / 2;
+      if (rest !== pcm) this.noteRingFull(turn);
+    }
     turn.arrivals.push({ endSample: turn.written + turn.pendingSamples, atMs: performance.now() });
-    if (this.turns[0] === turn) {
-      this.startAudio(turn);
+    if (playing) {
       this.fillRing(turn);
       this.schedule();
       this.armWaitTimer(turn);
@@ -237,14 +249,17 @@ export class TurnScheduler<T extends ScheduledTurn> {
       turn.pendingSamples -= n;
       if (n * 2 < head.length) {
         turn.pending[0] = head.subarray(n * 2);
-        if (!turn.ringWasFull) {
-          turn.ringWasFull = true;
-          this.o.logger.debug({ turnId: turn.turnId, waitingSamples: turn.pendingSamples }, 'ring full; agent audio waits in the turn queue');
-        }
+        this.noteRingFull(turn);
         return; // ring full: the rest waits for the next released window
       }
       turn.pending.shift();
     }
+  }
+
+  private noteRingFull(turn: T): void {
+    if (turn.ringWasFull) return;
+    turn.ringWasFull = true;
+    this.o.logger.debug({ turnId: turn.turnId, waitingSamples: turn.pendingSamples }, 'ring full; agent audio waits in the turn queue');
   }
 
   private promote(turn: T): void {
