@@ -199,7 +199,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     inferenceScheduler: r.oneOf('INFERENCE_SCHEDULER', ['deadline', 'fifo'] as const, 'deadline'),
     inferenceLookaheadMs: r.numOr('INFERENCE_LOOKAHEAD_MS', 1000, { min: 100, max: 60_000, integer: true }),
     pacingLeadFrames: r.numOr('PACING_LEAD_FRAMES', 2, { min: 0, max: 30, integer: true }),
-    pacingBatchMs: r.numOr('PACING_BATCH_MS', 2, { min: 0, max: 10 }),
+    pacingBatchMs: r.numOr('PACING_BATCH_MS', 5, { min: 0, max: 10 }),
     debug,
     logLevel,
     assistantInstructions: r.str('ASSISTANT_INSTRUCTIONS', 'You are a friendly assistant. Keep answers short.'),
