@@ -52,6 +52,7 @@ export function decodeStrictBase64(s: string): Buffer | null {
     // A string decodes to at most `expected` bytes (padding is not data), so nothing is cut here.
     const written = slab.write(s, slabUsed, expected, 'base64');
     bytes = slab.subarray(slabUsed, slabUsed + written);
+    // The next slice starts 8-byte aligned, as a buffer of its own would: typed-array views stay legal.
     if (written === expected) slabUsed += (written + 7) & ~7;
   }
   if (bytes.length !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) return null;

@@ -202,10 +202,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
     let rest = pcm;
     if (playing && turn.pending.length === 0) {
       // The common case: straight into the ring, no copy of the chunk.
-      const n = this.ring.write(this.writePos, pcm);
-      this.writePos += n;
-      turn.written += n;
-      rest = pcm.subarray(n * 2);
+      rest = pcm.subarray(this.toRing(turn, pcm) * 2);
     }
     if (rest.length > 0) {
       // Copy: agents may reuse their buffers, and pending audio must outlive the event.
@@ -243,9 +240,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
   private fillRing(turn: T): void {
     while (turn.pending.length > 0) {
       const head = turn.pending[0]!;
-      const n = this.ring.write(this.writePos, head);
-      this.writePos += n;
-      turn.written += n;
+      const n = this.toRing(turn, head);
       turn.pendingSamples -= n;
       if (n * 2 < head.length) {
         turn.pending[0] = head.subarray(n * 2);
@@ -254,6 +249,14 @@ export class TurnScheduler<T extends ScheduledTurn> {
       }
       turn.pending.shift();
     }
+  }
+
+  /** `pcm` into the ring at the write position, as much as fits; returns the samples written. */
+  private toRing(turn: T, pcm: Uint8Array): number {
+    const n = this.ring.write(this.writePos, pcm);
+    this.writePos += n;
+    turn.written += n;
+    return n;
   }
 
   private noteRingFull(turn: T): void {
