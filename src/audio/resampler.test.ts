@@ -102,3 +102,33 @@ t.test('coveringLength and an explicit count: the last output covers the input e
   t.same(Array.from(a.subarray(0, 13_333)), Array.from(b), 'the first samples are the same');
   t.ok(Number.isFinite(a[13_333]!) && Math.abs(a[13_333]!) <= 1.1, 'the extra sample reads zeros past the end, no garbage');
 });
+
+t.test('ranges: a call in pieces is the whole call; interior samples do not depend on the edges', async (t) => {
+  const r = new PolyphaseResampler(24_000, 16_000);
+  // Noise-like input: every tap matters.
+  let seed = 7;
+  const x = Float32Array.from({ length: 21_600 }, () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 31) - 1);
+  const n = r.coveringLength(21_600);
+  const whole = new Float32Array(n);
+  r.process(x, 21_600, whole, n);
+  const pieces = new Float32Array(n);
+  for (const [a, b] of [[0, 5], [5, 4000], [4000, 4001], [4001, n]] as const) r.processRange(x, 21_600, pieces, a, b);
+  t.same(pieces, whole, 'bit for bit');
+
+  // The same audio seen from a later start (a multiple of 3 samples at 24 kHz = 2 at 16 kHz) and
+  // cut shorter: exactly the interior samples agree with the whole call, shifted.
+  for (const [shift24, len] of [[12_000, 9_600], [3, 21_597], [300, 5_000]] as const) {
+    const y = x.subarray(shift24, shift24 + len);
+    const m = r.coveringLength(len);
+    const part = new Float32Array(m);
+    r.process(y, len, part, m);
+    const [lo, hi] = r.interiorOutputs(len);
+    const shift16 = (shift24 * 2) / 3;
+    let same = 0;
+    for (let j = lo; j < hi; j++) if (part[j] === whole[j + shift16]) same++;
+    t.equal(same, hi - lo, `shift ${shift24}: all ${hi - lo} interior samples are identical`);
+    t.not(part[lo - 1], whole[lo - 1 + shift16], 'the sample before the interior reads zeros before the start');
+    // (where both end at the same sample, both read the same zeros past it)
+    if (hi < m && shift24 + len < x.length) t.not(part[hi], whole[hi + shift16], 'the sample after it reads zeros past the end');
+  }
+});

@@ -78,10 +78,19 @@ export class PolyphaseResampler {
    * single chain only in the last bits of a double, below the Float32 output's precision.
    */
   process(input: Float32Array, inputLength: number, out: Float32Array, n = this.outputLength(inputLength)): number {
+    this.processRange(input, inputLength, out, 0, n);
+    return n;
+  }
+
+  /**
+   * Output samples `from ≤ j < to` only (the rest of `out` untouched): each output sample depends
+   * on the input and its own index alone, so a range is exactly those samples of a whole call.
+   */
+  processRange(input: Float32Array, inputLength: number, out: Float32Array, from: number, to: number): void {
     const K = this.tapsPerPhase;
     const K4 = K - (K % 4);
     const L = this.up;
-    for (let j = 0; j < n; j++) {
+    for (let j = from; j < to; j++) {
       // Upsampled position of output j, shifted by the filter delay.
       const pos = j * this.down + this.delayUp;
       const phase = pos % L;
@@ -109,7 +118,18 @@ export class PolyphaseResampler {
       }
       out[j] = a0 + a1 + (a2 + a3);
     }
-    return n;
+  }
+
+  /**
+   * Output samples `j` whose whole filter span lies in the input's first `realLength` samples
+   * (none before 0, none past the end): `[lo, hi)`. Those do not depend on the zeros the filter
+   * reads past either edge, so two calls over overlapping input give the same value for them.
+   */
+  interiorOutputs(realLength: number): [number, number] {
+    // Output j reads inputs base − K + 1 … base, base = ⌊(j·down + delayUp) / up⌋ (non-decreasing in j).
+    const lo = Math.max(0, Math.ceil(((this.tapsPerPhase - 1) * this.up - this.delayUp) / this.down));
+    const hi = Math.max(lo, Math.ceil((realLength * this.up - this.delayUp) / this.down));
+    return [lo, hi];
   }
 
   /** Output samples that cover `inputLength` input samples: the last one may reach past the input's end. */

@@ -28,6 +28,14 @@ export class WindowModel {
   private readonly resampler = new PolyphaseResampler(OUTPUT_SAMPLE_RATE, MODEL_SAMPLE_RATE);
   private input24 = new Float32Array(OUTPUT_SAMPLE_RATE * 4);
   private input16 = new Float32Array(MODEL_SAMPLE_RATE * 4);
+  /**
+   * The previous window's 16 kHz input, kept for the next window of the same turn: its context
+   * is the end of this one, already resampled (see `resample`). Swapped with `input16` each window.
+   */
+  private previous16 = new Float32Array(MODEL_SAMPLE_RATE * 4);
+  private previous: { turn: string; contextStart: number; length24: number } | null = null;
+  /** 16 kHz samples taken from the previous window instead of resampled (bench and tests). */
+  reusedSamples = 0;
   readonly inputName: string;
   readonly outputName: string;
   /** The warm-up run's wall time, ms (half a second of silence, before the first task). */
@@ -48,6 +56,7 @@ export class WindowModel {
   }
 
   private async run(samples16: number): Promise<{ weights: Float32Array; inferMs: number }> {
+    if (this.input16.length < MIN_MODEL_SAMPLES) this.input16 = new Float32Array(MIN_MODEL_SAMPLES);
     const n = Math.max(samples16, MIN_MODEL_SAMPLES);
     if (n > samples16) this.input16.fill(0, samples16, n);
     // onnxruntime-node wants its own (non-shared) memory: input16 is a private Float32Array.
@@ -69,8 +78,7 @@ export class WindowModel {
     // Every 24 kHz sample is covered: 25 frames of 800 samples are 13 333⅓ samples at 16 kHz, and
     // a model that makes one frame per 533⅓ samples gives 25 frames only for 13 334 of them.
     const n16 = this.resampler.coveringLength(n24);
-    if (this.input16.length < Math.max(n16, MIN_MODEL_SAMPLES)) this.input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
-    this.resampler.process(this.input24, n24, this.input16, n16);
+    this.resample(task, n24, n16);
     const t2 = performance.now();
     const model = await this.run(n16);
     const available = Math.floor(model.weights.length / ARKIT_COUNT);
@@ -81,6 +89,38 @@ export class WindowModel {
       if (src >= 0) weights.set(model.weights.subarray(src * ARKIT_COUNT, (src + 1) * ARKIT_COUNT), f * ARKIT_COUNT);
     }
     return { weights, readMs: t1 - t0, resampleMs: t2 - t1, inferMs: model.inferMs };
+  }
+
+  /**
+   * 24 → 16 kHz into `input16`. A turn's next window re-reads the end of the one before as its
+   * context (400 ms of every 900): where the previous window on this worker was the same turn's
+   * and the shift between them is a whole number of 16 kHz samples, the 16 kHz samples whose
+   * filter span lies inside both windows' audio are copied from it — the same values, bit for
+   * bit, as resampling them again (each depends only on those input samples and its phase) — and
+   * only the rest is resampled. Otherwise (another turn, another worker ran the window before,
+   * a shift of a partial sample) all of it is resampled.
+   */
+  private resample(task: WindowTask, n24: number, n16: number): void {
+    const prev = this.previous;
+    [this.input16, this.previous16] = [this.previous16, this.input16];
+    if (this.input16.length < n16) this.input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
+    const turn = `${task.sessionId}\u0000${task.turnId}`;
+    this.previous = { turn, contextStart: task.contextStart, length24: n24 };
+    const shift24 = prev && prev.turn === turn ? task.contextStart - prev.contextStart : -1;
+    const shiftUp = shift24 * this.resampler.up;
+    if (prev && shift24 >= 0 && shiftUp % this.resampler.down === 0) {
+      const shift16 = shiftUp / this.resampler.down;
+      const [lo, hi] = this.resampler.interiorOutputs(Math.min(n24, prev.length24 - shift24));
+      const end = Math.min(hi, n16);
+      if (end > lo) {
+        this.resampler.processRange(this.input24, n24, this.input16, 0, lo);
+        this.input16.set(this.previous16.subarray(lo + shift16, end + shift16), lo);
+        this.resampler.processRange(this.input24, n24, this.input16, end, n16);
+        this.reusedSamples += end - lo;
+        return;
+      }
+    }
+    this.resampler.process(this.input24, n24, this.input16, n16);
   }
 
   release(): Promise<void> {

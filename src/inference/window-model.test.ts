@@ -1,0 +1,55 @@
+import t from 'tap';
+import { fileURLToPath } from 'node:url';
+import { WindowModel } from './window-model.js';
+import { PcmRing } from '../audio/pcm-ring.js';
+import { SAMPLES_PER_FRAME } from '../audio/constants.js';
+import { syntheticSpeech } from '../../test/helpers/fake-remote-agent.js';
+import type { WindowTask } from './tasks.js';
+
+const MODEL = fileURLToPath(new URL('../../../pretrained_models/lipsync-small.onnx', import.meta.url));
+
+function task(turnId: string, contextStart: number, start: number, end: number, ring: PcmRing): WindowTask {
+  return { kind: 'window', ring: ring.sab, sessionId: 's', turnId, contextStart, start, end, firstFrameIndex: start / SAMPLES_PER_FRAME, final: false, releaseTo: 0 };
+}
+
+t.test('a turn\'s next window reuses the resampled context, with exactly the weights of a full resample', async (t) => {
+  const ring = PcmRing.create(24_000 * 8);
+  const pcm = syntheticSpeech(6, { f0: 130, seed: 11 });
+  t.equal(ring.write(0, pcm), pcm.length / 2, 'six seconds of speech in the ring');
+  const reusing = await WindowModel.create(MODEL);
+  const fresh = await WindowModel.create(MODEL);
+  t.teardown(() => Promise.all([reusing.release(), fresh.release()]));
+  // The scheduler's windows: a short first one without context, full ones with 400 ms of it,
+  // and partial windows of whole frames (shifts that are not whole 16 kHz samples, too).
+  const frames = [6, 15, 15, 7, 15, 4, 15, 15, 8];
+  let start = 0;
+  for (const [i, f] of frames.entries()) {
+    const end = start + f * SAMPLES_PER_FRAME;
+    const contextStart = Math.max(0, start - 9_600);
+    const w = task('t1', contextStart, start, end, ring);
+    const got = await reusing.weights(ring, w, f);
+    // Another turn's window in between: the fresh model cannot reuse anything.
+    await fresh.weights(ring, task(`other${i}`, 0, 0, 4_800, ring), 6);
+    const want = await fresh.weights(ring, w, f);
+    t.same(got.weights, want.weights, `window ${i} (${f} frames): the same weights, bit for bit`);
+    start = end;
+  }
+  t.equal(fresh.reusedSamples, 0, 'the control never reused');
+  // Windows 1, 2, 3, 5, 7 and 8 follow a whole number of 16 kHz samples (a multiple of 3 frames
+  // before them); 4 and 6 follow 7 and 4 frames and resample everything.
+  t.ok(reusing.reusedSamples > 3_000 + 5 * 4_800, `most of each such context was reused (${reusing.reusedSamples} samples at 16 kHz)`);
+});
+
+t.test('a window of another turn, or an earlier one, resamples everything', async (t) => {
+  const ring = PcmRing.create(24_000 * 4);
+  t.equal(ring.write(0, syntheticSpeech(3, { f0: 200, seed: 5 })), 72_000);
+  const m = await WindowModel.create(MODEL);
+  t.teardown(() => m.release());
+  await m.weights(ring, task('a', 0, 9_600, 21_600, ring), 15);
+  await m.weights(ring, task('b', 12_000, 21_600, 33_600, ring), 15);
+  t.equal(m.reusedSamples, 0, 'another turn');
+  await m.weights(ring, task('b', 0, 9_600, 21_600, ring), 15);
+  t.equal(m.reusedSamples, 0, 'an earlier window of the same turn');
+  await m.weights(ring, task('b', 12_000, 21_600, 33_600, ring), 15);
+  t.ok(m.reusedSamples > 0, 'the next window of the same turn reuses');
+});
