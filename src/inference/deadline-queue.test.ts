@@ -59,7 +59,7 @@ t.test('the dispatcher runs at most `slots` at once, the earliest key first when
 });
 
 /** Windows queued behind a busy worker, in the order they are dispatched; returns the order they ran. */
-async function runOrder(order: InferenceQueueOrder): Promise<string[]> {
+async function runOrder(order: InferenceQueueOrder, beforeClock = false): Promise<string[]> {
   const pool = new InferencePool({ modelPath: DEFAULT_MODEL_PATH, workers: 1, queue: order, logger: pino({ level: 'silent' }) });
   await pool.start();
   try {
@@ -73,7 +73,11 @@ async function runOrder(order: InferenceQueueOrder): Promise<string[]> {
     // reverse of their arrival (far enough ahead that no hedge or fill starts).
     const runs: Array<Promise<WindowResult & { name: string }>> = [];
     const dispatch = (name: string, dueInMs: number): void => {
-      runs.push(pool.runWindow(window(name), { dueAtMs: () => now + dueInMs, stillNeeded: () => true }).then((r) => ({ ...r, name })));
+      // beforeClock: no turn clock runs yet (no due time), only the order its turn's pacer estimates.
+      const deadline = beforeClock
+        ? { dueAtMs: () => undefined, orderAtMs: () => now + dueInMs, stillNeeded: () => true }
+        : { dueAtMs: () => now + dueInMs, stillNeeded: () => true };
+      runs.push(pool.runWindow(window(name), deadline).then((r) => ({ ...r, name })));
     };
     dispatch('busy', 20_000);
     for (let i = 1; i <= 5; i++) dispatch(`w${i}`, 20_000 - i * 1000);
@@ -86,6 +90,7 @@ async function runOrder(order: InferenceQueueOrder): Promise<string[]> {
 
 t.test('a real pool: the deadline queue runs the most urgent queued window first', async (t) => {
   t.same(await runOrder('deadline'), ['busy', 'w5', 'w4', 'w3', 'w2', 'w1'], 'earliest deadline first');
+  t.same(await runOrder('deadline', true), ['busy', 'w5', 'w4', 'w3', 'w2', 'w1'], 'before the clocks run: by the order their pacer gives');
   // The baseline is Piscina's own queue. It is not even FIFO for tasks that carry an AbortSignal
   // (they go through its skip queue, which re-appends a task it cannot place), and it knows no
   // deadlines: only check that it serves them all.

@@ -136,13 +136,14 @@ export class InferencePool {
    * Finished frames (or weights) for one window. With a `deadline`, the result is back by the
    * time its frames are needed even if the worker running it is stuck (see window-deadline.ts);
    * without one (the video dialects pace themselves), it is the plain retry-then-neutral path.
-   * In the queue a window is ordered by its first frame's due time; one whose turn's clock has
-   * not started yet (a turn's first window: the viewer is waiting for it) is due now.
+   * In the queue a window is ordered by its first frame's due time; before its turn's clock has
+   * started, by the earliest that can be (`orderAtMs`: a turn's first window, which the viewer
+   * is waiting for, is due now).
    */
   async runWindow(task: WindowTask, deadline?: WindowDeadline): Promise<WindowResult> {
     const dispatchedAt = performance.now();
     const dispatchedAtEpochMs = performance.timeOrigin + dispatchedAt;
-    const key = deadline?.dueAtMs() ?? dispatchedAt;
+    const key = deadline ? deadline.orderAtMs?.() ?? deadline.dueAtMs() ?? dispatchedAt : dispatchedAt;
     if (!deadline) {
       const result = await this.runReliably(task, key);
       this.record(task, result, dispatchedAtEpochMs, undefined);

@@ -8,6 +8,11 @@ import type { WindowResult, WindowTask } from './tasks.js';
 export interface WindowDeadline {
   /** performance.now() (ms) at which the window's first frame is due at the pacer; undefined before the turn's clock starts. */
   dueAtMs(): number | undefined;
+  /**
+   * Its place in the inference queue (performance.now() ms); default: `dueAtMs()`, or the
+   * dispatch time before the clock runs (due at once).
+   */
+  orderAtMs?(): number;
   /** False once nobody waits for the window (its turn was interrupted or the session closed). */
   stillNeeded(): boolean;
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { FRAME_META_INTS, type FrameBatch, type FromPacer, type PacingStats, type PacingWorkerData, type ToPacer } from './messages.js';
 import type { WindowResult } from '../inference/tasks.js';
 import { TurnClock } from './turn-clock.js';
+import { FRAME_DURATION_MS } from '../audio/constants.js';
 
 export interface PacerCallbacks {
   /** A due frame, to send now: a view into its batch's buffer (one buffer per batch, never reused). */
@@ -92,6 +93,20 @@ export class Pacer {
   dueAtMs(session: number, turn: number, frameIndex: number): number | undefined {
     const c = this.clocks.get(session);
     return c && c.turn === turn ? c.clock.deadline(frameIndex) : undefined;
+  }
+
+  /**
+   * Where a window whose first frame is `frameIndex` stands in the inference queue: its due time
+   * once the turn's clock runs; before that, the earliest it can be due — as if the clock started
+   * now, never before now. A turn's second window, sent to the pool beside its first, is then
+   * ordered by when it can first be needed (the lead and the first window's frames later), not
+   * as due at once, so other turns' first windows are not queued behind it.
+   */
+  orderAtMs(session: number, turn: number, frameIndex: number): number {
+    const due = this.dueAtMs(session, turn, frameIndex);
+    if (due !== undefined) return due;
+    const now = performance.now();
+    return now + Math.max(0, frameIndex - this.leadFrames) * FRAME_DURATION_MS;
   }
 
   private mirrorClock(session: number, turn: number, originMs: number): void {

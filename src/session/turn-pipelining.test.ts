@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { noisePcm, startSession, stopPacing, turnFrames, type Msg } from './testing/session-harness.js';
+import { noisePcm, startSession, stopPacing, turnFrames, until, type Msg } from './testing/session-harness.js';
 import { schedulingFor } from './turn-scheduler.js';
 
 /**
@@ -40,6 +40,32 @@ t.test('two windows in flight, results back newest first: frames in order, no un
   t.equal(frames.length, 45, 'one frame per 1/30 s');
   t.ok(frames.every((f, i) => f.frameIndex === i), 'frame indices in order although results were not');
   t.ok(audio.equals(pcm), 'the client got exactly the agent audio');
+});
+
+t.test('queue order: before the clock runs, a turn\'s second window waits as if due when it first can be; then by its due time', async (t) => {
+  // Pacer lead 2 frames; a first window of 6 frames: the second can be due 4 frames after the clock starts, no sooner.
+  const h = await startSession({ firstWindowSamples: 4800, windowSamples: 12_000, contextSamples: 9600, maxInflight: 2 });
+  t.teardown(() => h.close());
+  h.pool.hold = true;
+  h.agent.emit('responseStart', { responseId: 'r1' });
+  const before = performance.now();
+  h.agent.emit('audio', noisePcm(48_000, 9));
+  const [d0, d1] = h.pool.deadlines;
+  const after = performance.now();
+  t.equal(h.pool.tasks.length, 2, 'both windows at the pool');
+  t.equal(d0!.dueAtMs(), undefined, 'no clock yet');
+  const o0 = d0!.orderAtMs!();
+  t.ok(o0 >= before && o0 <= performance.now(), 'the first window is due at once');
+  const o1 = d1!.orderAtMs!();
+  t.ok(o1 >= before + 4 * (1000 / 30) && o1 <= performance.now() + 4 * (1000 / 30), `the second: 4 frames later (${(o1 - after).toFixed(1)} ms after dispatch)`);
+  h.pool.releaseOne();
+  await until(() => d1!.dueAtMs() !== undefined);
+  t.equal(d1!.orderAtMs!(), d1!.dueAtMs(), 'once the clock runs: its due time');
+  t.ok(d1!.dueAtMs()! >= o1, 'which is never before the estimate');
+  h.pool.hold = false;
+  while (h.pool.heldCount > 0) h.pool.releaseOne();
+  h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
+  await h.waitFor(isEnd);
 });
 
 /** How far ahead of the frames sent each window started, over one 3 s turn delivered at once. */

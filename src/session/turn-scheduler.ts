@@ -18,6 +18,8 @@ export interface TurnPacer {
   drop(session: number, turn: number): void;
   closeSession(session: number): void;
   dueAtMs(session: number, turn: number, frameIndex: number): number | undefined;
+  /** Inference queue order of a window: its due time, or before the clock runs the earliest it can be due. */
+  orderAtMs(session: number, turn: number, frameIndex: number): number;
 }
 
 /** The one timer the scheduler runs (the window wait); injectable so tests drive it. */
@@ -337,6 +339,7 @@ export class TurnScheduler<T extends ScheduledTurn> {
       }, {
         // Needed by the pacer's due time of its first frame: a stuck worker is hedged or filled, never waited for.
         dueAtMs: () => this.o.pacer.dueAtMs(this.o.key, turn.seq, firstFrameIndex),
+        orderAtMs: () => this.o.pacer.orderAtMs(this.o.key, turn.seq, firstFrameIndex),
         stillNeeded: () => !this.closed && this.turns[0] === turn,
       })
       .then(

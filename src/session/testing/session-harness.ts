@@ -16,6 +16,7 @@ import { PcmRing } from '../../audio/pcm-ring.js';
 import { SyncFrameEncoder } from '../../inference/frame-encoder.js';
 import { WindowIo } from '../../inference/window-io.js';
 import type { WindowResult, WindowTask } from '../../inference/tasks.js';
+import type { WindowDeadline } from '../../inference/window-deadline.js';
 import { ARKIT_COUNT } from '../../protocol/arkit.js';
 
 export type Msg = Record<string, unknown> & { type: string };
@@ -38,14 +39,17 @@ export class ScriptedAgent extends EventEmitter<AgentEvents> implements Agent {
 /** Serves windows like the fill worker; with `hold`, each waits until the test releases it. */
 export class StepPool implements WindowRunner {
   readonly tasks: WindowTask[] = [];
+  /** Each task's deadline, as the scheduler passed it (index = task index). */
+  readonly deadlines: Array<WindowDeadline | undefined> = [];
   hold = false;
   /** Called as each window is dispatched (before it is served). */
   onTask: ((task: WindowTask) => void) | null = null;
   private readonly held: Array<() => void> = [];
   private readonly io = new WindowIo(new SyncFrameEncoder());
 
-  runWindow(task: WindowTask): Promise<WindowResult> {
+  runWindow(task: WindowTask, deadline?: WindowDeadline): Promise<WindowResult> {
     this.tasks.push(task);
+    this.deadlines.push(deadline);
     this.onTask?.(task);
     return new Promise((resolve) => {
       // The ring is read when the window is served, as a worker would: audio overwritten meanwhile shows.
@@ -204,7 +208,7 @@ export async function startSession(opts: HarnessOptions = {}): Promise<Harness> 
 }
 
 /** Re-check `probe` every 10 ms until it holds (a positive signal with no event to wait on). */
-async function until(probe: () => boolean): Promise<void> {
+export async function until(probe: () => boolean): Promise<void> {
   while (!probe()) await new Promise((r) => setTimeout(r, 10));
 }
 
