@@ -81,9 +81,9 @@ type Log = (line: string) => void;
 /** The capacity plan of one arm: one level at `seed`, or a ramp from half of it. */
 export function armPlan(base: BenchPlan['capacity'], v: BenchPlan['capacityVariants'], seed: number): BenchPlan['capacity'] {
   const s = Math.max(1, Math.round(seed));
-  if (v.mode === 'one level') return { ...base, ramp: [s], maxSessions: s, bisectSteps: 0, rampBudgetMs: v.rampBudgetMs, lateRetries: v.lateRetries };
+  if (v.mode === 'one level') return { ...base, ramp: [s], maxSessions: s, bisectSteps: 0, rampBudgetMs: v.rampBudgetMs, passRuns: v.passRuns };
   const half = Math.max(1, Math.round(s / 2));
-  return { ...base, ramp: half < s ? [half, s] : [s], bisectSteps: v.bisectSteps, rampBudgetMs: v.rampBudgetMs, lateRetries: v.lateRetries };
+  return { ...base, ramp: half < s ? [half, s] : [s], bisectSteps: v.bisectSteps, rampBudgetMs: v.rampBudgetMs, passRuns: v.passRuns };
 }
 
 /** Ratio a / b, with 0 / 0 = 1 (both clean) and NaN where it is undefined. */

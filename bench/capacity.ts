@@ -8,11 +8,11 @@ import type { WindowBreakdown } from './window-breakdown.js';
 /**
  * Section 2: concurrent speaking sessions sustained in real time. Each level runs on a fresh
  * server with N sessions speaking back to back (cloud-agent speed: audio arrives faster than real
- * time); a level passes when every turn is complete, no frame reached the pacer after its
- * deadline, client-side lateness p99 ≤ one frame and turns do not lengthen (no growing queue).
- * A late level is re-run and decided by the majority of its runs (a shared host has hiccups);
- * a broken one (lost frames, errors) fails at once. Levels ramp up until one fails, then bisect
- * between the last pass and the first failure.
+ * time); a run passes when every turn is complete, no frame reached the pacer after its
+ * deadline, client-side lateness p99 ≤ one frame, the first frame of a turn p95 < 100 ms after
+ * the agent's first audio, and turns do not lengthen (no growing queue). A level passes when
+ * `passRuns` runs pass (3 of 3 in the full bench); its first failing run fails it. Levels ramp
+ * up until one fails, then bisect between the last pass and the first failure.
  */
 export interface CapacitySection {
   /** Largest level that passed (0: not even one session). */
@@ -37,6 +37,8 @@ export interface CapacitySection {
   levels: Array<{ sessions: number; pass: boolean; runs: number; passedRuns: number }>;
   /** Slope of peak RSS over sessions across all levels: the marginal memory of one session. */
   rssPerSessionBytesSlope: number;
+  /** Runs every level had to pass (absent in reports from before it was recorded). */
+  passRuns?: number;
   /**
    * Main-thread CPU against frames/s across levels: the slope is the marginal cost of one frame
    * (µs), the intercept the idle main thread (% of a core). Per-level CPU/frame includes that
@@ -64,7 +66,7 @@ export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenera
     if (n === 1 && m.broken) throw new Error(`one session is broken: ${m.reasons.join('; ')}`);
     return m;
   };
-  /** A level's verdict: broken at once fails; late is re-run, and the majority of runs decides. */
+  /** A level's verdict: it passes when `passRuns` runs in a row pass; the first failing run decides. */
   const levels: CapacitySection['levels'] = [];
   const run = async (n: number): Promise<StepMeasurement> => {
     const m = await verdict(n);
@@ -72,23 +74,7 @@ export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenera
     levels.push({ sessions: n, pass: m.pass, runs: runs.length, passedRuns: runs.filter((s) => s.pass).length });
     return m;
   };
-  const verdict = async (n: number): Promise<StepMeasurement> => {
-    const first = await once(n);
-    if (first.pass || first.broken) return first;
-    let passes = 0;
-    let fails = 1;
-    let last = first;
-    for (let r = 0; r < plan.lateRetries && passes < fails; r++) {
-      const m = await once(n);
-      if (m.pass) passes++;
-      else {
-        fails++;
-        last = m;
-      }
-      if (m.broken) break;
-    }
-    return passes >= fails ? { ...first, pass: true, reasons: [`passed ${passes} of ${passes + fails} runs`] } : last;
-  };
+  const verdict = (n: number): Promise<StepMeasurement> => levelVerdict(() => once(n), plan.passRuns);
   let lastPass = 0;
   let firstFail: StepMeasurement | null = null;
   let limitedBy: CapacitySection['limitedBy'] = 'none';
@@ -132,6 +118,20 @@ export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenera
   return {
     sessions: lastPass, sessionsPerCore: lastPass / cores, cores, serverWorkers, scheduler: serverScheduler(env), limitedBy,
     firstFailure: firstFail && { sessions: firstFail.sessions, reasons: firstFail.reasons, serverErrors: firstFail.serverErrors, ...(limit ? { limit } : {}) }, windowTimes, steps, levels, rssPerSessionBytesSlope: fit.slope,
-    mainThreadMarginalUsPerFrame: cpuFit.slope * 1e6, mainThreadIdlePercent: cpuFit.intercept * 100,
+    mainThreadMarginalUsPerFrame: cpuFit.slope * 1e6, mainThreadIdlePercent: cpuFit.intercept * 100, passRuns: Math.max(1, plan.passRuns),
   };
+}
+
+/**
+ * One level: measured until a run fails (that run is the verdict) or `passRuns` runs have passed
+ * (the first of them is the verdict, a pass).
+ */
+export async function levelVerdict<M extends { pass: boolean }>(runOnce: () => Promise<M>, passRuns: number): Promise<M> {
+  let first: M | null = null;
+  for (let r = 0; r < Math.max(1, passRuns); r++) {
+    const m = await runOnce();
+    if (!m.pass) return m;
+    first ??= m;
+  }
+  return first!;
 }

@@ -5,6 +5,7 @@ import type { FromLoadClient, LoadStep, LoadStepResult, ToLoadClient } from './l
 import { ServerUnderTest, leadFrames, type ServerStats } from './server-under-test.js';
 import { cpuDelta, hostCores, sampleHostCpu, type CpuSample, type HostCpuSample } from './proc-cpu.js';
 import { windowBreakdown, type WindowBreakdown } from './window-breakdown.js';
+import { quantile } from './quantiles.js';
 
 /** The load generator process seen from the bench: fork, IPC, one step at a time. */
 export class LoadGenerator {
@@ -126,6 +127,8 @@ export interface StepMeasurement {
 
 /** The generator's event loop must stay responsive, or its timestamps measure itself. */
 const GENERATOR_DELAY_LIMIT_MS = 20;
+/** Issue 20: the agent's first audio → the turn's first frame at the client, p95, at capacity. */
+export const FIRST_FRAME_LIMIT_MS = 100;
 
 /**
  * One load level on a fresh server: start it, run the step, judge it, stop it. `env`: the
@@ -191,7 +194,7 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
   }
 }
 
-function judge(sessions: number, c: LoadStepResult, s: ServerSide): Pick<StepMeasurement, 'pass' | 'broken' | 'generatorSaturated' | 'reasons'> {
+export function judge(sessions: number, c: LoadStepResult, s: ServerSide): Pick<StepMeasurement, 'pass' | 'broken' | 'generatorSaturated' | 'reasons'> {
   const reasons: string[] = [];
   let broken = false;
   if (c.connected < sessions) {
@@ -205,6 +208,8 @@ function judge(sessions: number, c: LoadStepResult, s: ServerSide): Pick<StepMea
   if (s.inferenceFailures > 0) reasons.push(`${s.inferenceFailures} inference failures`);
   if (s.underruns > 0) reasons.push(`${s.underruns} frames reached the pacer after their deadline`);
   if (c.latenessMs.p99 > FRAME_DURATION_MS) reasons.push(`client lateness p99 ${c.latenessMs.p99.toFixed(1)} ms > one frame`);
+  const firstFrameP95 = quantile(c.firstFrameLatencyMs, 0.95);
+  if (firstFrameP95 >= FIRST_FRAME_LIMIT_MS) reasons.push(`first frame p95 ${firstFrameP95.toFixed(0)} ms ≥ ${FIRST_FRAME_LIMIT_MS} ms after the agent's first audio`);
   if (c.turnDriftMs.p50 > FRAME_DURATION_MS) reasons.push(`turns last ${c.turnDriftMs.p50.toFixed(0)} ms longer than their audio (queue growing)`);
   const generatorSaturated = c.generator.eventLoopDelayP99Ms > GENERATOR_DELAY_LIMIT_MS;
   if (generatorSaturated) reasons.push(`load generator saturated (its event-loop delay p99 ${c.generator.eventLoopDelayP99Ms.toFixed(1)} ms)`);

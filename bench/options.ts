@@ -34,10 +34,10 @@ export interface BenchPlan {
     /** Wall-clock budget for the ramp; it stops (capacity = a lower bound) when spent. */
     rampBudgetMs: number;
     /**
-     * Extra runs of a level that was late (not broken): a level passes on a majority of its runs,
-     * ties passing, so one scheduling hiccup of a shared host does not end the ramp.
+     * Runs a level must pass, every one of them (issue 20's "3 of 3"): it is measured until one
+     * fails or this many have passed, each on a fresh server.
      */
-    lateRetries: number;
+    passRuns: number;
   };
   /**
    * The capacity section again with other server settings, in the same run: INFERENCE_SCHEDULER
@@ -54,7 +54,8 @@ export interface BenchPlan {
     seedSessions: number;
     bisectSteps: number;
     rampBudgetMs: number;
-    lateRetries: number;
+    /** Runs a level must pass in these arms (1: one run decides; the arms compare with each other, not with the main run's 3 of 3). */
+    passRuns: number;
     /** INFERENCE_WORKERS values of the worker sweep. */
     workers: number[];
   };
@@ -84,8 +85,8 @@ export const QUICK_PLAN: BenchPlan = {
   name: 'quick',
   inference: { poolSizes: [], windowsS: [0.2, 0.5, 1.0], runs: 1, latencyPhaseMs: 700, throughputPhaseMs: 900, warmupWindows: 3 },
   batching: { batches: [1, 2, 4, 8], windowsS: [0.5], runs: 1, callsPerBatch: 20 },
-  capacity: { ramp: [1, 8, 32], maxSessions: 512, bisectSteps: 0, turnsPerSession: 2, turnAudioS: 2, staggerMs: 500, rampBudgetMs: 45_000, lateRetries: 1 },
-  capacityVariants: { mode: 'one level', seedSessions: 8, bisectSteps: 0, rampBudgetMs: 30_000, lateRetries: 0, workers: [1, 2] },
+  capacity: { ramp: [1, 8, 32], maxSessions: 512, bisectSteps: 0, turnsPerSession: 2, turnAudioS: 2, staggerMs: 500, rampBudgetMs: 45_000, passRuns: 1 },
+  capacityVariants: { mode: 'one level', seedSessions: 8, bisectSteps: 0, rampBudgetMs: 30_000, passRuns: 1, workers: [1, 2] },
   pacing: { runs: 1, turnsPerSession: 3, turnAudioS: 2, interruptAfterMs: 700 },
   ablations: { microRuns: 3, microIterations: 20_000, resamplerRunMs: 250, placementRuns: 1, placementStreams: 24, placementPhaseMs: 2000, pacingRuns: 1, pacingSessions: 16, pacingFrames: 30 },
 };
@@ -95,8 +96,8 @@ export const FULL_PLAN: BenchPlan = {
   name: 'full',
   inference: { ...QUICK_PLAN.inference, runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
   batching: { batches: [1, 2, 4, 8, 16], windowsS: [0.2, 0.5], runs: 3, callsPerBatch: 60 },
-  capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 300_000, lateRetries: 2 },
-  capacityVariants: { mode: 'ramp', seedSessions: 16, bisectSteps: 3, rampBudgetMs: 150_000, lateRetries: 1, workers: [1, 2] },
+  capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 900_000, passRuns: 3 },
+  capacityVariants: { mode: 'ramp', seedSessions: 16, bisectSteps: 3, rampBudgetMs: 150_000, passRuns: 1, workers: [1, 2] },
   pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
   ablations: { ...QUICK_PLAN.ablations, microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementPhaseMs: 4000, pacingRuns: 3, pacingFrames: 90 },
 };

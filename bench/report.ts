@@ -4,6 +4,7 @@ import { BUDGET_SESSIONS, STREAMING_AGENT_SPEED, type ProfileLevel } from './pac
 import { STAGES, type TimeQuantiles, type WindowBreakdown } from './window-breakdown.js';
 import { capacityText, type ArmAtLevel } from './capacity-variants.js';
 import { batchingVerdict } from './batching.js';
+import { FIRST_FRAME_LIMIT_MS } from './load-driver.js';
 
 /** latest.md: the report an engineer reads to size hardware. Numbers only from the JSON. */
 const n = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -62,7 +63,7 @@ function capacity(r: BenchReport): string[] {
     (c.firstFailure?.limit ? ` **What limited it: ${c.firstFailure.limit.detail}.**` : '') +
     (c.firstFailure?.serverErrors.length ? ` The server logged: ${c.firstFailure.serverErrors.map((e) => `\`${e}\``).join(', ')}.` : ''), '',
     'Each level: a fresh server process (`dist/src/index.js`, remote agent), a separate load process with the fake remote agent and N widget clients on 127.0.0.1, sessions speaking back to back at cloud-agent speed (audio faster than real time), the first turn of each session discarded as warm-up. ' +
-    'A level passes when every turn is complete (all frames, no errors), no frame reached the pacer after its deadline (underruns), client lateness p99 ≤ 33.3 ms, turns do not lengthen, and the load generator itself is not saturated.', '',
+    `A run passes when every turn is complete (all frames, no errors), no frame reached the pacer after its deadline (underruns), client lateness p99 ≤ 33.3 ms, the first frame of a turn p95 < ${FIRST_FRAME_LIMIT_MS} ms after the agent's first audio, turns do not lengthen, and the load generator itself is not saturated; a level passes when ${c.passRuns ?? 1} run(s) of it in a row pass (its first failing run fails it).`, '',
     `Levels tried: ${c.levels.map((l) => `${l.sessions} ${l.pass ? 'pass' : 'fail'}${l.runs > 1 ? ` (${l.passedRuns}/${l.runs} runs)` : ''}`).join(', ')}. Every run:`, '',
     ...head(['sessions', 'result', 'client lateness p99 ms', 'jitter p99 ms', 'turn drift p50 ms', 'server lateness p99 ms', 'underruns', 'loop delay p99 ms', 'main thread % core', 'main µs/frame', 'process µs/frame', 'RSS/session MB', 'generator loop p99 ms', 'machine cores busy'])];
   for (const m of [...c.steps].sort((a, b) => a.sessions - b.sessions)) {
