@@ -7,7 +7,8 @@ import { syntheticSpeech } from '../test/helpers/fake-remote-agent.js';
 /**
  * A session's audio as the inference workers see it: a real PcmRing holding 10 s of speech-like
  * PCM, and window tasks cut from it exactly as Session.schedule cuts them (whole frames, model
- * context re-read before each window). Nothing is ever released, so windows cycle over the audio.
+ * context re-read before each window, a stream's windows one turn until they wrap around). Nothing
+ * is ever released, so windows cycle over the audio.
  */
 const RING_SECONDS = 10;
 export const RING_SAMPLES = OUTPUT_SAMPLE_RATE * RING_SECONDS;
@@ -20,7 +21,7 @@ export function contextSamplesFromEnv(env = process.env): number {
 export class StreamFixture {
   readonly ring: PcmRing;
   private pos: number;
-  private tasks = 0;
+  private cycle = 0;
 
   constructor(readonly index: number, readonly contextSamples: number) {
     this.ring = PcmRing.create(RING_SAMPLES);
@@ -31,13 +32,15 @@ export class StreamFixture {
 
   /** The next window of `windowSamples` (a multiple of 800) with full model context. */
   nextTask(windowSamples: number): WindowTask {
-    if (this.pos + windowSamples > RING_SAMPLES) this.pos = this.contextSamples;
+    if (this.pos + windowSamples > RING_SAMPLES) {
+      this.pos = this.contextSamples;
+      this.cycle++; // a new turn: no window of it before
+    }
     const start = this.pos;
     const end = start + windowSamples;
     this.pos = end;
-    this.tasks++;
     return {
-      kind: 'window', ring: this.ring.sab, sessionId: `bench-${this.index}`, turnId: `turn-${this.index}-${this.tasks}`,
+      kind: 'window', ring: this.ring.sab, sessionId: `bench-${this.index}`, turnId: `turn-${this.index}-${this.cycle}`,
       contextStart: start - this.contextSamples, start, end, firstFrameIndex: start / SAMPLES_PER_FRAME, final: false, releaseTo: 0,
     };
   }

@@ -28,9 +28,8 @@ t.test('a turn\'s next window reuses the resampled context, with exactly the wei
     const contextStart = Math.max(0, start - 9_600);
     const w = task('t1', contextStart, start, end, ring);
     const got = await reusing.weights(ring, w, f);
-    // Another turn's window in between: the fresh model cannot reuse anything.
-    await fresh.weights(ring, task(`other${i}`, 0, 0, 4_800, ring), 6);
-    const want = await fresh.weights(ring, w, f);
+    // The control sees every window as a turn's first (a new turn id), so resamples all of it.
+    const want = await fresh.weights(ring, task(`control${i}`, contextStart, start, end, ring), f);
     t.same(got.weights, want.weights, `window ${i} (${f} frames): the same weights, bit for bit`);
     start = end;
   }
@@ -38,6 +37,29 @@ t.test('a turn\'s next window reuses the resampled context, with exactly the wei
   // Windows 1, 2, 3, 5, 7 and 8 follow a whole number of 16 kHz samples (a multiple of 3 frames
   // before them); 4 and 6 follow 7 and 4 frames and resample everything.
   t.ok(reusing.reusedSamples > 3_000 + 5 * 4_800, `most of each such context was reused (${reusing.reusedSamples} samples at 16 kHz)`);
+});
+
+t.test('turns interleaved on one worker each reuse their own context; a final window forgets its turn', async (t) => {
+  const ring = PcmRing.create(24_000 * 8);
+  t.equal(ring.write(0, syntheticSpeech(8, { f0: 150, seed: 2 })), 192_000);
+  const m = await WindowModel.create(MODEL);
+  const control = await WindowModel.create(MODEL);
+  t.teardown(() => Promise.all([m.release(), control.release()]));
+  // Three turns over different parts of the ring, their windows in turns (as a busy worker runs them).
+  const bases = [0, 60_000, 120_000];
+  for (let k = 0; k < 4; k++) {
+    for (const [i, base] of bases.entries()) {
+      const start = base + 4_800 + k * 12_000;
+      const w = { ...task(`turn${i}`, Math.max(base, start - 9_600), start, start + 12_000, ring), final: k === 3 };
+      const got = await m.weights(ring, w, 15);
+      const want = await control.weights(ring, { ...w, turnId: `control${i}-${k}` }, 15);
+      t.same(got.weights, want.weights, `turn ${i} window ${k + 1}: bit for bit`);
+    }
+  }
+  t.ok(m.reusedSamples >= 9 * 6_000, `each turn's windows 2-4 reused their context although other turns ran between (${m.reusedSamples})`);
+  const before = m.reusedSamples;
+  await m.weights(ring, task('turn0', 0 + 4_800 + 3 * 12_000, 52_800, 64_800, ring), 15);
+  t.equal(m.reusedSamples, before, 'after its final window a turn is forgotten');
 });
 
 t.test('a window of another turn, or an earlier one, resamples everything', async (t) => {

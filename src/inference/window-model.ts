@@ -7,6 +7,24 @@ import { ARKIT_COUNT } from '../protocol/arkit.js';
 import type { PcmRing } from '../audio/pcm-ring.js';
 import type { WindowTask } from './tasks.js';
 
+/**
+ * What a turn's window leaves for its next one on the same worker: the 16 kHz samples of its last
+ * TAIL_SECONDS (the next window's context: 400 ms by default, INFERENCE_CONTEXT_MS).
+ */
+interface TurnTail {
+  /** The window's first 24 kHz sample (ring position) and how many it read. */
+  contextStart: number;
+  length24: number;
+  /** Index, in that window's 16 kHz input, of `samples[0]`; `used` samples are valid. */
+  from16: number;
+  used: number;
+  samples: Float32Array;
+}
+const TAIL_SECONDS = 0.6;
+const TAIL_SAMPLES_16 = Math.round(MODEL_SAMPLE_RATE * TAIL_SECONDS);
+/** Turns remembered per worker (at most ~10 MB): more than that many sessions speaking, and the oldest resample in full. */
+const MAX_TAIL_TURNS = 256;
+
 /** Models need a minimum input; shorter windows are zero-padded at the end and the extra frames dropped. */
 const MIN_MODEL_SAMPLES = MODEL_SAMPLE_RATE / 5;
 
@@ -29,12 +47,13 @@ export class WindowModel {
   private input24 = new Float32Array(OUTPUT_SAMPLE_RATE * 4);
   private input16 = new Float32Array(MODEL_SAMPLE_RATE * 4);
   /**
-   * The previous window's 16 kHz input, kept for the next window of the same turn: its context
-   * is the end of this one, already resampled (see `resample`). Swapped with `input16` each window.
+   * Per turn, what its last window on this worker left for the next: the 16 kHz samples of its
+   * last TAIL_SECONDS of audio (see `resample`). Least recently used first; a turn's final window
+   * removes its entry.
    */
-  private previous16 = new Float32Array(MODEL_SAMPLE_RATE * 4);
-  private previous: { turn: string; contextStart: number; length24: number } | null = null;
-  /** 16 kHz samples taken from the previous window instead of resampled (bench and tests). */
+  private readonly tails = new Map<string, TurnTail>();
+  private spareTails: Float32Array[] = [];
+  /** 16 kHz samples taken from a turn's previous window instead of resampled (bench and tests). */
   reusedSamples = 0;
   readonly inputName: string;
   readonly outputName: string;
@@ -93,34 +112,58 @@ export class WindowModel {
 
   /**
    * 24 → 16 kHz into `input16`. A turn's next window re-reads the end of the one before as its
-   * context (400 ms of every 900): where the previous window on this worker was the same turn's
-   * and the shift between them is a whole number of 16 kHz samples, the 16 kHz samples whose
-   * filter span lies inside both windows' audio are copied from it — the same values, bit for
+   * context (400 ms of every 900): where this worker ran the turn's previous window and the shift
+   * between them is a whole number of 16 kHz samples, the 16 kHz samples whose filter span lies
+   * inside both windows' audio are copied from what that window left — the same values, bit for
    * bit, as resampling them again (each depends only on those input samples and its phase) — and
-   * only the rest is resampled. Otherwise (another turn, another worker ran the window before,
-   * a shift of a partial sample) all of it is resampled.
+   * only the rest is resampled. Otherwise (a turn's first window, the one before ran on another
+   * worker or was evicted, a shift of a partial sample) all of it is resampled.
    */
   private resample(task: WindowTask, n24: number, n16: number): void {
-    const prev = this.previous;
-    [this.input16, this.previous16] = [this.previous16, this.input16];
     if (this.input16.length < n16) this.input16 = new Float32Array(Math.max(n16, MIN_MODEL_SAMPLES));
-    const turn = `${task.sessionId}\u0000${task.turnId}`;
-    this.previous = { turn, contextStart: task.contextStart, length24: n24 };
-    const shift24 = prev && prev.turn === turn ? task.contextStart - prev.contextStart : -1;
-    const shiftUp = shift24 * this.resampler.up;
-    if (prev && shift24 >= 0 && shiftUp % this.resampler.down === 0) {
-      const shift16 = shiftUp / this.resampler.down;
-      const [lo, hi] = this.resampler.interiorOutputs(Math.min(n24, prev.length24 - shift24));
-      const end = Math.min(hi, n16);
+    const key = `${task.sessionId}\u0000${task.turnId}`;
+    const prev = this.tails.get(key);
+    const { up, down } = this.resampler;
+    const shift24 = prev ? task.contextStart - prev.contextStart : -1;
+    let reused = 0;
+    if (prev && shift24 >= 0 && (shift24 * up) % down === 0) {
+      const shift16 = (shift24 * up) / down;
+      const [interiorLo, hi] = this.resampler.interiorOutputs(Math.min(n24, prev.length24 - shift24));
+      // Only what the previous window kept: its outputs from `from16` on, here index − shift16.
+      const lo = Math.max(interiorLo, prev.from16 - shift16);
+      const end = Math.min(hi, n16, prev.from16 + prev.used - shift16);
       if (end > lo) {
         this.resampler.processRange(this.input24, n24, this.input16, 0, lo);
-        this.input16.set(this.previous16.subarray(lo + shift16, end + shift16), lo);
+        this.input16.set(prev.samples.subarray(lo + shift16 - prev.from16, end + shift16 - prev.from16), lo);
         this.resampler.processRange(this.input24, n24, this.input16, end, n16);
-        this.reusedSamples += end - lo;
-        return;
+        reused = end - lo;
       }
     }
-    this.resampler.process(this.input24, n24, this.input16, n16);
+    if (reused === 0) this.resampler.process(this.input24, n24, this.input16, n16);
+    this.reusedSamples += reused;
+    this.keepTail(key, task, n24, n16, prev);
+  }
+
+  /** Keep this window's last TAIL_SECONDS at 16 kHz for the turn's next window (or forget the turn after its last). */
+  private keepTail(key: string, task: WindowTask, n24: number, n16: number, prev: TurnTail | undefined): void {
+    if (prev) this.tails.delete(key);
+    if (task.final) {
+      if (prev) this.spareTails.push(prev.samples);
+      return;
+    }
+    const tail = prev ?? { contextStart: 0, length24: 0, from16: 0, used: 0, samples: this.spareTails.pop() ?? new Float32Array(TAIL_SAMPLES_16) };
+    const used = Math.min(n16, tail.samples.length);
+    tail.contextStart = task.contextStart;
+    tail.length24 = n24;
+    tail.from16 = n16 - used;
+    tail.used = used;
+    tail.samples.set(this.input16.subarray(n16 - used, n16));
+    this.tails.set(key, tail);
+    if (this.tails.size > MAX_TAIL_TURNS) {
+      const [oldest, t] = this.tails.entries().next().value as [string, TurnTail];
+      this.tails.delete(oldest);
+      this.spareTails.push(t.samples);
+    }
   }
 
   release(): Promise<void> {
