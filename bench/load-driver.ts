@@ -95,6 +95,8 @@ export interface ServerSide {
   inferenceWindowMsP95: number;
   inferenceFailures: number;
   mainThreadUsPerFrame: number;
+  /** Of which in the kernel (the thread's stime): mostly the socket sends (absent in older reports). */
+  mainThreadKernelUsPerFrame?: number;
   processUsPerFrame: number;
   mainThreadCores: number;
   processCores: number;
@@ -181,6 +183,7 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
       inferenceWindowMsP95: end.inference.windowMsP95,
       inferenceFailures: end.inference.failures,
       mainThreadUsPerFrame: frames > 0 ? (cpu.mainThreadMs * 1000) / frames : Number.NaN,
+      mainThreadKernelUsPerFrame: frames > 0 ? (cpu.mainThreadKernelMs * 1000) / frames : Number.NaN,
       processUsPerFrame: frames > 0 ? (cpu.processMs * 1000) / frames : Number.NaN,
       mainThreadCores: cpu.mainThreadCores,
       processCores: cpu.processCores,

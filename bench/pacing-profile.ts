@@ -29,6 +29,8 @@ export interface ProfileLevel {
   eventLoopDelayP99Ms: RunSpread;
   eventLoopDelayMaxMs: RunSpread;
   mainThreadUsPerFrame: RunSpread;
+  /** Of which in the kernel (absent in older reports). */
+  mainThreadKernelUsPerFrame?: RunSpread;
   processUsPerFrame: RunSpread;
   mainThreadCores: RunSpread;
   rssPerSessionBytes: RunSpread;
@@ -67,6 +69,7 @@ function aggregate(sessions: number, ms: StepMeasurement[]): ProfileLevel {
     eventLoopDelayP99Ms: s((m) => m.server.eventLoopDelayP99Ms),
     eventLoopDelayMaxMs: s((m) => m.server.eventLoopDelayMaxMs),
     mainThreadUsPerFrame: s((m) => m.server.mainThreadUsPerFrame),
+    mainThreadKernelUsPerFrame: s((m) => m.server.mainThreadKernelUsPerFrame ?? Number.NaN),
     processUsPerFrame: s((m) => m.server.processUsPerFrame),
     mainThreadCores: s((m) => m.server.mainThreadCores),
     rssPerSessionBytes: s((m) => m.server.rssPerSessionBytes),

@@ -20,17 +20,17 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** utime + stime of a /proc stat file, ms; NaN when it cannot be read. */
-function statCpuMs(path: string): number {
+/** utime + stime of a /proc stat file, and stime alone (time in the kernel), ms; NaN when it cannot be read. */
+function statCpuMs(path: string): { totalMs: number; kernelMs: number } {
   try {
     const text = readFileSync(path, 'utf8');
     // Fields after the command name, which may contain spaces, are counted from its ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
-    return ((utime + stime) / clockTicks()) * 1000;
+    return { totalMs: ((utime + stime) / clockTicks()) * 1000, kernelMs: (stime / clockTicks()) * 1000 };
   } catch {
-    return Number.NaN;
+    return { totalMs: Number.NaN, kernelMs: Number.NaN };
   }
 }
 
@@ -38,16 +38,20 @@ export interface CpuSample {
   /** performance.now() of the bench process. */
   atMs: number;
   mainThreadMs: number;
+  /** Of which in the kernel (stime): socket sends and receives, wake-ups. */
+  mainThreadKernelMs: number;
   processMs: number;
 }
 
 export function sampleCpu(pid: number): CpuSample {
-  return { atMs: performance.now(), mainThreadMs: statCpuMs(`/proc/${pid}/task/${pid}/stat`), processMs: statCpuMs(`/proc/${pid}/stat`) };
+  const main = statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+  return { atMs: performance.now(), mainThreadMs: main.totalMs, mainThreadKernelMs: main.kernelMs, processMs: statCpuMs(`/proc/${pid}/stat`).totalMs };
 }
 
 export interface CpuDelta {
   wallMs: number;
   mainThreadMs: number;
+  mainThreadKernelMs: number;
   processMs: number;
   /** Cores' worth of CPU used, e.g. 0.5 = half a core. */
   mainThreadCores: number;
@@ -58,7 +62,7 @@ export function cpuDelta(from: CpuSample, to: CpuSample): CpuDelta {
   const wallMs = to.atMs - from.atMs;
   const mainThreadMs = to.mainThreadMs - from.mainThreadMs;
   const processMs = to.processMs - from.processMs;
-  return { wallMs, mainThreadMs, processMs, mainThreadCores: mainThreadMs / wallMs, processCores: processMs / wallMs };
+  return { wallMs, mainThreadMs, mainThreadKernelMs: to.mainThreadKernelMs - from.mainThreadKernelMs, processMs, mainThreadCores: mainThreadMs / wallMs, processCores: processMs / wallMs };
 }
 
 /** The whole machine's busy and total CPU time from /proc/stat (all processes), ms; NaN if unreadable. */

@@ -184,12 +184,12 @@ function profiles(r: BenchReport): string[] {
     ...levelRows(all, label, (l) => [pq(l.firstFrameLatencyMs), l.firstFrameLatencyMs.n, pq(l.interruptToAckMs), pq(l.interruptToLastFrameMs), l.framesAfterInterruptMax]),
     '',
     '## 5. Main thread', '',
-    'Event-loop delay from `/stats` (the server\'s last 5 s window, read at the end of the measured turns; the monitor\'s timer resolution is subtracted, see src/metrics/loop-delay.ts). CPU per frame: the server main thread\'s utime+stime from `/proc/<pid>/task/<pid>/stat` (and the whole process from `/proc/<pid>/stat`) over the measured turns, divided by the frames sent meanwhile — it includes all main-thread work (agent sockets, sessions, sends), not only frames.', '',
+    'Event-loop delay from `/stats` (the server\'s last 5 s window, read at the end of the measured turns; the monitor\'s timer resolution is subtracted, see src/metrics/loop-delay.ts). CPU per frame: the server main thread\'s utime+stime from `/proc/<pid>/task/<pid>/stat` (and the whole process from `/proc/<pid>/stat`) over the measured turns, divided by the frames sent meanwhile — it includes all main-thread work (agent sockets, sessions, sends), not only frames. *In the kernel*: the thread\'s stime alone (socket sends and reads, wake-ups; on 127.0.0.1 a send also runs the receiving side\'s TCP processing).', '',
     ...(r.capacity && Number.isFinite(r.capacity.mainThreadMarginalUsPerFrame)
       ? [`Across the capacity levels, main-thread CPU = **${n(r.capacity.mainThreadMarginalUsPerFrame, 1)} µs per frame sent** (marginal, least-squares slope against frames/s) + ${n(r.capacity.mainThreadIdlePercent, 1)} % of a core at idle.`, '']
       : []),
-    ...head(['sessions', 'loop delay p99 ms', 'loop delay max ms', 'main thread µs/frame', 'process µs/frame', 'main thread % of a core']),
-    ...levelRows(all, label, (l) => [sp(l.eventLoopDelayP99Ms), sp(l.eventLoopDelayMaxMs, 1), sp(l.mainThreadUsPerFrame, 1), sp(l.processUsPerFrame, 1), sp({ ...l.mainThreadCores, median: l.mainThreadCores.median * 100, min: l.mainThreadCores.min * 100, max: l.mainThreadCores.max * 100 }, 0)]),
+    ...head(['sessions', 'loop delay p99 ms', 'loop delay max ms', 'main thread µs/frame', '… of which in the kernel', 'process µs/frame', 'main thread % of a core']),
+    ...levelRows(all, label, (l) => [sp(l.eventLoopDelayP99Ms), sp(l.eventLoopDelayMaxMs, 1), sp(l.mainThreadUsPerFrame, 1), l.mainThreadKernelUsPerFrame ? sp(l.mainThreadKernelUsPerFrame, 1) : '–', sp(l.processUsPerFrame, 1), sp({ ...l.mainThreadCores, median: l.mainThreadCores.median * 100, min: l.mainThreadCores.min * 100, max: l.mainThreadCores.max * 100 }, 0)]),
     '',
     '## 6. Memory', '',
     `RSS growth per session = (peak RSS during the level − RSS of the idle fresh server) / sessions.${r.capacity ? ` Across all capacity levels, the slope of peak RSS over sessions is **${mb(r.capacity.rssPerSessionBytesSlope)} MB per session** (fixed costs removed).` : ''}`, '',

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { openSync, writeSync, closeSync } from 'node:fs';
+import { cpuDelta, sampleCpu } from '../bench/proc-cpu.js';
+import { renderMarkdown } from '../bench/report.js';
+import { REPO_ROOT } from '../bench/options.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchReport } from '../bench/report-types.js';
+
+t.test('main-thread CPU is split into user and kernel time', async (t) => {
+  // Each phase runs until this thread has used 300 ms of CPU (not of wall time: CI shares its cores).
+  const burn = (work: () => void) => {
+    const from = sampleCpu(process.pid);
+    for (let to = from; to.mainThreadMs - from.mainThreadMs < 300; to = sampleCpu(process.pid)) {
+      const end = performance.now() + 10;
+      while (performance.now() < end) work();
+    }
+    return cpuDelta(from, sampleCpu(process.pid));
+  };
+  const a = sampleCpu(process.pid);
+  t.ok(a.mainThreadKernelMs >= 0 && a.mainThreadKernelMs <= a.mainThreadMs, 'kernel time is part of the thread\'s time');
+  let x = 0;
+  const user = burn(() => {
+    for (let i = 0; i < 1000; i++) x += Math.sqrt(x + i);
+  });
+  t.ok(user.mainThreadKernelMs < user.mainThreadMs / 2, `arithmetic: mostly outside the kernel (${user.mainThreadKernelMs} of ${user.mainThreadMs} ms)`);
+  // Syscalls: 1-byte writes to /dev/null.
+  const fd = openSync('/dev/null', 'w');
+  const buf = Buffer.alloc(1);
+  const sys = burn(() => {
+    for (let i = 0; i < 100; i++) writeSync(fd, buf);
+  });
+  closeSync(fd);
+  t.ok(sys.mainThreadKernelMs > user.mainThreadKernelMs, `syscalls add kernel time (${sys.mainThreadKernelMs} vs ${user.mainThreadKernelMs} ms of ${sys.mainThreadMs})`);
+});
+
+t.test('section 5 shows the kernel share where the report has it, a dash in older reports', async (t) => {
+  const committed = JSON.parse(readFileSync(join(REPO_ROOT, 'bench/results/latest.json'), 'utf8')) as BenchReport;
+  const p = committed.pacing!;
+  const base = p.levels[0]!;
+  const withKernel = { ...base, mainThreadKernelUsPerFrame: { median: 12.34, min: 12.34, max: 12.34, runs: 1 } };
+  const { mainThreadKernelUsPerFrame: _dropped, ...older } = { ...base, mainThreadKernelUsPerFrame: undefined };
+  const section5 = (md: string) => md.slice(md.indexOf('## 5. Main thread'), md.indexOf('## 6. Memory'));
+  const md = section5(renderMarkdown({ ...committed, pacing: { ...p, levels: [withKernel] } }));
+  t.match(md, /\| main thread µs\/frame \| … of which in the kernel \|/);
+  t.match(md, /\| 12\.3 \|/, 'the kernel µs per frame');
+  const old = section5(renderMarkdown({ ...committed, pacing: { ...p, levels: [older] } }));
+  t.match(old, /\| – \|/, 'older reports: a dash, no invented number');
+});
