@@ -1,9 +1,8 @@
 import t from 'tap';
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { cpuDelta, sampleCpu } from '../bench/proc-cpu.js';
 import { renderMarkdown } from '../bench/report.js';
 import { REPO_ROOT } from '../bench/options.js';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchReport } from '../bench/report-types.js';
 

@@ -75,7 +75,6 @@ export class WindowModel {
   }
 
   private async run(samples16: number): Promise<{ weights: Float32Array; inferMs: number }> {
-    if (this.input16.length < MIN_MODEL_SAMPLES) this.input16 = new Float32Array(MIN_MODEL_SAMPLES);
     const n = Math.max(samples16, MIN_MODEL_SAMPLES);
     if (n > samples16) this.input16.fill(0, samples16, n);
     // onnxruntime-node wants its own (non-shared) memory: input16 is a private Float32Array.

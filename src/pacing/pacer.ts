@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { FRAME_META_INTS, type FrameBatch, type FromPacer, type PacingStats, type PacingWorkerData, type ToPacer } from './messages.js';
 import type { WindowResult } from '../inference/tasks.js';
 import { TurnClock } from './turn-clock.js';
-import { FRAME_DURATION_MS } from '../audio/constants.js';
 
 export interface PacerCallbacks {
   /** A due frame, to send now: a view into its batch's buffer (one buffer per batch, never reused). */
@@ -24,8 +23,11 @@ export class Pacer {
   private stopped = false;
   /** A mirror of each session's current turn clock (the worker reports starts and re-anchors). */
   private readonly clocks = new Map<number, { turn: number; clock: TurnClock }>();
+  /** A clock restarted at each `orderAtMs` call: the due times of a turn whose clock started now. */
+  private readonly startingNow: TurnClock;
 
   constructor(private readonly leadFrames: number, batchMs: number, callbacks: PacerCallbacks, private readonly logger: Logger) {
+    this.startingNow = new TurnClock(leadFrames);
     const channel = new MessageChannel();
     const data: PacingWorkerData = { control: this.control, leadFrames, batchMs, port: channel.port2 };
     this.worker = new Worker(new URL('../../workers/pacing.js', import.meta.url), {
@@ -106,7 +108,8 @@ export class Pacer {
     const due = this.dueAtMs(session, turn, frameIndex);
     if (due !== undefined) return due;
     const now = performance.now();
-    return now + Math.max(0, frameIndex - this.leadFrames) * FRAME_DURATION_MS;
+    this.startingNow.start(now);
+    return Math.max(now, this.startingNow.deadline(frameIndex));
   }
 
   private mirrorClock(session: number, turn: number, originMs: number): void {
