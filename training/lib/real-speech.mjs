@@ -37,7 +37,8 @@
  * train 658 clips / 71.0 min / 40 voices / 2400 p-b-m (Drascula: 523 of 742 lines kept — 78 have
  * a word cmudict lacks, 63 fail to align, 78 fail the quality checks; Flight of the Amazon Queen:
  * 981 of 1,328 — 88, 17 and 240, and 2 have no words). Control: 26 of 2188 wrong transcripts pass (2 of 523 Drascula,
- * 6 of 981 Queen lines). 22 min to build on 2 cores (one pocketsphinx process at a time).
+ * 6 of 981 Queen lines). 22 min to build on 2 cores with one pocketsphinx process at a time; the
+ * three passes now run one process per core over parts of the list (alignments unchanged).
  * Caveats: Allison's prompts are trimmed tight (often no lead-in, pauses at joins come only from
  * the trailing room tone); ktuberling / tuxpaint speakers are not named in the packages, so each
  * is one `voice`; the ktuberling and tuxpaint texts are the file name / written description, not a
@@ -49,6 +50,7 @@
  * Without pocketsphinx/ffmpeg/model, or without any source package, loadRealSpeech returns [].
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
@@ -398,10 +400,32 @@ function parseHypseg(file) {
   return out;
 }
 
-function runBatch(args, logFile) {
-  const r = spawnSync('pocketsphinx_batch', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  fs.writeFileSync(logFile, (r.stdout ?? '') + (r.stderr ?? ''));
-  if (r.status !== 0) throw new Error(`pocketsphinx_batch failed (${r.status}); see ${logFile}`);
+/** pocketsphinx_batch processes run at once (one per core, at most 4); PS_JOBS overrides. */
+const PS_JOBS = Math.max(1, Number(process.env.PS_JOBS) || Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
+
+const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs `pocketsphinx_batch` over `ids` split into PS_JOBS contiguous parts at once, each with its
+ * own control file (`<name>.<k>.ctl`, passed to `makeArgs(ctl)` which also names it as -fsgctl
+ * where used) and log, and joins the parts' -hypseg output into `<name>.seg` in order. The
+ * acoustic model normalises cepstra per utterance (feat.params: -cmn batch), so how the list is
+ * split does not change any alignment.
+ */
+function runBatches(alignDir, name, ids, makeArgs) {
+  const n = Math.max(1, Math.min(PS_JOBS, ids.length));
+  const parts = [];
+  for (let k = 0; k < n; k++) {
+    const part = ids.slice(Math.floor((k * ids.length) / n), Math.floor(((k + 1) * ids.length) / n));
+    const ctl = path.join(alignDir, `${name}.${k}.ctl`);
+    fs.writeFileSync(ctl, part.join('\n') + '\n');
+    parts.push({ hyp: path.join(alignDir, `${name}.${k}.seg`), log: path.join(alignDir, `${name}.${k}.log`), args: [...makeArgs(ctl), '-hypseg', path.join(alignDir, `${name}.${k}.seg`)] });
+  }
+  const script = parts.map((p, k) => `pocketsphinx_batch ${p.args.map(shq).join(' ')} > ${shq(p.log)} 2>&1 & p${k}=$!; `).join('')
+    + `fail=0; ${parts.map((_, k) => `wait $p${k} || fail=$?; `).join('')}exit $fail`;
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pocketsphinx_batch failed (${r.status}${r.stderr ? `: ${r.stderr.trim()}` : ''}); see ${parts.map((p) => p.log).join(', ')}`);
+  fs.writeFileSync(path.join(alignDir, `${name}.seg`), parts.map((p) => fs.readFileSync(p.hyp, 'utf8')).join(''));
 }
 
 function frameEnergyDb(x) {
@@ -497,17 +521,15 @@ export function buildRealSpeech({ dir = REAL_SPEECH_DIR, log = () => {}, control
   }
   const todo = utts.filter((u) => u.words);
   const common = ['-hmm', PS_HMM, '-adcin', 'yes', '-cepdir', rawDir, '-cepext', '.raw', '-samprate', String(SR), '-compallsen', 'yes'];
-  const forcedArgs = (ctl, fsgctl, hyp) => [...common, '-dict', path.join(alignDir, 'phones.dict'), '-fsgctl', fsgctl, '-fsgdir', path.join(alignDir, 'fsg'), '-fsgext', '.fsg',
-    '-fsgusefiller', 'no', '-bestpath', 'no', '-ctl', ctl, '-hypseg', hyp];
+  const forcedArgs = (ctl, fsgdir) => [...common, '-dict', path.join(alignDir, 'phones.dict'), '-fsgctl', ctl, '-fsgdir', fsgdir, '-fsgext', '.fsg',
+    '-fsgusefiller', 'no', '-bestpath', 'no', '-ctl', ctl];
 
-  const ctl = path.join(alignDir, 'utts.ctl');
-  fs.writeFileSync(ctl, todo.map((u) => u.id).join('\n') + '\n');
+  const ids = todo.map((u) => u.id);
   for (const u of todo) fs.writeFileSync(path.join(alignDir, 'fsg', `${u.id}.fsg`), makeFsg(u.id, u.words));
-  fs.writeFileSync(path.join(alignDir, 'utts.fsgctl'), todo.map((u) => u.id).join('\n') + '\n');
-  log(`forced alignment of ${todo.length} utterances (pocketsphinx_batch) …`);
-  runBatch(forcedArgs(ctl, path.join(alignDir, 'utts.fsgctl'), path.join(alignDir, 'forced.seg')), path.join(alignDir, 'forced.log'));
+  log(`forced alignment of ${todo.length} utterances (pocketsphinx_batch × ${Math.min(PS_JOBS, todo.length)}) …`);
+  runBatches(alignDir, 'forced', ids, (ctl) => forcedArgs(ctl, path.join(alignDir, 'fsg')));
   log('free phone-loop decode (reference scores) …');
-  runBatch([...common, '-allphone', PS_PHONE_LM, '-allphone_ci', 'yes', '-beam', '1e-20', '-pbeam', '1e-20', '-lw', '2', '-ctl', ctl, '-hypseg', path.join(alignDir, 'free.seg')], path.join(alignDir, 'free.log'));
+  runBatches(alignDir, 'free', ids, (ctl) => [...common, '-allphone', PS_PHONE_LM, '-allphone_ci', 'yes', '-beam', '1e-20', '-pbeam', '1e-20', '-lw', '2', '-ctl', ctl]);
   const forced = parseHypseg(path.join(alignDir, 'forced.seg'));
   const free = parseHypseg(path.join(alignDir, 'free.seg'));
 
@@ -549,11 +571,8 @@ export function buildRealSpeech({ dir = REAL_SPEECH_DIR, log = () => {}, control
       fs.writeFileSync(path.join(cdir, `${u.id}.fsg`), makeFsg(u.id, pr.words));
       cctl.push(u.id);
     }
-    fs.writeFileSync(path.join(alignDir, 'control.ctl'), cctl.join('\n') + '\n');
     log(`control: ${cctl.length} utterances against wrong transcripts …`);
-    const args = forcedArgs(path.join(alignDir, 'control.ctl'), path.join(alignDir, 'control.ctl'), path.join(alignDir, 'control.seg'));
-    args[args.indexOf('-fsgdir') + 1] = cdir;
-    runBatch(args, path.join(alignDir, 'control.log'));
+    runBatches(alignDir, 'control', cctl, (c) => forcedArgs(c, cdir));
     const cseg = parseHypseg(path.join(alignDir, 'control.seg'));
     let passed = 0, total = 0;
     const bySource = {};
