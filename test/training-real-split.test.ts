@@ -6,8 +6,14 @@ import path from 'node:path';
 // train.mjs trains on the synthetic `train` split plus, when gen-data.mjs wrote it, the real
 // recordings of `train-real` (training/lib/real-speech.mjs's `train` speakers). Plain JS outside
 // the build, imported from the repository root.
-type Split = { meta: { clips: { frameOffset: number; frames: number; voice: string }[]; totalFrames: number; seconds: number }; feat: Float32Array; tgt: Float32Array; real: null | { clips: number; minutes: number; copies: number; voices: number } };
-const { loadTrain } = (await import(path.resolve('training/train.mjs'))) as { loadTrain(dir: string, use: boolean): Split };
+type Clip = { frameOffset: number; frames: number; voice: string };
+type Split = { meta: { clips: Clip[]; totalFrames: number; seconds: number }; feat: Float32Array; tgt: Float32Array; realFrom: number; real: null | { clips: number; minutes: number; copies: number; voices: number } };
+type Chunk = [number, number, number];
+const { loadTrain, epochChunks } = (await import(path.resolve('training/train.mjs'))) as {
+  loadTrain(dir: string, use: boolean): Split;
+  epochChunks(clips: Clip[], chunkFrames: number, rng: unknown, sampling?: { realFrom?: number; realShare?: number }): Chunk[];
+};
+const { makeRng } = (await import(path.resolve('training/lib/rng.mjs'))) as { makeRng(seed: number): unknown };
 
 const M = 3;
 const C = 2;
@@ -38,6 +44,7 @@ t.test('train-real is appended after the synthetic clips, offsets shifted; --no-
   writeSplit(dir, 'train-real', [{ frames: 3, voice: 'drascula:igor', value: 7 }, { frames: 5, voice: 'drascula:hacker', value: 9 }], { copies: 2 });
   const both = loadTrain(dir, true);
   t.same(both.real, { clips: 2, minutes: 8 / 100 / 60, copies: 2, voices: 2 });
+  t.equal(both.realFrom, 2, 'real clips start after the synthetic ones');
   t.equal(both.meta.totalFrames, 14);
   t.equal(both.meta.seconds, 0.14);
   t.same(both.meta.clips.map((c) => [c.voice, c.frameOffset, c.frames]), [
@@ -54,5 +61,39 @@ t.test('train-real is appended after the synthetic clips, offsets shifted; --no-
 
   const off = loadTrain(dir, false);
   t.equal(off.real, null, '--no-real');
+  t.equal(off.realFrom, 2);
   t.equal(off.meta.clips.length, 2);
+});
+
+t.test('epochChunks: real recordings are capped at --real-share of an epoch, a different subset each epoch', async (t) => {
+  // 60 synthetic clips then 140 real ones, one 100-frame chunk each (clip k starts at k * 100).
+  const clips: Clip[] = Array.from({ length: 200 }, (_, k) => ({ frameOffset: k * 100, frames: 100, voice: k < 60 ? 'synth' : 'real' }));
+  const isReal = (c: Chunk) => c[0] >= 6000;
+
+  const all = epochChunks(clips, 300, makeRng(1));
+  t.equal(all.length, 200, 'no cap: every clip once');
+  t.same(epochChunks(clips, 300, makeRng(1), { realFrom: 60, realShare: 1 }), all, 'realShare 1 = no cap, same draws');
+  t.same(epochChunks(clips, 300, makeRng(1), { realFrom: 60, realShare: 0.75 }), all, 'a cap above the real share changes nothing (same random draws)');
+
+  const rng = makeRng(1);
+  const e1 = epochChunks(clips, 300, rng, { realFrom: 60, realShare: 0.4 });
+  const e2 = epochChunks(clips, 300, rng, { realFrom: 60, realShare: 0.4 });
+  for (const e of [e1, e2]) {
+    t.equal(e.filter((c) => !isReal(c)).length, 60, 'every synthetic chunk kept');
+    t.equal(e.filter(isReal).length, 40, '40 real chunks: 40 % of the epoch');
+    t.equal(new Set(e.map((c) => c[0])).size, 100, 'no chunk twice');
+  }
+  const real1 = new Set(e1.filter(isReal).map((c) => c[0]));
+  const real2 = e2.filter(isReal).map((c) => c[0]);
+  t.ok(real2.some((o) => !real1.has(o)), 'the next epoch draws other real recordings');
+  // Real chunks are spread over the epoch, not left at its end.
+  t.ok(e1.slice(0, 50).some(isReal) && e1.slice(50).some(isReal), 'real chunks shuffled among the synthetic ones');
+  t.same(epochChunks(clips, 300, makeRng(1), { realFrom: 60, realShare: 0.4 }), e1, 'deterministic for a seed');
+
+  // Long clips give several random chunks; the cap counts chunks, not clips.
+  const long: Clip[] = [{ frameOffset: 0, frames: 900, voice: 'synth' }, { frameOffset: 900, frames: 2700, voice: 'real' }];
+  const l = epochChunks(long, 300, makeRng(2), { realFrom: 1, realShare: 0.5 });
+  t.equal(l.filter((c) => c[0] < 900).length, 3);
+  t.equal(l.filter((c) => c[0] >= 900).length, 3, 'real chunks capped at the synthetic count (share 0.5)');
+  t.ok(l.every(([o, n]) => n === 300 && (o < 900 ? o + n <= 900 : o + n <= 3600)), 'chunks stay inside their clip');
 });

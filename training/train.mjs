@@ -7,7 +7,7 @@
  * graph builder.
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 192] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
- *                  [--bilabial-boost 5] [--pause-boost 6] [--no-real]
+ *                  [--bilabial-boost 5] [--pause-boost 6] [--no-real] [--real-share 0.4]
  *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -45,7 +45,7 @@ function loadSplit(dir, split) {
  */
 export function loadTrain(dir, use) {
   const train = loadSplit(dir, 'train');
-  if (!use || !fs.existsSync(path.join(dir, 'train-real.json'))) return { ...train, real: null };
+  if (!use || !fs.existsSync(path.join(dir, 'train-real.json'))) return { ...train, real: null, realFrom: train.meta.clips.length };
   const real = loadSplit(dir, 'train-real');
   const shift = train.meta.totalFrames;
   const clips = [...train.meta.clips, ...real.meta.clips.map((c) => ({ ...c, frameOffset: c.frameOffset + shift }))];
@@ -53,6 +53,7 @@ export function loadTrain(dir, use) {
     meta: { ...train.meta, clips, totalFrames: shift + real.meta.totalFrames, seconds: train.meta.seconds + real.meta.seconds },
     feat: concatFloat32([train.feat, real.feat]), tgt: concatFloat32([train.tgt, real.tgt]),
     real: { clips: real.meta.clips.length, minutes: real.meta.seconds / 60, copies: real.meta.copies, voices: new Set(real.meta.clips.map((c) => c.voice)).size },
+    realFrom: train.meta.clips.length,
   };
 }
 
@@ -77,21 +78,32 @@ function applyNorm(feat, frames, mels, norm) {
   for (let j = 0; j < frames; j++) for (let m = 0; m < mels; m++) feat[j * mels + m] = (feat[j * mels + m] - norm.mean[m]) * norm.invStd[m];
 }
 
-/** Random chunks covering each clip about once per epoch. */
-function epochChunks(clips, chunkFrames, rng) {
-  const chunks = [];
-  for (const c of clips) {
+/**
+ * Random chunks covering each clip about once per epoch. Clips from `realFrom` on are real
+ * recordings: when their chunks would be more than `realShare` of the epoch, a random subset of
+ * them is drawn (a different one each epoch), so more real recordings add variety without
+ * outweighing the synthetic voices.
+ */
+export function epochChunks(clips, chunkFrames, rng, { realFrom = clips.length, realShare = 1 } = {}) {
+  const synth = [], real = [];
+  clips.forEach((c, k) => {
+    const out = k < realFrom ? synth : real;
     if (c.frames <= chunkFrames) {
-      chunks.push([c.frameOffset, c.frames, 0]);
-      continue;
+      out.push([c.frameOffset, c.frames, 0]);
+      return;
     }
     const n = Math.ceil(c.frames / chunkFrames);
-    for (let i = 0; i < n; i++) chunks.push([c.frameOffset + rng.int(0, c.frames - chunkFrames + 1), chunkFrames, 0]);
-  }
-  for (let i = chunks.length - 1; i > 0; i--) {
-    const j = rng.int(0, i + 1);
-    [chunks[i], chunks[j]] = [chunks[j], chunks[i]];
-  }
+    for (let i = 0; i < n; i++) out.push([c.frameOffset + rng.int(0, c.frames - chunkFrames + 1), chunkFrames, 0]);
+  });
+  const shuffle = (a) => {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = rng.int(0, i + 1);
+      [a[i], a[j]] = [a[j], a[i]];
+    }
+    return a;
+  };
+  const keepReal = realShare < 1 ? Math.min(real.length, Math.round((realShare / (1 - realShare)) * synth.length)) : real.length;
+  const chunks = keepReal < real.length ? shuffle([...synth, ...shuffle(real).slice(0, keepReal)]) : shuffle([...synth, ...real]);
   for (const c of chunks) c[2] = rng.int(0, 2 ** 31); // per-chunk augmentation seed
   return chunks;
 }
@@ -182,6 +194,7 @@ async function main() {
       'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
+      'real-share': { type: 'string', default: '0.4' }, // at most this share of each epoch's chunks from real recordings
       threads: { type: 'string', default: '2' },
       data: { type: 'string', default: path.join(HERE, 'data') },
       out: { type: 'string', default: path.join(HERE, '..', 'pretrained_models', 'lipsync-small.onnx') },
@@ -224,7 +237,8 @@ async function main() {
   const g = new Float32Array(arch.paramCount);
   const beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 1e-4, clipNorm = 1.0;
   const wSum = CHANNEL_WEIGHTS.reduce((a, b) => a + b, 0);
-  const stepsPerEpoch = Math.ceil(epochChunks(train.meta.clips, chunkFrames, makeRng(0)).length / batch);
+  const sampling = { realFrom: train.realFrom, realShare: Number(values['real-share']) };
+  const stepsPerEpoch = Math.ceil(epochChunks(train.meta.clips, chunkFrames, makeRng(0), sampling).length / batch);
   const totalSteps = epochs * stepsPerEpoch;
   const warmup = Math.min(200, Math.floor(totalSteps / 10));
   const lrMax = Number(values.lr);
@@ -232,7 +246,7 @@ async function main() {
   const history = [];
   for (let epoch = 0; epoch < epochs; epoch++) {
     const te = performance.now();
-    const chunks = epochChunks(train.meta.clips, chunkFrames, rng);
+    const chunks = epochChunks(train.meta.clips, chunkFrames, rng, sampling);
     let lossSum = 0, frameSum = 0;
     for (let b0 = 0; b0 < chunks.length; b0 += batch) {
       const batchChunks = chunks.slice(b0, b0 + batch);
@@ -267,7 +281,7 @@ async function main() {
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
-    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60, real: train.real,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };
