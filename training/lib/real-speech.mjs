@@ -13,7 +13,7 @@
  * | klettres   | klettres-data 4:22.12.3-1                   | GPL-2+ (© A.-M. Mahfouf)      | en and en_GB: 2 speakers (letters, short words) | file name (+ letter names and phonics sounds as alternatives) | eval  |
  * | tuxpaint   | tuxpaint-stamps-default 2022.06.04-1        | GPL-2 (© Bill Kendrick et al.) | stamp descriptions, several unnamed speakers | <stamp>.txt first line        | eval  |
  * | drascula   | drascula 1.0+ds4-2                          | Drascula licence (freeware, redistribution and modification allowed; © 1996-2008 Alcachofa Soft S.L.) | the English voice track of the game: 11 characters' actors, 8-bit 11025 Hz | the game's own text tables (lib/drascula.mjs) | train |
- * | queen      | flight-of-the-amazon-queen 1.0.0-9          | Flight of the Amazon Queen licence (free distribution and modification allowed; © 1995 J. Passfield, S. Stamatiadis) | the game's conversations: Joe King and 28 characters' actors, MP3 11025 Hz; every 3rd line | the game's own conversation files (lib/queen.mjs) | train |
+ * | queen      | flight-of-the-amazon-queen 1.0.0-9          | Flight of the Amazon Queen licence (free distribution and modification allowed; © 1995 J. Passfield, S. Stamatiadis) | the game's conversations: Joe King and 28 characters' actors, MP3 11025 Hz; every line | the game's own conversation files (lib/queen.mjs) | train |
  *
  * Split: held out by speaker — the games' voice actors (`drascula`, `queen`) are `train`: gen-data.mjs turns
  * them into the `train-real` training split. Every other speaker is `eval`, and eval.mjs --real
@@ -34,11 +34,11 @@
  * pauses. Phones map to flite names (lower-case ARPAbet; SIL → pau).
  *
  * Result of the build (bookworm packages above): eval 191 clips / 20.2 min / 5 voices / 754 p-b-m;
- * train 658 clips / 71.0 min / 40 voices / 2400 p-b-m (Drascula: 523 of 742 lines kept — 78 have
+ * train 1,434 clips / 153.0 min / 40 voices / 4,982 p-b-m (Drascula: 523 of 742 lines kept — 78 have
  * a word cmudict lacks, 63 fail to align, 78 fail the quality checks; Flight of the Amazon Queen:
- * 981 of 1,328 — 88, 17 and 240, and 2 have no words). Control: 26 of 2188 wrong transcripts pass (2 of 523 Drascula,
- * 6 of 981 Queen lines). 22 min to build on 2 cores with one pocketsphinx process at a time; the
- * three passes now run one process per core over parts of the list (alignments unchanged).
+ * 2,919 of 3,983 — 266, 63 and 727, and 8 have no words). Control: 42 of 4,126 wrong transcripts pass
+ * (2 of 523 Drascula, 22 of 2,919 Queen lines). 28 min to build on 2 cores, beside a niced data run (the forced, phone-loop
+ * and control passes run one pocketsphinx process per core over parts of the list).
  * Caveats: Allison's prompts are trimmed tight (often no lead-in, pauses at joins come only from
  * the trailing room tone); ktuberling / tuxpaint speakers are not named in the packages, so each
  * is one `voice`; the ktuberling and tuxpaint texts are the file name / written description, not a
@@ -65,7 +65,7 @@ const SR = MODEL_SAMPLE_RATE;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REAL_SPEECH_DIR = path.resolve(HERE, '..', '.cache', 'real-speech');
 /** Bump when the build changes; a cache with another version is rebuilt. */
-export const BUILD_VERSION = 7;
+export const BUILD_VERSION = 8;
 
 const PS_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 const PS_HMM = path.join(PS_MODEL_DIR, 'en-us');
@@ -97,8 +97,8 @@ export const SOURCES = {
   queen: { packages: ['flight-of-the-amazon-queen'], licence: 'Flight of the Amazon Queen licence (free distribution and modification allowed; © 1995 John Passfield and Steven Stamatiadis)', split: 'train' },
 };
 
-/** Every QUEEN_EVERY-th conversation line of the game (of 3,983): ~1 h of recordings, so the build and training stay within budget. */
-const QUEEN_EVERY = 3;
+/** Every QUEEN_EVERY-th conversation line of the game (of 3,983): 1 = all of them (about 2 h kept). */
+const QUEEN_EVERY = 1;
 
 const ARPABET = ['aa', 'ae', 'ah', 'ao', 'aw', 'ay', 'b', 'ch', 'd', 'dh', 'eh', 'er', 'ey', 'f', 'g', 'hh', 'ih', 'iy', 'jh', 'k', 'l', 'm', 'n', 'ng', 'ow', 'oy', 'p', 'r', 's', 'sh', 't', 'th', 'uh', 'uw', 'v', 'w', 'y', 'z', 'zh'];
 
