@@ -6,7 +6,7 @@
  * Deterministic for a seed and thread count on a given CPU. Exports the ONNX model with our own
  * graph builder.
  *
- *   node train.mjs [--seed 1] [--epochs 20] [--hidden 192] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
+ *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
  *                  [--bilabial-boost 5] [--pause-boost 6] [--no-real] [--real-share 0.4]
  *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
@@ -184,7 +184,7 @@ async function main() {
     options: {
       seed: { type: 'string', default: '1' },
       epochs: { type: 'string', default: '20' },
-      hidden: { type: 'string', default: '192' },
+      hidden: { type: 'string', default: '256' },
       stack: { type: 'string', default: DEFAULT_STACK },
       batch: { type: 'string', default: '16' },
       chunk: { type: 'string', default: '300' },
