@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FRAME_DURATION_MS } from '../src/audio/constants.js';
-import type { FromLoadClient, LoadStep, LoadStepResult, ToLoadClient } from './load-protocol.js';
+import type { FromIdleProbe, FromLoadClient, LoadStep, LoadStepResult, ToIdleProbe, ToLoadClient } from './load-protocol.js';
+import type { LoopDelaySnapshot } from '../src/metrics/loop-delay.js';
 import { ServerUnderTest, leadFrames, type ServerStats } from './server-under-test.js';
 import { cpuDelta, hostCores, sampleHostCpu, type CpuSample, type HostCpuSample } from './proc-cpu.js';
 import { windowBreakdown, type WindowBreakdown } from './window-breakdown.js';
@@ -71,6 +72,64 @@ export class LoadGenerator {
   }
 }
 
+/**
+ * The idle probe seen from the bench (bench/idle-probe.ts): a process beside the server that only
+ * measures its own event-loop delay, in the server's windows, so the server's figure can be set
+ * against what the machine does to any event loop at the same moment.
+ */
+export class IdleProbe {
+  private waiting: Array<(w: LoopDelaySnapshot | null) => void> = [];
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (raw) => {
+      const msg = raw as FromIdleProbe;
+      if (msg.op === 'window') this.waiting.shift()?.(msg.window);
+    });
+    child.on('exit', () => {
+      for (const w of this.waiting.splice(0)) w(null);
+    });
+  }
+
+  /** `windowMs`: the probe's window (the server's 5 s unless a test wants it shorter). */
+  static start(windowMs = 5000): Promise<IdleProbe> {
+    const child = fork(fileURLToPath(new URL('./idle-probe.js', import.meta.url)), [String(windowMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`idle probe exited with ${code} before it was ready`));
+      child.once('exit', onExit);
+      child.once('message', () => {
+        child.off('exit', onExit);
+        resolve(new IdleProbe(child));
+      });
+    });
+  }
+
+  /** Its last complete window; null before the first one (or when the probe is gone). */
+  read(): Promise<LoopDelaySnapshot | null> {
+    if (this.child.exitCode !== null || !this.child.connected) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.send({ op: 'read' } satisfies ToIdleProbe);
+    });
+  }
+
+  /** Testing aid: the probe busy-waits its own loop for `ms`. */
+  block(ms: number): void {
+    this.child.send({ op: 'block', ms } satisfies ToIdleProbe);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || !this.child.connected) return resolve();
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+      this.child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.child.send({ op: 'exit' } satisfies ToIdleProbe);
+    });
+  }
+}
+
 export interface StepOptions {
   turns: number;
   turnAudioS: number;
@@ -125,6 +184,12 @@ export interface StepMeasurement {
   windows?: WindowBreakdown | null;
   /** CPU the whole machine used over the measured turns (every process), in cores; NaN if unknown. */
   hostCores?: number;
+  /**
+   * An idle process's event-loop delay (bench/idle-probe.ts) in its last 5 s window, read together
+   * with the server's: the machine's floor under that load. Null when it had no complete window;
+   * absent in older reports.
+   */
+  idleLoopDelay?: LoopDelaySnapshot | null;
 }
 
 /** The generator's event loop must stay responsive, or its timestamps measure itself. */
@@ -139,6 +204,7 @@ export const FIRST_FRAME_LIMIT_MS = 100;
 export async function measureStep(gen: LoadGenerator, sessions: number, o: StepOptions, env: NodeJS.ProcessEnv = process.env): Promise<StepMeasurement> {
   const t0 = performance.now();
   const server = await ServerUnderTest.start(gen.agentUrl, env);
+  const probe = await IdleProbe.start();
   try {
     const idle = await server.stats();
     const idleMetrics = await server.metricsText().catch(() => null);
@@ -155,7 +221,7 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
     });
     const endCpu = server.cpu();
     const hostEnd = sampleHostCpu();
-    const endNow = await server.stats();
+    const [endNow, idleLoopDelay] = await Promise.all([server.stats(), probe.read()]);
     // The pacing worker reports its counters once a second: wait for the report covering the end.
     await new Promise((r) => setTimeout(r, 1050));
     const end: ServerStats = { ...endNow, pacing: (await server.stats()).pacing };
@@ -191,9 +257,9 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
       rssPeakBytes: rssPeak,
       rssPerSessionBytes: (rssPeak - idle.memory.rssBytes) / sessions,
     };
-    return { sessions, options: o, client, server: srv, ...judge(sessions, client, srv), serverErrors: server.errorLogs(), wallMs: performance.now() - t0, windows, hostCores: hostCores(w ? w.host : hostStart, hostEnd) };
+    return { sessions, options: o, client, server: srv, ...judge(sessions, client, srv), serverErrors: server.errorLogs(), wallMs: performance.now() - t0, windows, hostCores: hostCores(w ? w.host : hostStart, hostEnd), idleLoopDelay };
   } finally {
-    await server.stop();
+    await Promise.all([server.stop(), probe.stop()]);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Summary } from './quantiles.js';
+import type { LoopDelaySnapshot } from '../src/metrics/loop-delay.js';
 
 /**
  * The typed IPC protocol between the bench (parent) and the load-generator process
@@ -59,3 +60,8 @@ export type FromLoadClient =
   | { op: 'warm' }
   | { op: 'result'; result: LoadStepResult }
   | { op: 'failed'; message: string };
+
+/** Bench → idle probe (bench/idle-probe.ts). */
+export type ToIdleProbe = { op: 'read' } | { op: 'block'; ms: number } | { op: 'exit' };
+/** Idle probe → bench: `window` is its last complete loop-delay window (null before the first). */
+export type FromIdleProbe = { op: 'ready' } | { op: 'window'; window: LoopDelaySnapshot | null };

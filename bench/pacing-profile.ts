@@ -28,6 +28,8 @@ export interface ProfileLevel {
   framesAfterInterruptMax: number;
   eventLoopDelayP99Ms: RunSpread;
   eventLoopDelayMaxMs: RunSpread;
+  /** An idle process's event-loop delay p99 at the same time (the machine's floor; absent in older reports). */
+  idleLoopDelayP99Ms?: RunSpread;
   mainThreadUsPerFrame: RunSpread;
   /** Of which in the kernel (absent in older reports). */
   mainThreadKernelUsPerFrame?: RunSpread;
@@ -68,6 +70,7 @@ function aggregate(sessions: number, ms: StepMeasurement[]): ProfileLevel {
     framesAfterInterruptMax: Math.max(0, ...ms.flatMap((m) => m.client.framesAfterInterrupt)),
     eventLoopDelayP99Ms: s((m) => m.server.eventLoopDelayP99Ms),
     eventLoopDelayMaxMs: s((m) => m.server.eventLoopDelayMaxMs),
+    idleLoopDelayP99Ms: s((m) => m.idleLoopDelay?.p99Ms ?? Number.NaN),
     mainThreadUsPerFrame: s((m) => m.server.mainThreadUsPerFrame),
     mainThreadKernelUsPerFrame: s((m) => m.server.mainThreadKernelUsPerFrame ?? Number.NaN),
     processUsPerFrame: s((m) => m.server.processUsPerFrame),

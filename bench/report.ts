@@ -156,8 +156,11 @@ function budgetLine(levels: ProfileLevel[]): string[] {
   const l = levels.find((x) => x.sessions === BUDGET_SESSIONS);
   if (!l) return [];
   const verdict = (v: number) => (v < BUDGET_P99_MS ? 'met' : '**not met**');
+  const idle = l.idleLoopDelayP99Ms && Number.isFinite(l.idleLoopDelayP99Ms.median)
+    ? ` At the same moments an idle process on the same machine measured ${n(l.idleLoopDelayP99Ms.median)} ms: the machine's own floor under this load.`
+    : '';
   return [`Budgets at ${BUDGET_SESSIONS} sessions (medians of runs): server pacing lateness p99 ${n(l.serverLatenessMs.p99.median)} ms (< ${BUDGET_P99_MS} ms: ${verdict(l.serverLatenessMs.p99.median)}); ` +
-    `main-thread event-loop delay p99 ${n(l.eventLoopDelayP99Ms.median)} ms (< ${BUDGET_P99_MS} ms: ${verdict(l.eventLoopDelayP99Ms.median)}, section 5).`, ''];
+    `main-thread event-loop delay p99 ${n(l.eventLoopDelayP99Ms.median)} ms (< ${BUDGET_P99_MS} ms: ${verdict(l.eventLoopDelayP99Ms.median)}, section 5).${idle}`, ''];
 }
 
 function profiles(r: BenchReport): string[] {
@@ -184,12 +187,13 @@ function profiles(r: BenchReport): string[] {
     ...levelRows(all, label, (l) => [pq(l.firstFrameLatencyMs), l.firstFrameLatencyMs.n, pq(l.interruptToAckMs), pq(l.interruptToLastFrameMs), l.framesAfterInterruptMax]),
     '',
     '## 5. Main thread', '',
-    'Event-loop delay from `/stats` (the server\'s last 5 s window, read at the end of the measured turns; the monitor\'s timer resolution is subtracted, see src/metrics/loop-delay.ts). CPU per frame: the server main thread\'s utime+stime from `/proc/<pid>/task/<pid>/stat` (and the whole process from `/proc/<pid>/stat`) over the measured turns, divided by the frames sent meanwhile — it includes all main-thread work (agent sockets, sessions, sends), not only frames. *In the kernel*: the thread\'s stime alone (socket sends and reads, wake-ups; on 127.0.0.1 a send also runs the receiving side\'s TCP processing).', '',
+    'Event-loop delay from `/stats` (the server\'s last 5 s window, read at the end of the measured turns; the monitor\'s timer resolution is subtracted, see src/metrics/loop-delay.ts). CPU per frame: the server main thread\'s utime+stime from `/proc/<pid>/task/<pid>/stat` (and the whole process from `/proc/<pid>/stat`) over the measured turns, divided by the frames sent meanwhile — it includes all main-thread work (agent sockets, sessions, sends), not only frames. *In the kernel*: the thread\'s stime alone (socket sends and reads, wake-ups; on 127.0.0.1 a send also runs the receiving side\'s TCP processing). ' +
+    '*Idle process*: the same event-loop delay measured at the same time by a process that does nothing else (`bench/idle-probe.ts`): what the machine alone — timer wake-ups served late, cores held by other threads and processes, the load generator among them — does to any event loop; what the server measures above it is the server\'s own.', '',
     ...(r.capacity && Number.isFinite(r.capacity.mainThreadMarginalUsPerFrame)
       ? [`Across the capacity levels, main-thread CPU = **${n(r.capacity.mainThreadMarginalUsPerFrame, 1)} µs per frame sent** (marginal, least-squares slope against frames/s) + ${n(r.capacity.mainThreadIdlePercent, 1)} % of a core at idle.`, '']
       : []),
-    ...head(['sessions', 'loop delay p99 ms', 'loop delay max ms', 'main thread µs/frame', '… of which in the kernel', 'process µs/frame', 'main thread % of a core']),
-    ...levelRows(all, label, (l) => [sp(l.eventLoopDelayP99Ms), sp(l.eventLoopDelayMaxMs, 1), sp(l.mainThreadUsPerFrame, 1), l.mainThreadKernelUsPerFrame ? sp(l.mainThreadKernelUsPerFrame, 1) : '–', sp(l.processUsPerFrame, 1), sp({ ...l.mainThreadCores, median: l.mainThreadCores.median * 100, min: l.mainThreadCores.min * 100, max: l.mainThreadCores.max * 100 }, 0)]),
+    ...head(['sessions', 'loop delay p99 ms', 'loop delay max ms', 'idle process loop delay p99 ms', 'main thread µs/frame', '… of which in the kernel', 'process µs/frame', 'main thread % of a core']),
+    ...levelRows(all, label, (l) => [sp(l.eventLoopDelayP99Ms), sp(l.eventLoopDelayMaxMs, 1), l.idleLoopDelayP99Ms ? sp(l.idleLoopDelayP99Ms) : '–', sp(l.mainThreadUsPerFrame, 1), l.mainThreadKernelUsPerFrame ? sp(l.mainThreadKernelUsPerFrame, 1) : '–', sp(l.processUsPerFrame, 1), sp({ ...l.mainThreadCores, median: l.mainThreadCores.median * 100, min: l.mainThreadCores.min * 100, max: l.mainThreadCores.max * 100 }, 0)]),
     '',
     '## 6. Memory', '',
     `RSS growth per session = (peak RSS during the level − RSS of the idle fresh server) / sessions.${r.capacity ? ` Across all capacity levels, the slope of peak RSS over sessions is **${mb(r.capacity.rssPerSessionBytesSlope)} MB per session** (fixed costs removed).` : ''}`, '',

@@ -1,5 +1,11 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
+export interface LoopDelaySnapshot {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 /**
  * Event-loop delay, in ms. Node 20's monitorEventLoopDelay records the whole interval between its
  * timer ticks, so an idle loop reads about its sampling resolution (p50 ≈ 5 ms at resolution 5);
@@ -17,7 +23,7 @@ export class LoopDelayMonitor {
     return Math.max(0, ns / 1e6 - this.resolutionMs);
   }
 
-  snapshot(): { p50Ms: number; p99Ms: number; maxMs: number } {
+  snapshot(): LoopDelaySnapshot {
     const r = (v: number) => +v.toFixed(3);
     return { p50Ms: r(this.delayMs(this.h.percentile(50))), p99Ms: r(this.delayMs(this.h.percentile(99))), maxMs: r(this.delayMs(this.h.max)) };
   }
