@@ -10,8 +10,9 @@ import { TurnClock } from '../src/pacing/turn-clock.js';
 import { Histogram } from '../src/metrics/histogram.js';
 import { FRAME_META_INTS, type FromPacer, type PacingWorkerData, type ToPacer } from '../src/pacing/messages.js';
 
-const { control, leadFrames, port, batchMs = 0 } = workerData as PacingWorkerData;
+const { control, wake, leadFrames, port, batchMs = 0 } = workerData as PacingWorkerData;
 const ctrl = new Int32Array(control);
+const wakeAt = new BigInt64Array(wake);
 
 interface QueuedFrame {
   frameIndex: number;
@@ -206,8 +207,14 @@ for (;;) {
   now = performance.now();
   const next = sendDue(now);
   if (now - lastReport >= REPORT_EVERY_MS) report(now);
-  const wakeAt = Math.min(next, lastReport + REPORT_EVERY_MS);
-  const timeout = wakeAt - performance.now();
-  if (timeout > 0) Atomics.wait(ctrl, 0, seq, timeout);
+  const until = Math.min(next, lastReport + REPORT_EVERY_MS);
+  const timeout = until - performance.now();
+  if (timeout > 0) {
+    // Published before sleeping: the main thread notifies only for what is due before this.
+    // Whatever it posts after `seq` was read ends the wait at once (the word has changed).
+    Atomics.store(wakeAt, 0, BigInt(Math.ceil((performance.timeOrigin + until) * 1000)));
+    Atomics.wait(ctrl, 0, seq, timeout);
+    Atomics.store(wakeAt, 0, 0n);
+  }
 }
 port.close();

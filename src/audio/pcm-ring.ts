@@ -11,7 +11,9 @@
  */
 const WRITE = 0;
 const RELEASED = 1;
-const SEQ = 2;
+// Slot 2 is unused. (It was a write counter with an Atomics.notify on every write; no consumer
+// ever waits on the ring — windows go to the pool only once their audio is in — and each notify
+// took V8's process-wide Atomics lock on the main thread, the lock the pacing worker sleeps under.)
 const CAPACITY = 3;
 const HEADER_BYTES = 16;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -73,8 +75,6 @@ export class PcmRing {
       }
     }
     Atomics.store(this.header, WRITE, (writePos + n) | 0);
-    Atomics.add(this.header, SEQ, 1);
-    Atomics.notify(this.header, SEQ);
     return n;
   }
 

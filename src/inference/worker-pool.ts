@@ -26,6 +26,11 @@ export function createWorkerPool(o: WorkerPoolOptions): Piscina {
     maxThreads: o.threads,
     idleTimeout: IDLE_TIMEOUT_MS,
     maxQueue: o.maxQueue,
+    // An idle worker waits in its event loop for the next task, not in Atomics.wait: V8 serves
+    // every Atomics.wait and Atomics.notify of the process under one lock, so a worker blocked in
+    // that wait makes the main thread's wake-ups (one per task) contend with it and with the
+    // pacing worker's clock (see Pacer.post). The task message wakes the worker's loop anyway.
+    atomics: 'disabled',
     ...(o.workerData === undefined ? {} : { workerData: o.workerData }),
   });
   pool.on('error', (err: unknown) => o.logger?.error({ err }, o.errorMessage));

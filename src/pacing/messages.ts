@@ -80,6 +80,12 @@ export type FromPacer =
 
 export interface PacingWorkerData {
   control: SharedArrayBuffer;
+  /**
+   * One BigInt64: when the pacer will wake on its own, as µs of `performance.timeOrigin + now()`
+   * (the time base every thread shares), written just before it sleeps; 0 while it is awake. The
+   * main thread wakes it (Atomics.notify) only for a message that must be handled sooner.
+   */
+  wake: SharedArrayBuffer;
   leadFrames: number;
   /**
    * PACING_BATCH_MS: the worker wakes on a grid of this many ms and sends at each point every frame

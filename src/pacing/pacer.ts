@@ -19,6 +19,12 @@ export class Pacer {
   private readonly port: MessagePort;
   private readonly control = new SharedArrayBuffer(4);
   private readonly ctrl = new Int32Array(this.control);
+  private readonly wake = new SharedArrayBuffer(8);
+  /** When the pacer wakes on its own (epoch µs; 0: it is awake), see PacingWorkerData.wake. */
+  private readonly wakeAt = new BigInt64Array(this.wake);
+  /** Wake-ups the main thread asked for, and posts that needed none (for tests and /stats). */
+  notifies = 0;
+  postsWithoutNotify = 0;
   stats: PacingStats | null = null;
   private stopped = false;
   /** A mirror of each session's current turn clock (the worker reports starts and re-anchors). */
@@ -26,10 +32,10 @@ export class Pacer {
   /** A clock restarted at each `orderAtMs` call: the due times of a turn whose clock started now. */
   private readonly startingNow: TurnClock;
 
-  constructor(private readonly leadFrames: number, batchMs: number, callbacks: PacerCallbacks, private readonly logger: Logger) {
+  constructor(private readonly leadFrames: number, private readonly batchMs: number, callbacks: PacerCallbacks, private readonly logger: Logger) {
     this.startingNow = new TurnClock(leadFrames);
     const channel = new MessageChannel();
-    const data: PacingWorkerData = { control: this.control, leadFrames, batchMs, port: channel.port2 };
+    const data: PacingWorkerData = { control: this.control, wake: this.wake, leadFrames, batchMs, port: channel.port2 };
     this.worker = new Worker(new URL('../../workers/pacing.js', import.meta.url), {
       workerData: data,
       transferList: [channel.port2],
@@ -51,10 +57,35 @@ export class Pacer {
     });
   }
 
-  private post(msg: ToPacer, transfer: ArrayBuffer[] = []): void {
+  /**
+   * Hand `msg` to the pacer, which must have taken it by `needByMs` (this thread's
+   * performance.now()). Atomics.notify is a futex wake-up under V8's process-wide lock for
+   * Atomics.wait: ~75 µs on average on the main thread at a hundred sessions and, when the
+   * sleeping side holds that lock, stalls of several ms. So the pacer is woken only when it would
+   * otherwise sleep past `needByMs`; a turn's later windows, which come long before their frames
+   * are due while the pacer wakes every PACING_BATCH_MS anyway, need no wake-up.
+   */
+  private post(msg: ToPacer, transfer: ArrayBuffer[] = [], needByMs = Number.NEGATIVE_INFINITY): void {
     this.port.postMessage(msg, transfer);
     Atomics.add(this.ctrl, 0, 1);
-    Atomics.notify(this.ctrl, 0);
+    const sleepsUntil = Atomics.load(this.wakeAt, 0);
+    if (sleepsUntil !== 0n && Number(sleepsUntil) / 1000 > performance.timeOrigin + needByMs) {
+      this.notifies++;
+      Atomics.notify(this.ctrl, 0);
+    } else {
+      this.postsWithoutNotify++;
+    }
+  }
+
+  /** When the pacer will next wake by itself (epoch ms), or undefined while it is awake. */
+  get sleepsUntilEpochMs(): number | undefined {
+    const v = Atomics.load(this.wakeAt, 0);
+    return v === 0n ? undefined : Number(v) / 1000;
+  }
+
+  /** A message with no due time of its own (an end, a drop, a close): the pacer takes it within one batch. */
+  private soon(): number {
+    return performance.now() + this.batchMs;
   }
 
   /**
@@ -65,26 +96,29 @@ export class Pacer {
   pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult, audioReadyMs?: number): void {
     // The worker starts the turn's clock when these frames arrive, about now; its report refines it.
     const known = this.clocks.get(session);
+    // A turn's first frames start its clock: due now. Later ones are due on the mirrored clock,
+    // and the pacer must have them a batch before (it sends a batch's frames early).
+    const due = !known || known.turn < turn ? Number.NEGATIVE_INFINITY : known.clock.deadline(firstFrameIndex) - this.batchMs;
     if (!known || known.turn < turn) this.mirrorClock(session, turn, performance.now());
     const transfer = r.bytes.byteOffset === 0 && r.bytes.byteLength === r.bytes.buffer.byteLength ? [r.bytes.buffer as ArrayBuffer] : [];
     this.post({
       op: 'frames', session, turn, firstFrameIndex, bytes: r.bytes, lengths: r.lengths, timestampOffsets: r.timestampOffsets,
       audioReadyEpochMs: audioReadyMs === undefined ? undefined : performance.timeOrigin + audioReadyMs,
-    }, transfer);
+    }, transfer, due);
   }
 
   endTurn(session: number, turn: number, totalFrames: number): void {
-    this.post({ op: 'end', session, turn, totalFrames });
+    this.post({ op: 'end', session, turn, totalFrames }, [], this.soon());
   }
 
   drop(session: number, turn: number): void {
     this.forgetClock(session, turn);
-    this.post({ op: 'drop', session, turn });
+    this.post({ op: 'drop', session, turn }, [], this.soon());
   }
 
   closeSession(session: number): void {
     this.clocks.delete(session);
-    this.post({ op: 'close', session });
+    this.post({ op: 'close', session }, [], this.soon());
   }
 
   /**
