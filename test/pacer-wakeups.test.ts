@@ -95,3 +95,58 @@ t.test('stop always wakes a sleeping pacer', async (t) => {
   await pacer.stop();
   t.ok(performance.now() - t0 < 1000, 'the worker left its wait at once (stop would otherwise wait up to 1 s, then terminate it)');
 });
+
+t.test("a drop wakes nobody, yet none of the dropped turn's queued frames goes out", async (t) => {
+  const { pacer, frames, waitFor, statsReports } = start(t);
+  await waitFor(() => statsReports() >= 1);
+  pacer.pushFrames(3, 1, 0, windowOf(3, 1, 0, 30)); // 1 s of frames queued
+  await waitFor(() => frames.length >= 3);
+  const n0 = pacer.notifies;
+  const droppedAt = performance.now();
+  pacer.drop(3, 1);
+  t.equal(pacer.notifies, n0, 'no wake-up for the drop');
+  // Another session's first window wakes the pacer (reading the drop first); its frame 15 goes out
+  // half a second later, when the dropped turn would have sent about as many.
+  pacer.pushFrames(5, 1, 0, windowOf(5, 1, 0, 20));
+  await waitFor(() => frames.some((f) => f.session === 5 && f.frameIndex === 15));
+  // Frames the pacer had already handed over can still arrive just after the drop call: at most
+  // those due by then (plus the batch it sends early).
+  const dueByDrop = Math.max(...frames.filter((f) => f.session === 3 && f.at <= droppedAt).map((f) => f.frameIndex));
+  const after = frames.filter((f) => f.session === 3 && f.at > droppedAt);
+  t.ok(after.every((f) => f.frameIndex <= dueByDrop + 1), `dropped turn: ${after.length} frame(s) after the drop call, none beyond the one due then`);
+  t.ok(frames.filter((f) => f.session === 3).length <= dueByDrop + 2, 'the rest of the dropped turn never went out');
+});
+
+t.test('an end for a turn whose last frame is still to come wakes nobody; turnDone follows that frame', async (t) => {
+  const { pacer, frames, done, waitFor, statsReports } = start(t);
+  await waitFor(() => statsReports() >= 1);
+  pacer.pushFrames(4, 1, 0, windowOf(4, 1, 0, 15));
+  await waitFor(() => frames.length >= 3);
+  const n0 = pacer.notifies;
+  pacer.endTurn(4, 1, 15);
+  t.equal(pacer.notifies, n0, 'the pacer wakes for the remaining frames anyway');
+  await waitFor(() => done.length === 1);
+  t.equal(frames.filter((f) => f.session === 4).length, 15, 'every frame');
+  t.ok(done[0]!.at >= frames.at(-1)!.at, 'turnDone after the last frame');
+});
+
+t.test('a first window while the pacer wakes within a batch anyway: no wake-up, its frames go at that wake-up', async (t) => {
+  const { pacer, frames, waitFor, statsReports } = start(t);
+  await waitFor(() => statsReports() >= 1);
+  pacer.pushFrames(6, 1, 0, windowOf(6, 1, 0, 60)); // 2 s of frames: the pacer wakes for each
+  await waitFor(() => frames.length >= 3);
+  // Wait (spinning, no timers) until the pacer sleeps and will wake in under a batch by itself.
+  const epochNow = () => performance.timeOrigin + performance.now();
+  for (;;) {
+    const s = pacer.sleepsUntilEpochMs;
+    if (s !== undefined && s - epochNow() > 0 && s - epochNow() < BATCH_MS - 2) break;
+    await new Promise((r) => setImmediate(r));
+  }
+  const n0 = pacer.notifies;
+  const pushedAt = performance.now();
+  pacer.pushFrames(7, 1, 0, windowOf(7, 1, 0, 3));
+  t.equal(pacer.notifies, n0, 'no wake-up');
+  await waitFor(() => frames.some((f) => f.session === 7));
+  const first = frames.find((f) => f.session === 7)!;
+  t.ok(first.at - pushedAt < 200, `its first frame ${(first.at - pushedAt).toFixed(1)} ms after the push`);
+});

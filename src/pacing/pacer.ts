@@ -59,11 +59,11 @@ export class Pacer {
 
   /**
    * Hand `msg` to the pacer, which must have taken it by `needByMs` (this thread's
-   * performance.now()). Atomics.notify is a futex wake-up under V8's process-wide lock for
+   * performance.now(); −∞: at once, +∞: whenever it next wakes). Atomics.notify is a futex wake-up under V8's process-wide lock for
    * Atomics.wait: ~75 µs on average on the main thread at a hundred sessions and, when the
    * sleeping side holds that lock, stalls of several ms. So the pacer is woken only when it would
-   * otherwise sleep past `needByMs`; a turn's later windows, which come long before their frames
-   * are due while the pacer wakes every PACING_BATCH_MS anyway, need no wake-up.
+   * otherwise sleep past `needByMs`: under load it wakes every PACING_BATCH_MS for some session's
+   * frames anyway, and a turn's later windows come long before their frames are due.
    */
   private post(msg: ToPacer, transfer: ArrayBuffer[] = [], needByMs = Number.NEGATIVE_INFINITY): void {
     this.port.postMessage(msg, transfer);
@@ -83,10 +83,6 @@ export class Pacer {
     return v === 0n ? undefined : Number(v) / 1000;
   }
 
-  /** A message with no due time of its own (an end, a drop, a close): the pacer takes it within one batch. */
-  private soon(): number {
-    return performance.now() + this.batchMs;
-  }
 
   /**
    * A window's frames, in turn order. `audioReadyMs` (this thread's performance.now()): when the
@@ -96,9 +92,11 @@ export class Pacer {
   pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult, audioReadyMs?: number): void {
     // The worker starts the turn's clock when these frames arrive, about now; its report refines it.
     const known = this.clocks.get(session);
-    // A turn's first frames start its clock: due now. Later ones are due on the mirrored clock,
-    // and the pacer must have them a batch before (it sends a batch's frames early).
-    const due = !known || known.turn < turn ? Number.NEGATIVE_INFINITY : known.clock.deadline(firstFrameIndex) - this.batchMs;
+    // A turn's first frames start its clock when the pacer takes them: within one batch, as the
+    // pacer's grid allows for every frame (a busy pacer wakes that often anyway; an idle one is
+    // woken). Later frames are due on the mirrored clock, and the pacer must have them a batch
+    // before (it sends a batch's frames early).
+    const due = !known || known.turn < turn ? performance.now() + this.batchMs : known.clock.deadline(firstFrameIndex) - this.batchMs;
     if (!known || known.turn < turn) this.mirrorClock(session, turn, performance.now());
     const transfer = r.bytes.byteOffset === 0 && r.bytes.byteLength === r.bytes.buffer.byteLength ? [r.bytes.buffer as ArrayBuffer] : [];
     this.post({
@@ -107,18 +105,31 @@ export class Pacer {
     }, transfer, due);
   }
 
+  /**
+   * The pacer needs the end only to report `turnDone` after the turn's last frame. While that
+   * frame is still to be sent, the pacer takes the end when it wakes for it (or when that frame's
+   * window arrives, which wakes it if need be); once it is due — sent, or about to be — the end
+   * must reach the pacer within a batch.
+   */
   endTurn(session: number, turn: number, totalFrames: number): void {
-    this.post({ op: 'end', session, turn, totalFrames }, [], this.soon());
+    const last = this.dueAtMs(session, turn, totalFrames - 1);
+    const needBy = last === undefined ? Number.POSITIVE_INFINITY : Math.max(performance.now() + this.batchMs, last - this.batchMs);
+    this.post({ op: 'end', session, turn, totalFrames }, [], needBy);
   }
 
+  /**
+   * No wake-up: the pacer reads its inbox before it sends anything, so the dropped turn's frames
+   * are forgotten before any of them could go (the server also ignores frames of a turn it
+   * dropped); until then they only take memory.
+   */
   drop(session: number, turn: number): void {
     this.forgetClock(session, turn);
-    this.post({ op: 'drop', session, turn }, [], this.soon());
+    this.post({ op: 'drop', session, turn }, [], Number.POSITIVE_INFINITY);
   }
 
   closeSession(session: number): void {
     this.clocks.delete(session);
-    this.post({ op: 'close', session }, [], this.soon());
+    this.post({ op: 'close', session }, [], Number.POSITIVE_INFINITY);
   }
 
   /**
