@@ -65,3 +65,77 @@ t.test('unknown types (also prototype names) are ignored; wrong optional fields 
   t.match(parse({ type: 'transcript_delta', delta: 'x', itemId: ['a'], previousItemId: 'p'.repeat(300) }), { msg: { itemId: undefined, previousItemId: undefined } });
   t.match(parse({ type: 'response_end', transcript: 42 }), { msg: { type: 'response_end', transcript: undefined } });
 });
+
+t.test('audio fast path: taken for the shapes agents send, and always the general verdict', async (t) => {
+  const { audioDeltaFast, parseJsonUpstream } = await import('./upstream-message.js');
+  const pcm = Buffer.from(Array.from({ length: 4800 }, (_, i) => (i * 7) & 0xff));
+  const b64 = pcm.toString('base64');
+  // Ours (JSON.stringify), Python's json.dumps (", " and ": "), keys in another order, extra fields, pretty-printed.
+  for (const text of [
+    JSON.stringify({ type: 'audio_delta', data: b64 }),
+    `{"type": "audio_delta", "data": "${b64}"}`,
+    `{"data":"${b64}","responseId":"r1","type":"audio_delta"}`,
+    `{\n  "type": "audio_delta",\n  "data" :\t"${b64}"\n}`,
+  ]) {
+    const fast = audioDeltaFast(Buffer.from(text));
+    t.ok(fast?.equals(pcm), `fast path for ${text.slice(0, 40).replace(/\n/g, '⏎')}…`);
+  }
+  // Frames built to fool a fast path: escaped or duplicate keys, a nested "data", escapes in values.
+  for (const text of [
+    '{"type":"audio_delta","data":"AAAA","d\\u0061ta":""}',
+    '{"type":"audio_delta","d\\u0061ta":"QUJD","data":"AAAA"}',
+    '{"type":"audio_delta","meta":{"data":"AAAA"}}',
+    '{"meta":{"data":"AAAA"},"type":"audio_delta","data":""}',
+    '{"type":"audio_delta","data":"AAAA","data":"QUJD"}',
+    '{"type":"audio_delta","x":"data","data":"AAAA"}',
+    '{"typ\\u0065":"audio_delta","data":"AAAA"}',
+    '{"type":"audio_delta","data":"AA\\u0041A"}',
+    '{"type":"audio_delta","data":"AA\u0001A"}',
+    '{"type":"audio_delta","data":"QUJ\u00e9"}',
+    '{"type":"audio_delta","data":"AAAA"',
+    '{"type":"audio_delta","data":"AAAA"}}',
+    '[{"type":"audio_delta","data":"AAAA"}]',
+    '{"type":"audio_delta","type":"transcript_delta","data":"AAAA"}',
+    '{"type":"audio_delta","data":"AAAA" "x":1}',
+  ]) {
+    const buf = Buffer.from(text);
+    t.equal(JSON.stringify(parseUpstream(buf, false)), JSON.stringify(parseJsonUpstream(buf)), text);
+  }
+  // Rng: a fixed LCG, so a failure replays.
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >>> 12) % n; // an LCG's low bits repeat with short periods
+  };
+  const pick = <T>(a: T[]): T => a[rnd(a.length)]!;
+  const ws = () => pick(['', '', ' ', '\n', '\t', '\r\n ']);
+  const values = () => pick<string>([
+    `"${b64}"`, '"AAAA"', '""', '"QUJD"', '"QUJDRA=="', '"AA=A"', '"!!!!"', '"abc"', '"-_-_"', '"QUJD\\nRA=="', '"QU\u0001JD"', '"QUJ\u00e9"',
+    '"audio_delta"', '"data"', '42', 'null', 'true', '[]', '["AAAA"]', '{"data":"AAAA"}', '{"data":"AAAA"}', '""', '{"type":"audio_delta"}', '"d\\u0061ta"',
+  ]);
+  const keys = () => pick(['"type"', '"data"', '"data"', '"x"', '"responseId"', '"d\\u0061ta"', '"d\\u0061ta"', '"typ\\u0065"', '"meta"']);
+  let fastTaken = 0;
+  for (let k = 0; k < 20_000; k++) {
+    const fields: string[] = [];
+    if (rnd(8) !== 0) fields.push(`${ws()}"type"${ws()}:${ws()}${pick(['"audio_delta"', '"audio_delta"', '"transcript_delta"', '"audio_del\\u0074a"', '1'])}${ws()}`);
+    if (rnd(8) !== 0) fields.push(`${ws()}"data"${ws()}:${ws()}${rnd(2) ? pick([`"${b64}"`, '"AAAA"', '"QUJDRA=="', '""']) : values()}${ws()}`);
+    for (let i = rnd(4) - 1; i > 0; i--) fields.splice(rnd(fields.length + 1), 0, `${ws()}${keys()}${ws()}:${ws()}${values()}${ws()}`);
+    let text = `${ws()}{${fields.join(',')}}${ws()}`;
+    if (rnd(4) === 0) {
+      // A mutation: a byte changed, removed or inserted anywhere.
+      const at = rnd(text.length + 1);
+      const ch = pick(['"', '\\', ':', ',', '{', '}', ' ', 'A', '\u0000', '\u00ff', '=']);
+      text = pick([0, 1, 2]) === 0 ? text.slice(0, at) + ch + text.slice(at + 1) : pick([0, 1]) === 0 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + ch + text.slice(at);
+    }
+    const buf = Buffer.from(text, pick(['utf8', 'utf8', 'latin1']) as BufferEncoding);
+    const fast = audioDeltaFast(buf);
+    if (fast) fastTaken++;
+    const got = parseUpstream(buf, false);
+    const want = parseJsonUpstream(buf);
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      t.fail(`verdicts differ for ${JSON.stringify(text).slice(0, 300)}: ${JSON.stringify(got).slice(0, 200)} vs ${JSON.stringify(want).slice(0, 200)}`);
+      break;
+    }
+  }
+  t.ok(fastTaken > 1_000, `the fast path answered ${fastTaken} of 20,000 generated frames, each as the general path does`);
+});
