@@ -22,7 +22,7 @@ export class Pacer {
   private readonly wake = new SharedArrayBuffer(8);
   /** When the pacer wakes on its own (epoch µs; 0: it is awake), see PacingWorkerData.wake. */
   private readonly wakeAt = new BigInt64Array(this.wake);
-  /** Wake-ups the main thread asked for, and posts that needed none (for tests and /stats). */
+  /** Wake-ups the main thread asked for, and posts that needed none (read by the tests). */
   notifies = 0;
   postsWithoutNotify = 0;
   stats: PacingStats | null = null;
