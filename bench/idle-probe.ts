@@ -8,10 +8,10 @@
  * IPC: it says `ready`; `read` → `window` (the last complete window, null before the first);
  * `block` with `ms` (tests only) busy-waits its own loop that long; `exit` ends it.
  */
-import { LoopDelayMonitor, type LoopDelaySnapshot } from '../src/metrics/loop-delay.js';
+import { LOOP_DELAY_WINDOW_S, LoopDelayMonitor, type LoopDelaySnapshot } from '../src/metrics/loop-delay.js';
 import type { FromIdleProbe, ToIdleProbe } from './load-protocol.js';
 
-const windowMs = Number(process.argv[2]) || 5000;
+const windowMs = Number(process.argv[2]) || LOOP_DELAY_WINDOW_S * 1000;
 const monitor = new LoopDelayMonitor();
 let last: LoopDelaySnapshot | null = null;
 setInterval(() => {

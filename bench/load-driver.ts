@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FRAME_DURATION_MS } from '../src/audio/constants.js';
 import type { FromIdleProbe, FromLoadClient, LoadStep, LoadStepResult, ToIdleProbe, ToLoadClient } from './load-protocol.js';
-import type { LoopDelaySnapshot } from '../src/metrics/loop-delay.js';
+import { LOOP_DELAY_WINDOW_S, type LoopDelaySnapshot } from '../src/metrics/loop-delay.js';
 import { ServerUnderTest, leadFrames, type ServerStats } from './server-under-test.js';
 import { cpuDelta, hostCores, sampleHostCpu, type CpuSample, type HostCpuSample } from './proc-cpu.js';
 import { windowBreakdown, type WindowBreakdown } from './window-breakdown.js';
@@ -33,18 +33,11 @@ export class LoadGenerator {
     });
   }
 
-  static start(): Promise<LoadGenerator> {
-    const child = fork(fileURLToPath(new URL('./load-client.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`load generator exited with ${code} before it was ready`));
-      child.once('exit', onExit);
-      child.once('message', (raw) => {
-        const msg = raw as FromLoadClient;
-        child.off('exit', onExit);
-        if (msg.op === 'ready') resolve(new LoadGenerator(child, msg.agentUrl));
-        else reject(new Error(`load generator said ${msg.op} first`));
-      });
-    });
+  static async start(): Promise<LoadGenerator> {
+    const { child, first } = await forkUntilFirstMessage<FromLoadClient>('./load-client.js', [], 'load generator');
+    if (first.op === 'ready') return new LoadGenerator(child, first.agentUrl);
+    child.kill('SIGKILL');
+    throw new Error(`load generator said ${first.op} first`);
   }
 
   get pid(): number {
@@ -60,16 +53,34 @@ export class LoadGenerator {
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null) return resolve();
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      this.child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      this.child.send({ op: 'exit' } satisfies ToLoadClient);
-    });
+    return stopChild(this.child, { op: 'exit' } satisfies ToLoadClient, 5000);
   }
+}
+
+/** Fork a bench child (a module beside this one) and wait for its first message. */
+function forkUntilFirstMessage<M>(module: string, args: string[], name: string): Promise<{ child: ChildProcess; first: M }> {
+  const child = fork(fileURLToPath(new URL(module, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`${name} exited with ${code} before it was ready`));
+    child.once('exit', onExit);
+    child.once('message', (raw) => {
+      child.off('exit', onExit);
+      resolve({ child, first: raw as M });
+    });
+  });
+}
+
+/** Ask a bench child to exit with `exitMessage`; kill it if it has not after `graceMs`. */
+function stopChild(child: ChildProcess, exitMessage: object, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || !child.connected) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.send(exitMessage);
+  });
 }
 
 /**
@@ -90,17 +101,10 @@ export class IdleProbe {
     });
   }
 
-  /** `windowMs`: the probe's window (the server's 5 s unless a test wants it shorter). */
-  static start(windowMs = 5000): Promise<IdleProbe> {
-    const child = fork(fileURLToPath(new URL('./idle-probe.js', import.meta.url)), [String(windowMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`idle probe exited with ${code} before it was ready`));
-      child.once('exit', onExit);
-      child.once('message', () => {
-        child.off('exit', onExit);
-        resolve(new IdleProbe(child));
-      });
-    });
+  /** `windowMs`: the probe's window (the server's unless a test wants it shorter). */
+  static async start(windowMs = LOOP_DELAY_WINDOW_S * 1000): Promise<IdleProbe> {
+    const { child } = await forkUntilFirstMessage<FromIdleProbe>('./idle-probe.js', [String(windowMs)], 'idle probe');
+    return new IdleProbe(child);
   }
 
   /** Its last complete window; null before the first one (or when the probe is gone). */
@@ -118,15 +122,7 @@ export class IdleProbe {
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || !this.child.connected) return resolve();
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 2000);
-      this.child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      this.child.send({ op: 'exit' } satisfies ToIdleProbe);
-    });
+    return stopChild(this.child, { op: 'exit' } satisfies ToIdleProbe, 2000);
   }
 }
 

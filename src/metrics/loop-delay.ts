@@ -1,5 +1,8 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
+/** The server reports event-loop delay over windows of this many seconds (the bench's idle probe too). */
+export const LOOP_DELAY_WINDOW_S = 5;
+
 export interface LoopDelaySnapshot {
   p50Ms: number;
   p99Ms: number;

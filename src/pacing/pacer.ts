@@ -59,17 +59,17 @@ export class Pacer {
 
   /**
    * Hand `msg` to the pacer, which must have taken it by `needByMs` (this thread's
-   * performance.now(); −∞: at once, +∞: whenever it next wakes). Atomics.notify is a futex wake-up under V8's process-wide lock for
-   * Atomics.wait: ~75 µs on average on the main thread at a hundred sessions and, when the
-   * sleeping side holds that lock, stalls of several ms. So the pacer is woken only when it would
+   * performance.now(); −∞: at once, +∞: whenever it next wakes). Atomics.notify is a futex
+   * wake-up under V8's process-wide lock for Atomics.wait: ~75 µs on average on the main thread at
+   * a hundred sessions and, when the sleeping side holds that lock, stalls of several ms. So the pacer is woken only when it would
    * otherwise sleep past `needByMs`: under load it wakes every PACING_BATCH_MS for some session's
    * frames anyway, and a turn's later windows come long before their frames are due.
    */
   private post(msg: ToPacer, transfer: ArrayBuffer[] = [], needByMs = Number.NEGATIVE_INFINITY): void {
     this.port.postMessage(msg, transfer);
     Atomics.add(this.ctrl, 0, 1);
-    const sleepsUntil = Atomics.load(this.wakeAt, 0);
-    if (sleepsUntil !== 0n && Number(sleepsUntil) / 1000 > performance.timeOrigin + needByMs) {
+    const sleepsUntil = this.sleepsUntilEpochMs;
+    if (sleepsUntil !== undefined && sleepsUntil > performance.timeOrigin + needByMs) {
       this.notifies++;
       Atomics.notify(this.ctrl, 0);
     } else {
@@ -83,7 +83,6 @@ export class Pacer {
     return v === 0n ? undefined : Number(v) / 1000;
   }
 
-
   /**
    * A window's frames, in turn order. `audioReadyMs` (this thread's performance.now()): when the
    * window's agent audio was all in. Without it, frames that come late are taken for a source
@@ -92,17 +91,18 @@ export class Pacer {
   pushFrames(session: number, turn: number, firstFrameIndex: number, r: WindowResult, audioReadyMs?: number): void {
     // The worker starts the turn's clock when these frames arrive, about now; its report refines it.
     const known = this.clocks.get(session);
+    const starting = !known || known.turn < turn;
     // A turn's first frames start its clock when the pacer takes them: within one batch, as the
     // pacer's grid allows for every frame (a busy pacer wakes that often anyway; an idle one is
     // woken). Later frames are due on the mirrored clock, and the pacer must have them a batch
     // before (it sends a batch's frames early).
-    const due = !known || known.turn < turn ? performance.now() + this.batchMs : known.clock.deadline(firstFrameIndex) - this.batchMs;
-    if (!known || known.turn < turn) this.mirrorClock(session, turn, performance.now());
+    const needBy = starting ? performance.now() + this.batchMs : known.clock.deadline(firstFrameIndex) - this.batchMs;
+    if (starting) this.mirrorClock(session, turn, performance.now());
     const transfer = r.bytes.byteOffset === 0 && r.bytes.byteLength === r.bytes.buffer.byteLength ? [r.bytes.buffer as ArrayBuffer] : [];
     this.post({
       op: 'frames', session, turn, firstFrameIndex, bytes: r.bytes, lengths: r.lengths, timestampOffsets: r.timestampOffsets,
       audioReadyEpochMs: audioReadyMs === undefined ? undefined : performance.timeOrigin + audioReadyMs,
-    }, transfer, due);
+    }, transfer, needBy);
   }
 
   /**

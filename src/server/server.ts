@@ -14,7 +14,7 @@ import { registerApiDocs } from './api-docs.js';
 import { buildOpenApi } from '../protocol/openapi.js';
 import { serializeServerMessage } from '../protocol/widget-server.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
-import { LoopDelayMonitor } from '../metrics/loop-delay.js';
+import { LOOP_DELAY_WINDOW_S, LoopDelayMonitor } from '../metrics/loop-delay.js';
 import { PrometheusText } from '../metrics/prometheus.js';
 import type { TokenBucket } from './rate-limit.js';
 import { registerVideoDialects, type VideoDialects } from '../video/register.js';
@@ -42,7 +42,6 @@ interface SocketData {
   open: boolean;
 }
 
-const LOOP_DELAY_WINDOW_S = 5;
 
 /**
  * The main thread: socket I/O only. Routes, WebSocket upgrade, parse-and-dispatch to sessions,
