@@ -80,5 +80,84 @@ for (let b = 1; b < B; b++) {
 }
 check('masked chunk: loss', [loss2], [lossTail], 1e-5);
 check('masked chunk: gradient', toNetLayout(arch, g2), gTail, 1e-4);
+
+// The viseme objective (train.mjs --viseme-aux): the graph against the reference, and the
+// reference's gradient against finite differences of the objective it differentiates.
+const count = 4;
+const tau = 0.1;
+const vectors = Float32Array.from({ length: count * C }, () => rng.next() * 0.7);
+const labels = Int32Array.from({ length: B * L }, () => (rng.chance(0.15) ? -1 : rng.int(0, count)));
+const auxW = Float32Array.from(labels, (l) => (l < 0 ? 0 : rng.uniform(0.5, 2) / (B * L)));
+const oneHot = new Float32Array(B * count * L);
+labels.forEach((l, j) => {
+  const b = Math.floor(j / L), t = j % L;
+  if (l >= 0) oneHot[(b * count + l) * L + t] = 1;
+});
+const aux = { vectors, count, tau };
+const refAux = (params, grad, channelWeights = cw) => {
+  let loss = 0;
+  const lossOut = new Float64Array(1);
+  for (let b = 0; b < B; b++) {
+    ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
+    forward(params, ws, L);
+    loss += backward(params, ws, L, target.subarray(b * C * L, (b + 1) * C * L), channelWeights, scale, grad,
+      { ...aux, labels: labels.subarray(b * L, (b + 1) * L), weights: auxW.subarray(b * L, (b + 1) * L), lossOut });
+  }
+  return { loss, visemeLoss: lossOut[0] };
+};
+const gAuxRef = new Float32Array(arch.paramCount);
+const refA = refAux(p, gAuxRef);
+const netAux = await OrtNet.create(arch, { threads: 2, aux });
+const gAux = new Float32Array(q.length);
+const lossAux = await netAux.gradient(q, x, target, weight, B, L, scale, gAux, { label: oneHot, weight: auxW });
+check('viseme objective: loss', [lossAux], [refA.loss], 1e-5);
+check('viseme objective: its cross-entropy', [netAux.lastVisemeLoss], [refA.visemeLoss], 1e-4);
+check('viseme objective: gradient (all parameters)', toNetLayout(arch, gAux), gAuxRef, 1e-4);
+const differs = gAuxRef.some((v, i) => Math.abs(v - gRef[i]) > 1e-4 * Math.max(1e-3, Math.abs(gRef[i])));
+if (!differs) {
+  failures++;
+  console.log('FAIL viseme objective: gradient identical to the plain loss (objective not applied)');
+}
+// The viseme objective alone (channel weights 0): Σ w_t · CE_t in float64 from the float32 forward,
+// plus Σ w_c · BCE(y, target) · scale when `withBce`.
+const gVisemeOnly = new Float32Array(arch.paramCount);
+refAux(p, gVisemeOnly, new Float32Array(C));
+const objective = (params, withBce) => {
+  let o = 0;
+  for (let b = 0; b < B; b++) {
+    ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
+    const yb = forward(params, ws, L);
+    if (withBce) for (let c = 0; c < C; c++) for (let t = 0; t < L; t++) {
+      const yv = yb[c * L + t], tv = target[(b * C + c) * L + t];
+      o -= cw[c] * scale * (tv * Math.log(yv) + (1 - tv) * Math.log(1 - yv));
+    }
+    for (let t = 0; t < L; t++) {
+      const lab = labels[b * L + t];
+      if (lab < 0) continue;
+      const z = Array.from({ length: count }, (_, v) => {
+        let d = 0;
+        for (let c = 0; c < C; c++) d += (yb[c * L + t] - vectors[v * C + c]) ** 2;
+        return -d / tau;
+      });
+      const mx = Math.max(...z);
+      o += auxW[b * L + t] * -(z[lab] - mx - Math.log(z.reduce((s, zv) => s + Math.exp(zv - mx), 0)));
+    }
+  }
+  return o;
+};
+for (const [what, grad, withBce] of [['viseme objective alone', gVisemeOnly, false], ['with the weighted cross-entropy', gAuxRef, true]]) {
+  const largest = [...grad.keys()].sort((i, j) => Math.abs(grad[j]) - Math.abs(grad[i])).slice(0, 12);
+  let fdWorst = 0;
+  for (const i of largest) {
+    const h = 1e-2 * Math.max(1e-2, Math.abs(p[i]));
+    const pp = p.slice(); pp[i] += h;
+    const pm = p.slice(); pm[i] -= h;
+    const fd = (objective(pp, withBce) - objective(pm, withBce)) / (2 * h);
+    fdWorst = Math.max(fdWorst, Math.abs(fd - grad[i]) / Math.abs(grad[i]));
+  }
+  const fdOk = fdWorst < 0.01;
+  if (!fdOk) failures++;
+  console.log(`${fdOk ? 'ok  ' : 'FAIL'} ${what}: reference gradient vs central differences on its 12 largest: worst relative error ${fdWorst.toExponential(2)}`);
+}
 console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
 process.exit(failures ? 1 : 0);

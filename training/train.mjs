@@ -7,7 +7,7 @@
  * graph builder.
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
- *                  [--bilabial-boost 5] [--pause-boost 6] [--no-real] [--real-share 0.4]
+ *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--no-real] [--real-share 0.4]
  *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -20,7 +20,7 @@ import { OrtNet, exportable, toOnnxLayout } from './lib/ort-net.mjs';
 import { augmentChunk } from './lib/augment.mjs';
 import { concatFloat32 } from './lib/audio.mjs';
 import { buildLipsyncModel } from './lib/onnx-graph.mjs';
-import { CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS } from './lib/visemes.mjs';
+import { CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS, VISEMES, VISEME_VECTORS, nearestViseme } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -132,9 +132,12 @@ async function validate(net, params, evalSplit, norm, group) {
 
 /**
  * One batch as dense tensors: chunks shorter than the longest are zero-padded (the normalised
- * mean) and their padding gets loss weight 0. x [B, M, L], target and weight [B, C, L].
+ * mean) and their padding gets loss weight 0. x [B, M, L], target and weight [B, C, L]; with the
+ * viseme objective (`visemeAux` > 0) also its labels, one-hot [B, VISEMES, L] (each frame's label
+ * is the viseme nearest to its target, the same nearest-shape rule eval.mjs scores predictions
+ * by), and its per-frame weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding).
  */
-function makeBatch(train, aug, batchChunks, channelWeights, frameWeights) {
+function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0) {
   const { mels: M } = train.meta;
   const C = channelWeights.length;
   const B = batchChunks.length;
@@ -151,7 +154,16 @@ function makeBatch(train, aug, batchChunks, channelWeights, frameWeights) {
     }
     if (frameWeights) applyFrameWeights(train.tgt, start, len, C, weight, b * C * L, L, frameWeights);
   });
-  return { x, target, weight, B, L };
+  if (!(visemeAux > 0)) return { x, target, weight, B, L, viseme: null };
+  const V = VISEMES.length;
+  const frames = batchChunks.reduce((s, [, len]) => s + len, 0);
+  const label = new Float32Array(B * V * L);
+  const vWeight = new Float32Array(B * L);
+  batchChunks.forEach(([start, len], b) => {
+    vWeight.fill(visemeAux / frames, b * L, b * L + len);
+    for (let t = 0; t < len; t++) label[(b * V + nearestViseme(train.tgt, (start + t) * C)) * L + t] = 1;
+  });
+  return { x, target, weight, B, L, viseme: { label, weight: vWeight } };
 }
 
 const SEAL_CHANNELS = [CH.mouthClose, CH.mouthPress, CH.mouthRollLower, CH.mouthRollUpper];
@@ -192,6 +204,8 @@ async function main() {
       'closure-weight': { type: 'string', default: '5' },
       'bilabial-boost': { type: 'string', default: '5' }, // per-frame weight ×, inside p/b/m (lip seal + jaw)
       'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
+      'viseme-aux': { type: 'string', default: '0.05' }, // weight of the viseme objective (0 = off)
+      'viseme-tau': { type: 'string', default: '0.1' }, // its temperature, in squared distance between shapes
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
       'real-share': { type: 'string', default: '0.4' }, // at most this share of each epoch's chunks from real recordings
@@ -208,6 +222,9 @@ async function main() {
   const dataDir = path.resolve(values.data);
   const CHANNEL_WEIGHTS = channelWeights(Number(values['closure-weight']));
   const frameWeights = { bilabial: Number(values['bilabial-boost']), pause: Number(values['pause-boost']) };
+  const visemeAux = Number(values['viseme-aux']);
+  const visemeTau = Number(values['viseme-tau']);
+  const aux = visemeAux > 0 ? { vectors: Float32Array.from(VISEME_VECTORS.flatMap((v) => [...v])), count: VISEMES.length, tau: visemeTau } : null;
   const [warpP, warpLo, warpHi] = values.warp.split(':').map(Number);
   const warp = warpP > 0 ? { p: warpP, lo: warpLo, hi: warpHi } : null;
   const t0 = performance.now();
@@ -223,7 +240,7 @@ async function main() {
   const arch = makeArchitecture(archConfig);
   const rng = makeRng(seed);
   const params = toOnnxLayout(arch, initParams(arch, rng));
-  const net = await OrtNet.create(arch, { threads });
+  const net = await OrtNet.create(arch, { threads, aux });
 
   console.log(train.real
     ? `real recorded speech: ${train.real.clips} clips (${train.real.copies} per recording), ${train.real.minutes.toFixed(1)} min, ${train.real.voices} speakers`
@@ -247,12 +264,13 @@ async function main() {
   for (let epoch = 0; epoch < epochs; epoch++) {
     const te = performance.now();
     const chunks = epochChunks(train.meta.clips, chunkFrames, rng, sampling);
-    let lossSum = 0, frameSum = 0;
+    let lossSum = 0, frameSum = 0, visemeSum = 0;
     for (let b0 = 0; b0 < chunks.length; b0 += batch) {
       const batchChunks = chunks.slice(b0, b0 + batch);
       const frames = batchChunks.reduce((s, [, L]) => s + L, 0);
-      const { x, target, weight, B, L } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS, frameWeights);
-      lossSum += await net.gradient(params, x, target, weight, B, L, 1 / (frames * wSum), g);
+      const { x, target, weight, B, L, viseme } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS, frameWeights, visemeAux);
+      lossSum += await net.gradient(params, x, target, weight, B, L, 1 / (frames * wSum), g, viseme);
+      visemeSum += net.lastVisemeLoss * frames;
       frameSum += frames;
       let gn = 0;
       for (let i = 0; i < g.length; i++) gn += g[i] * g[i];
@@ -270,8 +288,9 @@ async function main() {
     }
     const val = await validate(net, params, evalSplit, norm, 'heldout-voice');
     const trainLoss = lossSum / (frameSum * wSum);
-    history.push({ epoch: epoch + 1, trainLoss, valMse: val.mse, valJawR: val.jawR });
-    console.log(`epoch ${epoch + 1}/${epochs}  train ${trainLoss.toFixed(5)}  held-out-voice mse ${val.mse.toFixed(5)} jawOpen r ${val.jawR.toFixed(3)}  ` +
+    const visemeLoss = visemeAux > 0 ? visemeSum / frameSum : null; // visemeAux × mean CE per frame
+    history.push({ epoch: epoch + 1, trainLoss, visemeLoss, valMse: val.mse, valJawR: val.jawR });
+    console.log(`epoch ${epoch + 1}/${epochs}  train ${trainLoss.toFixed(5)}${visemeLoss === null ? '' : ` viseme ${visemeLoss.toFixed(5)}`}  held-out-voice mse ${val.mse.toFixed(5)} jawOpen r ${val.jawR.toFixed(3)}  ` +
       `${((performance.now() - te) / 1000).toFixed(1)} s`);
   }
 
@@ -281,7 +300,7 @@ async function main() {
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
-    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60, real: train.real,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };

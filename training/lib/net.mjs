@@ -171,10 +171,43 @@ export function forward(p, ws, L) {
 }
 
 /**
+ * The viseme objective of one frame (see `visemeObjective`): adds its gradient w.r.t. the logits
+ * into dl[c·L + t] and returns its cross-entropy (unweighted).
+ */
+function visemeFrame(y, L, t, C, aux, label, weight, dl) {
+  const { vectors, count, tau } = aux;
+  const z = new Float64Array(count);
+  let max = -Infinity;
+  for (let v = 0; v < count; v++) {
+    let d = 0;
+    for (let c = 0; c < C; c++) d += (y[c * L + t] - vectors[v * C + c]) ** 2;
+    z[v] = -d / tau;
+    max = Math.max(max, z[v]);
+  }
+  let sum = 0;
+  for (let v = 0; v < count; v++) sum += Math.exp(z[v] - max);
+  const ce = -(z[label] - max - Math.log(sum));
+  for (let c = 0; c < C; c++) {
+    const pc = y[c * L + t];
+    let dp = 0;
+    for (let v = 0; v < count; v++) {
+      const gz = Math.exp(z[v] - max) / sum - (v === label ? 1 : 0); // d CE / d z_v
+      dp += gz * (-1 / tau) * 2 * (pc - vectors[v * C + c]); // z_v = −Σ_c (p_c − V_vc)² / τ
+    }
+    dl[c * L + t] += weight * dp * pc * (1 - pc);
+  }
+  return ce;
+}
+
+/**
  * Weighted sigmoid cross-entropy against soft targets [C, L]; backward into g. Returns the summed
  * weighted squared error for reporting (the caller normalises by frames × Σ weights via `scale`).
+ * With `aux` ({ vectors: Float32Array [count × C], count, tau, labels: Int32Array [L] (−1: no
+ * label), weights: Float32Array [L] }), the viseme objective is added: per frame, weight × the
+ * cross-entropy of softmax_v(−‖y − V_v‖² / τ) against the frame's viseme label; its summed
+ * weighted cross-entropy is added to `aux.lossOut[0]` when given.
  */
-export function backward(p, ws, L, target, channelWeights, scale, g) {
+export function backward(p, ws, L, target, channelWeights, scale, g, aux = null) {
   const { layers, out } = ws.arch;
   const y = ws.y;
   const dl = ws.dLogit;
@@ -188,6 +221,13 @@ export function backward(p, ws, L, target, channelWeights, scale, g) {
       // Cross-entropy gradient w.r.t. the logit (soft targets): unlike MSE through the sigmoid it
       // does not fade near 0, so silence is driven to a truly closed mouth.
       dl[j] = wc * e * scale;
+    }
+  }
+  if (aux) {
+    for (let t = 0; t < L; t++) {
+      if (aux.labels[t] < 0 || aux.weights[t] === 0) continue;
+      const ce = visemeFrame(y, L, t, out.cout, aux, aux.labels[t], aux.weights[t], dl);
+      if (aux.lossOut) aux.lossOut[0] += aux.weights[t] * ce;
     }
   }
   const h = ws.acts[layers.length];

@@ -74,7 +74,7 @@ export function exportable(arch, params, norm, channelToArkit, arkitCount) {
  * loss = Σ weight·(y − target)² and the gradients g_<param> of Σ weight·CE(y, target)·scale
  * (sigmoid cross-entropy against soft targets: d/dlogit = weight·(y − target)·scale).
  */
-function buildGraph(arch, train) {
+function buildGraph(arch, train, aux = null) {
   const g = new GraphBuilder();
   const i64 = (values) => g.const(values, [values.length], 'int64');
   const { layers, out } = arch;
@@ -101,7 +101,8 @@ function buildGraph(arch, train) {
   const e = g.op('Sub', [y, 'target']);
   const we = g.op('Mul', [e, 'weight']);
   g.op('ReduceSum', [g.op('Mul', [we, e])], { keepdims: 0 }, 'loss');
-  const dLogit = g.op('Mul', [we, 'scale']);
+  let dLogit = g.op('Mul', [we, 'scale']);
+  if (aux) dLogit = g.op('Add', [dLogit, visemeObjective(g, aux, y, C, i64)]);
   // [B, Ch, L] → [Ch, B·L], the GEMM operand layout of a weight gradient.
   const flat = (t) => g.op('Reshape', [g.op('Transpose', [t], { perm: [1, 0, 2] }), i64([0, -1])]);
   const sumBatchTime = (t, name) => g.op('ReduceSum', [t, i64([0, 2])], { keepdims: 0 }, name);
@@ -130,7 +131,40 @@ function buildGraph(arch, train) {
   }
   inputs.push(valueInfo('target', ['B', C, 'L']), valueInfo('weight', ['B', C, 'L']), valueInfo('scale', [1]));
   const outputs = [valueInfo('loss', []), ...specs.map((s) => valueInfo(`g_${s.name}`, s.dims))];
+  if (aux) {
+    inputs.push(valueInfo('visemeLabel', ['B', aux.count, 'L']), valueInfo('visemeWeight', ['B', 1, 'L']));
+    outputs.push(valueInfo('visemeLoss', []));
+  }
   return serialize(g, inputs, outputs, 'lip-sync training step', 'lipsync_train_step');
+}
+
+/**
+ * The viseme objective's gradient w.r.t. the logits, [B, C, L]. Per frame, with the sigmoid outputs
+ * y and the viseme shapes V_v (`aux.vectors`, [count × C]): z_v = −‖y − V_v‖² / τ, s = softmax_v(z),
+ * objective = w · CE(s, label) (inputs `visemeLabel`, one-hot [B, count, L], all zero where a frame
+ * has none, and `visemeWeight` [B, 1, L]); output `visemeLoss` = Σ w · CE. By hand:
+ * dO/dz_v = w (s_v − label_v), dz_v/dy_c = −2 (y_c − V_vc) / τ, so
+ * dO/dy_c = −(2/τ) (y_c Σ_v g_v − Σ_v V_vc g_v) with g = dO/dz, and dy/dlogit = y (1 − y).
+ * It rewards outputs that are nearer the frame's own viseme shape than any other one: a blend of
+ * several shapes (what squared error alone settles on when the sound is ambiguous) is pulled
+ * towards the one the phone calls for.
+ */
+function visemeObjective(g, aux, y, C, i64) {
+  const { vectors, count, tau } = aux;
+  const V = g.const(vectors, [count, C]);
+  const VT = g.const(Float32Array.from({ length: C * count }, (_, j) => vectors[(j % count) * C + Math.floor(j / count)]), [C, count]);
+  const vNorm = g.const(Float32Array.from({ length: count }, (_, v) => vectors.subarray(v * C, v * C + C).reduce((s, x) => s + x * x, 0)), [count, 1]);
+  const yNorm = g.op('ReduceSum', [g.op('Mul', [y, y]), i64([1])], { keepdims: 1 }); // [B, 1, L]
+  const cross = g.op('MatMul', [V, y]); // [B, count, L]
+  const dist = g.op('Add', [g.op('Sub', [yNorm, g.op('Mul', [cross, g.const([2], [])])]), vNorm]);
+  const z = g.op('Mul', [dist, g.const([-1 / tau], [])]);
+  const logS = g.op('LogSoftmax', [z], { axis: 1 });
+  const ce = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', ['visemeLabel', logS]), i64([1])], { keepdims: 1 })]); // [B, 1, L]
+  g.op('ReduceSum', [g.op('Mul', [ce, 'visemeWeight'])], { keepdims: 0 }, 'visemeLoss');
+  const gz = g.op('Mul', [g.op('Sub', [g.op('Exp', [logS]), 'visemeLabel']), 'visemeWeight']); // [B, count, L]
+  const gSum = g.op('ReduceSum', [gz, i64([1])], { keepdims: 1 });
+  const dy = g.op('Mul', [g.op('Sub', [g.op('Mul', [y, gSum]), g.op('MatMul', [VT, gz])]), g.const([-2 / tau], [])]);
+  return g.op('Mul', [dy, g.op('Mul', [y, g.op('Sub', [g.const([1], []), y])])]);
 }
 
 const sessionOptions = (threads) => ({
@@ -142,11 +176,13 @@ const sessionOptions = (threads) => ({
 
 export class OrtNet {
   /** `threads`: intra-op threads of the training session (one per core). */
-  static async create(arch, { threads = 2 } = {}) {
+  /** `aux`: the viseme objective ({ vectors, count, tau }; see visemeObjective), or null. */
+  static async create(arch, { threads = 2, aux = null } = {}) {
     const net = new OrtNet();
     net.arch = arch;
+    net.aux = aux;
     net.layout = paramSpecs(arch);
-    net.step = await ort.InferenceSession.create(buildGraph(arch, true), sessionOptions(threads));
+    net.step = await ort.InferenceSession.create(buildGraph(arch, true, aux), sessionOptions(threads));
     net.fwd = await ort.InferenceSession.create(buildGraph(arch, false), sessionOptions(threads));
     return net;
   }
@@ -164,16 +200,26 @@ export class OrtNet {
     return (await this.fwd.run(feeds)).y.data;
   }
 
-  /** Gradient of a batch into `grad` (overwritten, ONNX layout); returns Σ weight·(y − target)². */
-  async gradient(params, x, target, weight, B, L, scale, grad) {
+  /**
+   * Gradient of a batch into `grad` (overwritten, ONNX layout); returns Σ weight·(y − target)².
+   * With the viseme objective, `viseme` = { label: one-hot [B, count, L], weight: [B, 1, L] }; its
+   * Σ w·CE is left in `this.lastVisemeLoss`.
+   */
+  async gradient(params, x, target, weight, B, L, scale, grad, viseme = null) {
     const C = this.arch.channels;
     const feeds = this.feeds(params);
     feeds.x = new ort.Tensor('float32', x, [B, this.arch.mels, L]);
     feeds.target = new ort.Tensor('float32', target, [B, C, L]);
     feeds.weight = new ort.Tensor('float32', weight, [B, C, L]);
     feeds.scale = new ort.Tensor('float32', Float32Array.of(scale), [1]);
+    if (this.aux) {
+      if (!viseme) throw new Error('this net trains with the viseme objective: pass its labels and weights');
+      feeds.visemeLabel = new ort.Tensor('float32', viseme.label, [B, this.aux.count, L]);
+      feeds.visemeWeight = new ort.Tensor('float32', viseme.weight, [B, 1, L]);
+    }
     const out = await this.step.run(feeds);
     for (const s of this.layout.specs) grad.set(out[`g_${s.name}`].data, s.offset);
+    this.lastVisemeLoss = this.aux ? out.visemeLoss.data[0] : 0;
     return out.loss.data[0];
   }
 }
