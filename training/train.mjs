@@ -137,7 +137,7 @@ async function validate(net, params, evalSplit, norm, group) {
  * is the viseme nearest to its target, the same nearest-shape rule eval.mjs scores predictions
  * by), and its per-frame weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding).
  */
-function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0) {
+export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0) {
   const { mels: M } = train.meta;
   const C = channelWeights.length;
   const B = batchChunks.length;
