@@ -161,23 +161,8 @@ function scoreClip(acc, { samples, phones }, model, baselineVisemes) {
     const tb = buildTargets(segsB, T, FPS).targets;
     for (let t = 0; t < T; t++) (acc.baseJaw.push(tb[t * C + CH.jawOpen]), acc.baseJawTgt.push(targets[t * C + CH.jawOpen]));
   }
-  // Pauses > 200 ms: frames at least 60 ms inside the pause.
-  for (const s of segs) {
-    if (s.viseme !== SIL || s.end - s.start <= 0.2) continue;
-    for (let t = Math.ceil((s.start + 0.06) * FPS - 0.5); (t + 0.5) / FPS <= s.end - 0.06 && t < T; t++) {
-      if (t >= 0) acc.pauseJaw.push(model.mouth[t * C + CH.jawOpen]);
-    }
-  }
-  // Bilabial closure timing.
-  const closure = (arr, t) => arr[t * C + CH.mouthClose] + arr[t * C + CH.mouthPress];
-  segs.forEach((s, si) => {
-    if (!s.closure) return;
-    let first = -1, last = -1;
-    for (let t = 0; t < T; t++) if (segOf[t] === si) (first = first < 0 ? t : first), (last = t);
-    if (first < 0) {
-      first = last = Math.min(T - 1, Math.round(((s.start + s.end) / 2) * FPS - 0.5));
-    }
-    const lo = Math.max(0, first - 3), hi = Math.min(T - 1, last + 3);
+  for (const t of pauseFrames(segs, T)) acc.pauseJaw.push(model.mouth[t * C + CH.jawOpen]);
+  for (const { first, last, lo, hi } of bilabialSpans(segs, segOf, T)) {
     let tPeak = lo, pPeak = lo;
     for (let t = lo; t <= hi; t++) {
       if (closure(targets, t) > closure(targets, tPeak)) tPeak = t;
@@ -186,7 +171,36 @@ function scoreClip(acc, { samples, phones }, model, baselineVisemes) {
     acc.bilabials++;
     // Hit: the predicted closure peaks inside the p/b/m (±1 frame) and reaches half the target's height.
     if (pPeak >= first - 1 && pPeak <= last + 1 && closure(model.mouth, pPeak) >= 0.5 * closure(targets, tPeak)) acc.bilabialHits++;
+  }
+}
+
+/** Lip closure of 30 FPS frame t of a [T × C] mouth array (targets or predictions). */
+export const closure = (arr, t) => arr[t * CHANNEL_COUNT + CH.mouthClose] + arr[t * CHANNEL_COUNT + CH.mouthPress];
+
+/** 30 FPS frames scored as pause: inside pauses > 200 ms, at least 60 ms from their edges. */
+export function pauseFrames(segs, T) {
+  const frames = [];
+  for (const s of segs) {
+    if (s.viseme !== SIL || s.end - s.start <= 0.2) continue;
+    for (let t = Math.ceil((s.start + 0.06) * FPS - 0.5); (t + 0.5) / FPS <= s.end - 0.06 && t < T; t++) if (t >= 0) frames.push(t);
+  }
+  return frames;
+}
+
+/**
+ * Each p/b/m's 30 FPS frames (first..last; a closure shorter than a frame: the frame at its middle)
+ * and the window lo..hi (±3 frames) where the closure's peak is looked for.
+ */
+export function bilabialSpans(segs, segOf, T) {
+  const spans = [];
+  segs.forEach((s, si) => {
+    if (!s.closure) return;
+    let first = -1, last = -1;
+    for (let t = 0; t < T; t++) if (segOf[t] === si) (first = first < 0 ? t : first), (last = t);
+    if (first < 0) first = last = Math.min(T - 1, Math.round(((s.start + s.end) / 2) * FPS - 0.5));
+    spans.push({ first, last, lo: Math.max(0, first - 3), hi: Math.min(T - 1, last + 3) });
   });
+  return spans;
 }
 
 function summarise(acc) {

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { loadRealSpeech } from '../lib/real-speech.mjs';
 import { FeatureExtractor } from '../lib/features.mjs';
 import { buildFeatureModel } from '../lib/onnx-graph.mjs';
-import { buildTargets, expandPhones, CHANNEL_COUNT as C, CH, SIL, VISEME_VECTORS } from '../lib/visemes.mjs';
+import { buildTargets, expandPhones, SIL, VISEME_VECTORS } from '../lib/visemes.mjs';
+import { bilabialSpans, closure, pauseFrames } from '../eval.mjs';
 const FPS = 30;
 const OUT = new URL('./real', import.meta.url).pathname;
 fs.mkdirSync(OUT, { recursive: true });
@@ -18,22 +19,11 @@ for (const clip of clips) {
   const T = Math.floor((clip.samples.length * 3) / 1600);
   const segs = expandPhones(clip.phones);
   const { targets, visemes, segOf } = buildTargets(segs, T, FPS);
-  const pause = [];
-  for (const s of segs) {
-    if (s.viseme !== SIL || s.end - s.start <= 0.2) continue;
-    for (let t = Math.ceil((s.start + 0.06) * FPS - 0.5); (t + 0.5) / FPS <= s.end - 0.06 && t < T; t++) if (t >= 0) pause.push(t);
-  }
-  const closure = (arr, t) => arr[t * C + CH.mouthClose] + arr[t * C + CH.mouthPress];
-  const bil = [];
-  segs.forEach((s, si) => {
-    if (!s.closure) return;
-    let first = -1, last = -1;
-    for (let t = 0; t < T; t++) if (segOf[t] === si) (first = first < 0 ? t : first), (last = t);
-    if (first < 0) first = last = Math.min(T - 1, Math.round(((s.start + s.end) / 2) * FPS - 0.5));
-    const lo = Math.max(0, first - 3), hi = Math.min(T - 1, last + 3);
+  const pause = pauseFrames(segs, T);
+  const bil = bilabialSpans(segs, segOf, T).map(({ first, last, lo, hi }) => {
     let tPeak = lo;
     for (let t = lo; t <= hi; t++) if (closure(targets, t) > closure(targets, tPeak)) tPeak = t;
-    bil.push([first, last, lo, hi, closure(targets, tPeak)]);
+    return [first, last, lo, hi, closure(targets, tPeak)];
   });
   feats.push(data); tgts.push(targets); vis.push(Uint8Array.from(visemes));
   meta.push({ voice: clip.voice, frames, fOff, T, tOff, pause, bil });
