@@ -61,9 +61,10 @@ export class Pacer {
    * Hand `msg` to the pacer, which must have taken it by `needByMs` (this thread's
    * performance.now(); −∞: at once, +∞: whenever it next wakes). Atomics.notify is a futex
    * wake-up under V8's process-wide lock for Atomics.wait: ~75 µs on average on the main thread at
-   * a hundred sessions and, when the sleeping side holds that lock, stalls of several ms. So the pacer is woken only when it would
-   * otherwise sleep past `needByMs`: under load it wakes every PACING_BATCH_MS for some session's
-   * frames anyway, and a turn's later windows come long before their frames are due.
+   * a hundred sessions and, when the sleeping side holds that lock, stalls of several ms. So the
+   * pacer is woken only when it would otherwise sleep past `needByMs`: under load it wakes every
+   * PACING_BATCH_MS for some session's frames anyway, and a turn's later windows come long before
+   * their frames are due.
    */
   private post(msg: ToPacer, transfer: ArrayBuffer[] = [], needByMs = Number.NEGATIVE_INFINITY): void {
     this.port.postMessage(msg, transfer);
@@ -96,8 +97,9 @@ export class Pacer {
     // pacer's grid allows for every frame (a busy pacer wakes that often anyway; an idle one is
     // woken). Later frames are due on the mirrored clock, and the pacer must have them a batch
     // before (it sends a batch's frames early).
-    const needBy = starting ? performance.now() + this.batchMs : known.clock.deadline(firstFrameIndex) - this.batchMs;
-    if (starting) this.mirrorClock(session, turn, performance.now());
+    const now = performance.now();
+    const needBy = starting ? now + this.batchMs : known.clock.deadline(firstFrameIndex) - this.batchMs;
+    if (starting) this.mirrorClock(session, turn, now);
     const transfer = r.bytes.byteOffset === 0 && r.bytes.byteLength === r.bytes.buffer.byteLength ? [r.bytes.buffer as ArrayBuffer] : [];
     this.post({
       op: 'frames', session, turn, firstFrameIndex, bytes: r.bytes, lengths: r.lengths, timestampOffsets: r.timestampOffsets,

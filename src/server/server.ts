@@ -42,7 +42,6 @@ interface SocketData {
   open: boolean;
 }
 
-
 /**
  * The main thread: socket I/O only. Routes, WebSocket upgrade, parse-and-dispatch to sessions,
  * and sending the bytes the pacing worker hands back.
