@@ -73,11 +73,11 @@ async function runShard({ split, seed, indices, specs, trainTextsFile, tmpDir, o
       clip.group = spec.group;
     }
     const { frames, data } = await fx.compute(clip.samples);
-    const { targets } = buildTargets(expandPhones(clip.phones), frames, FEATURES.FRAME_RATE);
+    const { targets, visemes } = buildTargets(expandPhones(clip.phones), frames, FEATURES.FRAME_RATE);
     records.push({
       index: i, voice: clip.voice, texts: clip.texts, notes: clip.notes, group: clip.group, frames,
       seconds: clip.samples.length / FEATURES.SAMPLE_RATE,
-      feat: Buffer.from(data.buffer), tgt: Buffer.from(targets.buffer),
+      feat: Buffer.from(data.buffer), tgt: Buffer.from(targets.buffer), vis: Buffer.from(visemes.buffer),
       audio: split === 'eval' ? Buffer.from(clip.samples.buffer) : undefined,
       phones: split === 'eval' ? clip.phones.map(({ name, parts, start, end }) => ({ name, parts, start, end })) : undefined,
     });
@@ -85,11 +85,12 @@ async function runShard({ split, seed, indices, specs, trainTextsFile, tmpDir, o
   // Simple framed file: JSON header line per record, then its buffers.
   const fd = fs.openSync(outFile, 'w');
   for (const r of records) {
-    const { feat, tgt, audio, ...meta } = r;
-    const header = Buffer.from(JSON.stringify({ ...meta, featBytes: feat.length, tgtBytes: tgt.length, audioBytes: audio?.length ?? 0 }) + '\n');
+    const { feat, tgt, vis, audio, ...meta } = r;
+    const header = Buffer.from(JSON.stringify({ ...meta, featBytes: feat.length, tgtBytes: tgt.length, visBytes: vis.length, audioBytes: audio?.length ?? 0 }) + '\n');
     fs.writeSync(fd, header);
     fs.writeSync(fd, feat);
     fs.writeSync(fd, tgt);
+    fs.writeSync(fd, vis);
     if (audio) fs.writeSync(fd, audio);
   }
   fs.closeSync(fd);
@@ -105,6 +106,7 @@ function readShard(file) {
     pos = nl + 1;
     meta.feat = buf.subarray(pos, (pos += meta.featBytes));
     meta.tgt = buf.subarray(pos, (pos += meta.tgtBytes));
+    meta.vis = buf.subarray(pos, (pos += meta.visBytes));
     meta.audio = buf.subarray(pos, (pos += meta.audioBytes));
     out.push(meta);
   }
@@ -129,6 +131,7 @@ async function generateSplit({ split, count, seed, workers, outDir, specs, train
   const records = files.flatMap(readShard).sort((a, b) => a.index - b.index);
   const feat = fs.openSync(path.join(outDir, `${split}.feat.f32`), 'w');
   const tgt = fs.openSync(path.join(outDir, `${split}.tgt.f32`), 'w');
+  const vis = fs.openSync(path.join(outDir, `${split}.vis.u8`), 'w');
   const audio = split === 'eval' ? fs.openSync(path.join(outDir, `${split}.audio.f32`), 'w') : null;
   let frameOffset = 0;
   let sampleOffset = 0;
@@ -136,13 +139,14 @@ async function generateSplit({ split, count, seed, workers, outDir, specs, train
   for (const r of records) {
     fs.writeSync(feat, r.feat);
     fs.writeSync(tgt, r.tgt);
+    fs.writeSync(vis, r.vis);
     if (audio) fs.writeSync(audio, r.audio);
-    const { feat: _f, tgt: _t, audio: _a, featBytes: _fb, tgtBytes: _tb, audioBytes, ...meta } = r;
+    const { feat: _f, tgt: _t, vis: _v, audio: _a, featBytes: _fb, tgtBytes: _tb, visBytes: _vb, audioBytes, ...meta } = r;
     clips.push({ ...meta, frameOffset, sampleOffset, samples: audioBytes / 4 });
     frameOffset += r.frames;
     sampleOffset += audioBytes / 4;
   }
-  for (const fd of [feat, tgt, audio]) if (fd !== null) fs.closeSync(fd);
+  for (const fd of [feat, tgt, vis, audio]) if (fd !== null) fs.closeSync(fd);
   for (const f of files) fs.rmSync(f);
   const seconds = clips.reduce((s, c) => s + c.seconds, 0);
   fs.writeFileSync(path.join(outDir, `${split}.json`), JSON.stringify({
@@ -153,13 +157,14 @@ async function generateSplit({ split, count, seed, workers, outDir, specs, train
 
 /** The `train-real` split: real recordings with forced-alignment phones, as training records. */
 async function generateRealTrain({ seed, copies, outDir }) {
-  const names = ['json', 'feat.f32', 'tgt.f32'].map((e) => path.join(outDir, `train-real.${e}`));
+  const names = ['json', 'feat.f32', 'tgt.f32', 'vis.u8'].map((e) => path.join(outDir, `train-real.${e}`));
   for (const f of names) fs.rmSync(f, { force: true });
   const real = copies > 0 ? loadRealSpeech({ split: 'train', log: (m) => console.log(`[real-speech] ${m}`) }) : [];
   if (!real.length) return null;
   const fx = await FeatureExtractor.create(buildFeatureModel());
   const feat = fs.openSync(names[1], 'w');
   const tgt = fs.openSync(names[2], 'w');
+  const vis = fs.openSync(names[3], 'w');
   const clips = [];
   let frameOffset = 0;
   for (let k = 0; k < real.length; k++) {
@@ -170,15 +175,17 @@ async function generateRealTrain({ seed, copies, outDir }) {
       let notes = 'as-recorded';
       if (j > 0) ({ samples, notes } = augmentForTraining(samples, phones, makeRng(subSeed(seed, STREAM.real, index))));
       const { frames, data } = await fx.compute(samples);
-      const { targets } = buildTargets(expandPhones(phones), frames, FEATURES.FRAME_RATE);
+      const { targets, visemes } = buildTargets(expandPhones(phones), frames, FEATURES.FRAME_RATE);
       fs.writeSync(feat, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       fs.writeSync(tgt, Buffer.from(targets.buffer, targets.byteOffset, targets.byteLength));
+      fs.writeSync(vis, visemes);
       clips.push({ index, voice: real[k].voice, notes, frames, seconds: samples.length / FEATURES.SAMPLE_RATE, frameOffset, ids: real[k].ids });
       frameOffset += frames;
     }
   }
   fs.closeSync(feat);
   fs.closeSync(tgt);
+  fs.closeSync(vis);
   const seconds = clips.reduce((s, c) => s + c.seconds, 0);
   fs.writeFileSync(names[0], JSON.stringify({
     split: 'train-real', seed, copies, mels: FEATURES.MELS, channels: CHANNEL_COUNT, frameRate: FEATURES.FRAME_RATE, totalFrames: frameOffset, seconds, clips,

@@ -24,7 +24,9 @@ def load(dirn):
     feat = np.load(os.path.join(dirn, 'feat.npy'), mmap_mode='r')
     tgt = np.load(os.path.join(dirn, 'tgt.npy'), mmap_mode='r')
     real = json.load(open(os.path.join(dirn, 'real-eval.json')))
-    return z, feat, tgt, real
+    vf = os.path.join(dirn, 'vis.npy')
+    vis = np.load(vf, mmap_mode='r') if os.path.exists(vf) else None
+    return z, feat, tgt, real, vis
 
 
 def hz2mel(f): return 2595 * math.log10(1 + f / 700)
@@ -53,6 +55,11 @@ class Net(nn.Module):
         self.out = nn.Conv1d(hidden, C, 1)
         nn.init.normal_(self.out.weight, 0, math.sqrt(1 / hidden) * 0.5); nn.init.constant_(self.out.bias, -3.0)
         self.future = sum(r for _, _, r, _ in self.spec)
+        self.smooth = None  # optional fixed kernel over the 100 fps outputs (probabilities), edge-padded
+
+    def set_smooth(self, kernel, logits=False):
+        k = torch.tensor(kernel, dtype=torch.float32); self.register_buffer('smooth_k', (k / k.sum()).repeat(C, 1, 1)); self.smooth = len(kernel) // 2
+        self.smooth_logits = logits  # smooth the logits (a linear layer before the sigmoid) instead of the outputs
 
     def forward(self, x):  # x [B, M, L] → logits [B, C, L]
         h = x
@@ -60,14 +67,17 @@ class Net(nn.Module):
             left = d * (k - 1) - r
             a = F.relu(conv(F.pad(h, (left, r))))
             h = h + a if res else a
-        return self.out(h)
+        if self.smooth is None: return self.out(h)
+        if self.smooth_logits: return F.conv1d(F.pad(self.out(h), (self.smooth, self.smooth), mode='replicate'), self.smooth_k, groups=C)
+        p = F.conv1d(F.pad(torch.sigmoid(self.out(h)), (self.smooth, self.smooth), mode='replicate'), self.smooth_k, groups=C)
+        return torch.logit(p.clamp(1e-6, 1 - 1e-6))
 
 
 def run(cfg, dirn, out_dir, deadline):
     torch.manual_seed(cfg.get('seed', 1)); rng = np.random.default_rng(cfg.get('seed', 1))
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     torch.backends.cuda.matmul.allow_tf32 = cfg.get('tf32', True); torch.backends.cudnn.allow_tf32 = cfg.get('tf32', True)
-    z, feat_np, tgt_np, real = load(dirn)
+    z, feat_np, tgt_np, real, vis_np = load(dirn)
     mean = torch.tensor(z['mean'], dtype=torch.float32, device=dev); inv = torch.tensor(z['inv'], dtype=torch.float32, device=dev)
     feat = torch.from_numpy(np.array(feat_np)).to(dev)  # int8, 0.1 sigma steps
     tgt = torch.from_numpy(np.array(tgt_np)).to(dev)    # uint8 /255
@@ -77,7 +87,9 @@ def run(cfg, dirn, out_dir, deadline):
     CH = int(cfg.get('chunk', 300)); B = int(cfg.get('batch', 16))
     epochs = cfg.get('epochs', 20); share = cfg.get('real_share', 0.4)
     stack = [tuple(map(int, s.split(':'))) for s in cfg.get('stack', '2:2,2:2,4:0,8:0').split(',')]
-    net = Net(cfg.get('hidden', 256), stack).to(dev)
+    net = Net(cfg.get('hidden', 256), stack)
+    if cfg.get('smooth'): net.set_smooth(cfg['smooth'], cfg.get('smooth_logits', False))
+    net = net.to(dev)
     nparams = sum(p.numel() for p in net.parameters())
     chw = torch.ones(C, device=dev)
     for c, w in CHW.items(): chw[c] = w
@@ -86,6 +98,9 @@ def run(cfg, dirn, out_dir, deadline):
     bil, pause = cfg.get('bilabial', 5.0), cfg.get('pause', 6.0)
     vv = torch.tensor(real['visemeVectors'], dtype=torch.float32, device=dev)  # [V, C]
     aux, tau = cfg.get('aux', 0.0), cfg.get('tau', 0.05)
+    phone_label = cfg.get('label', 'nearest') == 'phone'  # the phone's own viseme instead of the one nearest the target
+    if phone_label: vis = torch.from_numpy(np.array(vis_np)).to(dev)
+    vel, vel_lag = cfg.get('vel', 0.0), int(cfg.get('vel_lag', 3))  # velocity objective: Δ over vel_lag frames
 
     def chunks_for(cl):
         out = []
@@ -143,9 +158,14 @@ def run(cfg, dirn, out_dir, deadline):
             if aux > 0:
                 p = torch.sigmoid(logit)
                 d = ((p[:, :, None, :] - vv[None, None]) ** 2).sum(-1)  # [nb, L, V]
-                lab = ((y[:, :, None, :] - vv[None, None]) ** 2).sum(-1).argmin(-1)
+                lab = vis[idx].long() if phone_label else ((y[:, :, None, :] - vv[None, None]) ** 2).sum(-1).argmin(-1)
                 ce = F.cross_entropy((-d / tau).reshape(-1, vv.shape[0]), lab.reshape(-1), reduction='none').reshape(nb, L)
                 loss = loss + aux * (ce * valid).sum() / frames
+            if vel > 0:
+                p = torch.sigmoid(logit); k = vel_lag
+                both = valid[:, k:] & valid[:, :-k]
+                dv = (p[:, k:] - p[:, :-k]) - (y[:, k:] - y[:, :-k])
+                loss = loss + vel * ((dv ** 2) * chw[None, None] * both[:, :, None]).sum() / (frames * wsum)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

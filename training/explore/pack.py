@@ -8,7 +8,7 @@ import json, lzma, os, shutil
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.join(HERE, '..', 'data')
+DATA = os.environ.get('DATA', os.path.join(HERE, '..', 'data'))
 CARRY = os.path.join(HERE, 'carry')
 REAL = os.path.join(HERE, 'real')
 M, C = 40, 15
@@ -37,6 +37,12 @@ def main():
     open(os.path.join(CARRY, 'feat.d8.xz'), 'wb').write(lzma.compress(d.astype(np.int8).tobytes(), preset=6))
     tgt = np.clip(np.round(np.concatenate([ts, tr]) * 255), 0, 255).astype(np.uint8)
     open(os.path.join(CARRY, 'tgt.u8.xz'), 'wb').write(lzma.compress(tgt.tobytes(), preset=6))
+    # each frame's phone viseme (gen-data.mjs's *.vis.u8), for the viseme objective's `label: phone`
+    vis = [os.path.join(DATA, f'{s}.vis.u8') for s in ('train', 'train-real')]
+    if all(os.path.exists(f) for f in vis):
+        v = np.concatenate([np.fromfile(f, dtype=np.uint8) for f in vis])
+        assert v.shape[0] == q.shape[0]
+        open(os.path.join(CARRY, 'vis.u8.xz'), 'wb').write(lzma.compress(v.tobytes(), preset=6))
     q20 = lambda f: np.clip(np.round((f - mean) * inv * 20), -127, 127).astype(np.int8)  # eval sets: 0.05 sigma
     clips = [(c['frameOffset'], c['frames'], 0) for c in ms['clips']] + [(c['frameOffset'] + len(fs), c['frames'], 1) for c in mr['clips']]
     me, fe, te = load('eval')
