@@ -2,13 +2,14 @@ import t from 'tap';
 import path from 'node:path';
 
 // The trainer's viseme objective (train.mjs --viseme-aux): the batch carries, per real frame, a
-// one-hot label of the viseme nearest to the frame's target and the objective's weight
+// one-hot label (the frame's phone viseme from gen-data's *.vis.u8, or with --viseme-labels nearest
+// the viseme nearest to the frame's target) and the objective's weight
 // (aux / frames in the batch), nothing on padding; the training graph reports Σ w · CE of
 // softmax_v(−‖y − V_v‖² / τ), which this test recomputes from the network's own forward outputs.
 // (check-grad.mjs checks the gradients.) Plain JS outside the build, imported from the repository root.
 type Batch = { x: Float32Array; target: Float32Array; weight: Float32Array; B: number; L: number; viseme: null | { label: Float32Array; weight: Float32Array } };
 const { makeBatch } = (await import(path.resolve('training/train.mjs'))) as {
-  makeBatch(train: object, aug: object, chunks: [number, number, number][], channelWeights: Float32Array, frameWeights: null, visemeAux?: number): Batch;
+  makeBatch(train: object, aug: object, chunks: [number, number, number][], channelWeights: Float32Array, frameWeights: null, visemeAux?: number, labels?: 'phone' | 'nearest'): Batch;
 };
 const { VISEMES, VISEME_VECTORS, nearestViseme, CHANNEL_COUNT } = (await import(path.resolve('training/lib/visemes.mjs'))) as {
   VISEMES: string[]; VISEME_VECTORS: Float32Array[]; nearestViseme(frames: Float32Array, offset: number): number; CHANNEL_COUNT: number;
@@ -38,7 +39,9 @@ function trainSet(frames: number, seed: number) {
     for (let c = 0; c < C; c++) tgt[j * C + c] = Math.min(1, Math.max(0, VISEME_VECTORS[v][c] + (rng.next() - 0.5) * 0.04));
   }
   const feat = Float32Array.from({ length: frames * M }, () => rng.normal());
-  return { train: { meta: { mels: M }, feat, tgt }, aug: { feat, M, mean: new Float32Array(M), invStd: new Float32Array(M).fill(1), warp: null }, truth };
+  // Phone labels that differ from the nearest shape on every frame (so the test tells the two apart).
+  const vis = Uint8Array.from(truth, (v) => (v + 1 + (v % 3)) % V);
+  return { train: { meta: { mels: M }, feat, tgt, vis }, aug: { feat, M, mean: new Float32Array(M), invStd: new Float32Array(M).fill(1), warp: null }, truth };
 }
 
 t.test('batch: one-hot nearest-viseme labels and aux / frames weights on real frames only; none when off', async (t) => {
@@ -47,7 +50,7 @@ t.test('batch: one-hot nearest-viseme labels and aux / frames weights on real fr
   const cw = new Float32Array(C).fill(1);
   const off = makeBatch(train, aug, chunks, cw, null, 0);
   t.equal(off.viseme, null, 'objective off: no labels');
-  const b = makeBatch(train, aug, chunks, cw, null, 0.05);
+  const b = makeBatch(train, aug, chunks, cw, null, 0.05, 'nearest');
   t.equal(b.L, 9);
   const frames = 9 + 5 + 7;
   const vis = b.viseme!;
@@ -72,6 +75,25 @@ t.test('batch: one-hot nearest-viseme labels and aux / frames weights on real fr
   t.equal(checked, frames);
 });
 
+t.test('batch: phone labels (the default) are each frame\'s own viseme from the data; refused without them', async (t) => {
+  const { train, aug } = trainSet(40, 4);
+  const chunks: [number, number, number][] = [[1, 12, 5], [25, 8, 6]];
+  const b = makeBatch(train, aug, chunks, new Float32Array(C).fill(1), null, 0.05);
+  let differ = 0;
+  chunks.forEach(([start, len], k) => {
+    for (let tt = 0; tt < b.L; tt++) {
+      const hot: number[] = [];
+      for (let v = 0; v < V; v++) if (b.viseme!.label[(k * V + v) * b.L + tt] !== 0) hot.push(v);
+      if (tt >= len) { t.same(hot, [], 'padding: no label'); continue; }
+      t.same(hot, [train.vis[start + tt]], `chunk ${k} frame ${tt}: the phone's viseme`);
+      if (hot[0] !== nearestViseme(train.tgt, (start + tt) * C)) differ++;
+    }
+  });
+  t.equal(differ, 20, 'every frame\'s phone label differs from its nearest shape here, so they are not mixed up');
+  t.throws(() => makeBatch({ ...train, vis: null }, aug, chunks, new Float32Array(C).fill(1), null, 0.05), /vis\.u8/);
+  t.equal(makeBatch({ ...train, vis: null }, aug, chunks, new Float32Array(C).fill(1), null, 0).viseme, null, 'objective off: no labels needed');
+});
+
 t.test('training graph: its viseme cross-entropy equals Σ w · CE recomputed from the forward outputs; labels are required', async (t) => {
   const arch = makeArchitecture({ mels: M, hidden: 8, channels: C });
   const rng = makeRng(5);
@@ -82,7 +104,7 @@ t.test('training graph: its viseme cross-entropy equals Σ w · CE recomputed fr
   const net = await OrtNet.create(arch, { threads: 1, aux });
   const { train, aug } = trainSet(60, 9);
   const chunks: [number, number, number][] = [[0, 25, 1], [30, 18, 2]];
-  const b = makeBatch(train, aug, chunks, new Float32Array(C).fill(1), null, 0.05);
+  const b = makeBatch(train, aug, chunks, new Float32Array(C).fill(1), null, 0.05, 'nearest');
   const g = new Float32Array(q.length);
   await t.rejects(net.gradient(q, b.x, b.target, b.weight, b.B, b.L, 1e-3, g, null), /viseme objective/);
   await net.gradient(q, b.x, b.target, b.weight, b.B, b.L, 1e-3, g, b.viseme);

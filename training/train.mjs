@@ -7,8 +7,8 @@
  * graph builder.
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
- *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--no-real] [--real-share 0.4]
- *                  [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
+ *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.03] [--viseme-tau 0.1] [--viseme-labels phone]
+ *                  [--no-real] [--real-share 0.4] [--smooth 1,2,3,2,0] [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { DEFAULT_STACK, initParams, makeArchitecture } from './lib/net.mjs';
 import { OrtNet, exportable, toOnnxLayout } from './lib/ort-net.mjs';
 import { augmentChunk } from './lib/augment.mjs';
 import { concatFloat32 } from './lib/audio.mjs';
-import { buildLipsyncModel } from './lib/onnx-graph.mjs';
+import { OUTPUT_SMOOTHING, buildLipsyncModel } from './lib/onnx-graph.mjs';
 import { CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS, VISEMES, VISEME_VECTORS, nearestViseme } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
 
@@ -36,7 +36,10 @@ function loadSplit(dir, split) {
     const buf = fs.readFileSync(path.join(dir, file));
     return buf.byteOffset % 4 ? new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) : new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
   };
-  return { meta, feat: read(`${split}.feat.f32`), tgt: read(`${split}.tgt.f32`) };
+  const visFile = path.join(dir, `${split}.vis.u8`); // each frame's phone viseme (gen-data.mjs)
+  const vis = fs.existsSync(visFile) ? new Uint8Array(fs.readFileSync(visFile)) : null;
+  if (vis && vis.length !== meta.totalFrames) throw new Error(`${visFile}: ${vis.length} labels for ${meta.totalFrames} frames (regenerate the data)`);
+  return { meta, feat: read(`${split}.feat.f32`), tgt: read(`${split}.tgt.f32`), vis };
 }
 
 /**
@@ -52,6 +55,7 @@ export function loadTrain(dir, use) {
   return {
     meta: { ...train.meta, clips, totalFrames: shift + real.meta.totalFrames, seconds: train.meta.seconds + real.meta.seconds },
     feat: concatFloat32([train.feat, real.feat]), tgt: concatFloat32([train.tgt, real.tgt]),
+    vis: train.vis && real.vis ? Buffer.concat([train.vis, real.vis]) : null,
     real: { clips: real.meta.clips.length, minutes: real.meta.seconds / 60, copies: real.meta.copies, voices: new Set(real.meta.clips.map((c) => c.voice)).size },
     realFrom: train.meta.clips.length,
   };
@@ -133,11 +137,12 @@ async function validate(net, params, evalSplit, norm, group) {
 /**
  * One batch as dense tensors: chunks shorter than the longest are zero-padded (the normalised
  * mean) and their padding gets loss weight 0. x [B, M, L], target and weight [B, C, L]; with the
- * viseme objective (`visemeAux` > 0) also its labels, one-hot [B, VISEMES, L] (each frame's label
- * is the viseme nearest to its target, the same nearest-shape rule eval.mjs scores predictions
- * by), and its per-frame weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding).
+ * viseme objective (`visemeAux` > 0) also its labels, one-hot [B, VISEMES, L], and its per-frame
+ * weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding). A frame's label is its phone's
+ * viseme (`labels` 'phone': train.vis, what eval.mjs scores predictions against) or the viseme
+ * nearest to its target ('nearest': the shape the target blend is closest to).
  */
-export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0) {
+export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0, labels = 'phone') {
   const { mels: M } = train.meta;
   const C = channelWeights.length;
   const B = batchChunks.length;
@@ -156,12 +161,14 @@ export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights,
   });
   if (!(visemeAux > 0)) return { x, target, weight, B, L, viseme: null };
   const V = VISEMES.length;
+  if (labels === 'phone' && !train.vis) throw new Error('phone viseme labels need data/*.vis.u8: regenerate the data with gen-data.mjs');
+  const labelOf = labels === 'phone' ? (f) => train.vis[f] : (f) => nearestViseme(train.tgt, f * C);
   const frames = batchChunks.reduce((s, [, len]) => s + len, 0);
   const label = new Float32Array(B * V * L);
   const vWeight = new Float32Array(B * L);
   batchChunks.forEach(([start, len], b) => {
     vWeight.fill(visemeAux / frames, b * L, b * L + len);
-    for (let t = 0; t < len; t++) label[(b * V + nearestViseme(train.tgt, (start + t) * C)) * L + t] = 1;
+    for (let t = 0; t < len; t++) label[(b * V + labelOf(start + t)) * L + t] = 1;
   });
   return { x, target, weight, B, L, viseme: { label, weight: vWeight } };
 }
@@ -204,8 +211,10 @@ async function main() {
       'closure-weight': { type: 'string', default: '5' },
       'bilabial-boost': { type: 'string', default: '5' }, // per-frame weight ×, inside p/b/m (lip seal + jaw)
       'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
-      'viseme-aux': { type: 'string', default: '0.05' }, // weight of the viseme objective (0 = off)
+      'viseme-aux': { type: 'string', default: '0.03' }, // weight of the viseme objective (0 = off)
       'viseme-tau': { type: 'string', default: '0.1' }, // its temperature, in squared distance between shapes
+      'viseme-labels': { type: 'string', default: 'phone' }, // its labels: each frame's phone viseme, or 'nearest' (to the target)
+      smooth: { type: 'string', default: OUTPUT_SMOOTHING.join(',') }, // fixed kernel over the exported model's 100 fps outputs ('1' = none)
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
       'real-share': { type: 'string', default: '0.4' }, // at most this share of each epoch's chunks from real recordings
@@ -224,6 +233,10 @@ async function main() {
   const frameWeights = { bilabial: Number(values['bilabial-boost']), pause: Number(values['pause-boost']) };
   const visemeAux = Number(values['viseme-aux']);
   const visemeTau = Number(values['viseme-tau']);
+  const visemeLabels = values['viseme-labels'];
+  if (!['phone', 'nearest'].includes(visemeLabels)) throw new Error(`--viseme-labels: phone or nearest, not ${visemeLabels}`);
+  const smooth = values.smooth.split(',').map(Number);
+  if (smooth.length % 2 !== 1 || smooth.some((v) => !(v >= 0)) || !(smooth.reduce((a, b) => a + b, 0) > 0)) throw new Error(`--smooth: an odd number of non-negative taps, got ${values.smooth}`);
   const aux = visemeAux > 0 ? { vectors: Float32Array.from(VISEME_VECTORS.flatMap((v) => [...v])), count: VISEMES.length, tau: visemeTau } : null;
   const [warpP, warpLo, warpHi] = values.warp.split(':').map(Number);
   const warp = warpP > 0 ? { p: warpP, lo: warpLo, hi: warpHi } : null;
@@ -268,7 +281,7 @@ async function main() {
     for (let b0 = 0; b0 < chunks.length; b0 += batch) {
       const batchChunks = chunks.slice(b0, b0 + batch);
       const frames = batchChunks.reduce((s, [, L]) => s + L, 0);
-      const { x, target, weight, B, L, viseme } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS, frameWeights, visemeAux);
+      const { x, target, weight, B, L, viseme } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS, frameWeights, visemeAux, visemeLabels);
       lossSum += await net.gradient(params, x, target, weight, B, L, 1 / (frames * wSum), g, viseme);
       visemeSum += net.lastVisemeLoss * frames;
       frameSum += frames;
@@ -294,13 +307,13 @@ async function main() {
       `${((performance.now() - te) / 1000).toFixed(1)} s`);
   }
 
-  const exported = exportable(arch, params, norm, CHANNEL_TO_ARKIT, 52);
+  const exported = { ...exportable(arch, params, norm, CHANNEL_TO_ARKIT, 52), smooth: smooth.length > 1 ? smooth : undefined };
   const doc = `Lip-sync: 16 kHz audio [1,N] -> 52 ARKit weights [1,T,52] at 30 FPS. Trained by training/ of avatar-stream-server (seed ${seed}).`;
   const bytes = buildLipsyncModel(exported, doc);
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
-    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, visemeLabels, smooth, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60, real: train.real,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };

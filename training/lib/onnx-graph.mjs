@@ -118,6 +118,35 @@ export function serialize(g, inputs, outputs, docString, name = 'lipsync') {
   return toBinary(ModelProtoSchema, model);
 }
 
+/**
+ * The shipped model's smoothing of its 100 fps outputs (train.mjs --smooth): taps at −20 … +20 ms, the
+ * +20 ms one 0, so it adds one 10 ms frame of lookahead. On real speech it steadies the outputs (the
+ * targets are smooth; the net's frame-to-frame jitter on unfamiliar voices is not): see the model card.
+ */
+export const OUTPUT_SMOOTHING = Object.freeze([1, 2, 3, 2, 0]);
+
+/**
+ * The same fixed kernel over every channel of [B, C, F] along F (a depthwise Conv), edge-padded so the
+ * first and last frames are not pulled towards 0: y[f] = Σ_j k_j · x[clamp(f + j − r)], r = (K − 1) / 2.
+ */
+function smoothFrames(g, x, channels, kernel) {
+  const K = kernel.length;
+  if (K % 2 !== 1) throw new Error(`smoothing kernel needs an odd length, got ${K}`);
+  const sum = kernel.reduce((a, b) => a + b, 0);
+  const r = (K - 1) / 2;
+  const w = new Float32Array(channels * K);
+  for (let c = 0; c < channels; c++) kernel.forEach((v, j) => (w[c * K + j] = v / sum));
+  const padded = g.op('Pad', [x, g.const([0, 0, r, 0, 0, r], [6], 'int64')], { mode: 'edge' });
+  return g.op('Conv', [padded, g.const(w, [channels, 1, K], 'float', 'w')], { kernel_shape: [K], group: channels });
+}
+
+/** The output smoothing alone, [B, C, F] → [B, C, F] (tests compare it with a plain-JS reference). */
+export function buildSmoothingModel(channels, kernel) {
+  const g = new GraphBuilder();
+  g.op('Identity', [smoothFrames(g, 'x', channels, kernel)], {}, 'y');
+  return serialize(g, [valueInfo('x', ['B', channels, 'F'])], [valueInfo('y', ['B', channels, 'F'])], 'output smoothing');
+}
+
 /** Feature extractor alone (used by data generation so training features equal the shipped graph's). */
 export function buildFeatureModel() {
   const g = new GraphBuilder();
@@ -128,7 +157,9 @@ export function buildFeatureModel() {
 
 /**
  * Full model. `net` = { norm: {mean, invStd}, layers: [{w [Cout·Cin·K] (ONNX order), b, cin, cout, k, dilation,
- * padLeft, padRight, residual}], out: {w [C·H], b [C]}, channelToArkit, arkitCount } (ort-net.mjs exportable).
+ * padLeft, padRight, residual}], out: {w [C·H], b [C]}, channelToArkit, arkitCount, smooth? } (ort-net.mjs
+ * exportable). `smooth` (optional): an odd-length kernel over the 100 fps outputs, tap j at frame offset
+ * j − (length − 1) / 2, normalised to sum 1, the sequence's ends repeated (see OUTPUT_SMOOTHING).
  */
 export function buildLipsyncModel(net, docString) {
   const g = new GraphBuilder();
@@ -142,7 +173,8 @@ export function buildLipsyncModel(net, docString) {
   }
   const { out } = net;
   const logits = g.op('Conv', [h, g.const(out.w, [out.cout, out.cin, 1], 'float', 'w'), g.const(out.b, [out.cout], 'float', 'b')], { kernel_shape: [1] });
-  const y100 = g.op('Sigmoid', [logits]); // [B, C, F] at 100 fps
+  let y100 = g.op('Sigmoid', [logits]); // [B, C, F] at 100 fps
+  if (net.smooth) y100 = smoothFrames(g, y100, out.cout, net.smooth);
 
   // 30 fps: frame k is centred at (k + 0.5) / 30 s = feature position (k + 0.5) · 10/3 − 0.5; T = floor(3·N / 1600).
   const n = g.op('Gather', [g.op('Shape', ['audio']), g.const([1], [], 'int64')], { axis: 0 });
