@@ -2,8 +2,8 @@ import t from 'tap';
 import path from 'node:path';
 
 // The trainer's viseme objective (train.mjs --viseme-aux): the batch carries, per real frame, a
-// one-hot label (the frame's phone viseme from gen-data's *.vis.u8, or with --viseme-labels nearest
-// the viseme nearest to the frame's target) and the objective's weight
+// one-hot label (the viseme nearest to the frame's target, or with --viseme-labels phone the frame's
+// phone viseme from gen-data's *.vis.u8) and the objective's weight
 // (aux / frames in the batch), nothing on padding; the training graph reports Σ w · CE of
 // softmax_v(−‖y − V_v‖² / τ), which this test recomputes from the network's own forward outputs.
 // (check-grad.mjs checks the gradients.) Plain JS outside the build, imported from the repository root.
@@ -75,10 +75,10 @@ t.test('batch: one-hot nearest-viseme labels and aux / frames weights on real fr
   t.equal(checked, frames);
 });
 
-t.test('batch: phone labels (the default) are each frame\'s own viseme from the data; refused without them', async (t) => {
+t.test('batch: phone labels are each frame\'s own viseme from the data; refused without them', async (t) => {
   const { train, aug } = trainSet(40, 4);
   const chunks: [number, number, number][] = [[1, 12, 5], [25, 8, 6]];
-  const b = makeBatch(train, aug, chunks, new Float32Array(C).fill(1), null, 0.05);
+  const b = makeBatch(train, aug, chunks, new Float32Array(C).fill(1), null, 0.05, 'phone');
   let differ = 0;
   chunks.forEach(([start, len], k) => {
     for (let tt = 0; tt < b.L; tt++) {
@@ -90,8 +90,8 @@ t.test('batch: phone labels (the default) are each frame\'s own viseme from the 
     }
   });
   t.equal(differ, 20, 'every frame\'s phone label differs from its nearest shape here, so they are not mixed up');
-  t.throws(() => makeBatch({ ...train, vis: null }, aug, chunks, new Float32Array(C).fill(1), null, 0.05), /vis\.u8/);
-  t.equal(makeBatch({ ...train, vis: null }, aug, chunks, new Float32Array(C).fill(1), null, 0).viseme, null, 'objective off: no labels needed');
+  t.throws(() => makeBatch({ ...train, vis: null }, aug, chunks, new Float32Array(C).fill(1), null, 0.05, 'phone'), /vis\.u8/);
+  t.equal(makeBatch({ ...train, vis: null }, aug, chunks, new Float32Array(C).fill(1), null, 0, 'phone').viseme, null, 'objective off: no labels needed');
 });
 
 t.test('training graph: its viseme cross-entropy equals Σ w · CE recomputed from the forward outputs; labels are required', async (t) => {

@@ -7,7 +7,7 @@
  * graph builder.
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
- *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.03] [--viseme-tau 0.1] [--viseme-labels phone]
+ *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--viseme-labels nearest]
  *                  [--no-real] [--real-share 0.4] [--smooth 1,2,3,2,0] [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -139,10 +139,10 @@ async function validate(net, params, evalSplit, norm, group) {
  * mean) and their padding gets loss weight 0. x [B, M, L], target and weight [B, C, L]; with the
  * viseme objective (`visemeAux` > 0) also its labels, one-hot [B, VISEMES, L], and its per-frame
  * weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding). A frame's label is its phone's
- * viseme (`labels` 'phone': train.vis, what eval.mjs scores predictions against) or the viseme
- * nearest to its target ('nearest': the shape the target blend is closest to).
+ * viseme nearest to its target ('nearest', the default: the shape the target blend is closest to)
+ * or its phone's viseme (`labels` 'phone': train.vis, what eval.mjs scores predictions against).
  */
-export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0, labels = 'phone') {
+export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0, labels = 'nearest') {
   const { mels: M } = train.meta;
   const C = channelWeights.length;
   const B = batchChunks.length;
@@ -211,9 +211,9 @@ async function main() {
       'closure-weight': { type: 'string', default: '5' },
       'bilabial-boost': { type: 'string', default: '5' }, // per-frame weight ×, inside p/b/m (lip seal + jaw)
       'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
-      'viseme-aux': { type: 'string', default: '0.03' }, // weight of the viseme objective (0 = off)
+      'viseme-aux': { type: 'string', default: '0.05' }, // weight of the viseme objective (0 = off)
       'viseme-tau': { type: 'string', default: '0.1' }, // its temperature, in squared distance between shapes
-      'viseme-labels': { type: 'string', default: 'phone' }, // its labels: each frame's phone viseme, or 'nearest' (to the target)
+      'viseme-labels': { type: 'string', default: 'nearest' }, // its labels: the viseme nearest to the target, or each frame's 'phone' viseme
       smooth: { type: 'string', default: OUTPUT_SMOOTHING.join(',') }, // fixed kernel over the exported model's 100 fps outputs ('1' = none)
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
