@@ -61,6 +61,27 @@ t.test('a dynamic batch axis: each row of a batched call equals that window run 
   }
 });
 
+t.test('a window with the default 400 ms of re-fed context gives the frames of one long run (the receptive field, smoothing included, fits)', async (t) => {
+  const speech = (await tts.synthesize('Please remember to bring the purple umbrella and my old map tomorrow.')).pcm;
+  const samples = speech.length / 2;
+  const whole = await weightsFor(speech);
+  const ring = PcmRing.create(samples);
+  ring.write(0, speech);
+  const context = 9_600; // INFERENCE_CONTEXT_MS default (400 ms) at 24 kHz
+  let worst = 0, frames = 0;
+  for (let start = 12_000; start + 12_000 <= samples; start += 12_000) { // 500 ms windows from 0.5 s on
+    const r = await pool.runWindow({ kind: 'window', ring: ring.sab, sessionId: 's', turnId: 't', contextStart: start - context, start, end: start + 12_000, firstFrameIndex: start / 800, final: false, releaseTo: 0, output: 'weights' });
+    const w = r.weights!;
+    // A window's last frames see zero padding where the long run sees the next audio (the model's lookahead):
+    // compare the frames centred ≥ 100 ms before the window's end.
+    for (let f = 0; (f + 0.5) / 30 <= 0.5 - 0.1; f++, frames++) {
+      for (let j = 0; j < ARKIT_COUNT; j++) worst = Math.max(worst, Math.abs(w[f * ARKIT_COUNT + j]! - whole[(start / 800 + f) * ARKIT_COUNT + j]!));
+    }
+  }
+  t.ok(frames >= 36, `${frames} frames compared`);
+  t.ok(worst < 5e-5, `max |window − long run| ${worst.toExponential(1)} (< 5e-5: below the wire's 4 decimals)`);
+});
+
 t.test('silence in → closed mouth out', async (t) => {
   const w = await weightsFor(Buffer.alloc(24_000 * 2));
   const jaw = channel(w, 'jawOpen');

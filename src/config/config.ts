@@ -191,7 +191,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     onnxModelPath,
     audioChunkDurationS,
     firstWindowMs,
-    // 400: the shipped model's receptive field reaches ~320 ms back, and a multiple of 100 ms (3
+    // 400: the shipped model's receptive field reaches ~340 ms back, and a multiple of 100 ms (3
     // frames, 10 model hops) keeps each window's frames identical to one long run (measured:
     // |diff| < 3e-6 against 500 ms, below the 4-decimal wire precision); 500 was 25 % more context to compute per window.
     contextMs: r.numOr('INFERENCE_CONTEXT_MS', 400, { min: 0, max: 4000, integer: true }),
