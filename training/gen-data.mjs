@@ -7,9 +7,10 @@
  *   node gen-data.mjs [--seed 1] [--train-clips 2000] [--eval-clips 16] [--workers 2] [--out data]
  *                     [--real-copies 2] [--real-only]
  *
- * Writes <out>/train.{json,feat.f32,tgt.f32} and <out>/eval.json + <out>/eval.audio.f32 (eval keeps
+ * Writes <out>/train.{json,feat.f32,tgt.f32,vis.u8} (vis: each 100 fps frame's phone viseme, an index
+ * into VISEMES, for train.mjs --viseme-labels phone) and <out>/eval.json + <out>/eval.audio.f32 (eval keeps
  * raw audio and phones: eval.mjs runs the exported model and the baseline on it), and
- * <out>/train-real.{json,feat.f32,tgt.f32}: the real recorded speech of lib/real-speech.mjs's
+ * <out>/train-real.{json,feat.f32,tgt.f32,vis.u8}: the real recorded speech of lib/real-speech.mjs's
  * `train` split (speakers never used for evaluation), each clip `--real-copies` times: once as
  * recorded, the other times through the training mix. Without the real-speech tools or the
  * `drascula` and `flight-of-the-amazon-queen` packages that file set is not written (and an old one is removed), so train.mjs trains

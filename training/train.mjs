@@ -138,9 +138,9 @@ async function validate(net, params, evalSplit, norm, group) {
  * One batch as dense tensors: chunks shorter than the longest are zero-padded (the normalised
  * mean) and their padding gets loss weight 0. x [B, M, L], target and weight [B, C, L]; with the
  * viseme objective (`visemeAux` > 0) also its labels, one-hot [B, VISEMES, L], and its per-frame
- * weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding). A frame's label is its phone's
- * viseme nearest to its target ('nearest', the default: the shape the target blend is closest to)
- * or its phone's viseme (`labels` 'phone': train.vis, what eval.mjs scores predictions against).
+ * weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding). A frame's label is the viseme
+ * nearest to its target ('nearest', the default: the shape the target blend is closest to) or its
+ * phone's own viseme (`labels` 'phone': train.vis, what eval.mjs scores predictions against).
  */
 export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0, labels = 'nearest') {
   const { mels: M } = train.meta;
