@@ -33,6 +33,15 @@ def hz2mel(f): return 2595 * math.log10(1 + f / 700)
 def mel2hz(m): return 700 * (10 ** (m / 2595) - 1)
 
 
+def smooth_frames(x, k):  # a fixed kernel k [C, 1, K] over time of x [B, C, L], ends repeated (the exporter's Pad edge + Conv)
+    r = k.shape[-1] // 2
+    return F.conv1d(F.pad(x, (r, r), mode='replicate'), k, groups=C)
+
+
+def param_list(net):  # the flat weight layout of w-*.npy (ONNX order): each conv's weight and bias, then the output layer's
+    return [t for c in net.convs for t in (c.weight, c.bias)] + [net.out.weight, net.out.bias]
+
+
 def mel_src(alpha):  # [B] alphas → fractional source band per output band [B, M]
     lo = hz2mel(60); step = (hz2mel(7800) - lo) / (M + 1)
     centres = torch.tensor([mel2hz(lo + step * (m + 1)) for m in range(M)], dtype=torch.float64, device=alpha.device)
@@ -58,7 +67,7 @@ class Net(nn.Module):
         self.smooth = None  # optional fixed kernel over the 100 fps outputs (probabilities), edge-padded
 
     def set_smooth(self, kernel, logits=False):
-        k = torch.tensor(kernel, dtype=torch.float32); self.register_buffer('smooth_k', (k / k.sum()).repeat(C, 1, 1)); self.smooth = len(kernel) // 2
+        k = torch.tensor(kernel, dtype=torch.float32); self.register_buffer('smooth_k', (k / k.sum()).repeat(C, 1, 1)); self.smooth = True
         self.smooth_logits = logits  # smooth the logits (a linear layer before the sigmoid) instead of the outputs
 
     def forward(self, x):  # x [B, M, L] → logits [B, C, L]
@@ -68,9 +77,8 @@ class Net(nn.Module):
             a = F.relu(conv(F.pad(h, (left, r))))
             h = h + a if res else a
         if self.smooth is None: return self.out(h)
-        if self.smooth_logits: return F.conv1d(F.pad(self.out(h), (self.smooth, self.smooth), mode='replicate'), self.smooth_k, groups=C)
-        p = F.conv1d(F.pad(torch.sigmoid(self.out(h)), (self.smooth, self.smooth), mode='replicate'), self.smooth_k, groups=C)
-        return torch.logit(p.clamp(1e-6, 1 - 1e-6))
+        if self.smooth_logits: return smooth_frames(self.out(h), self.smooth_k)
+        return torch.logit(smooth_frames(torch.sigmoid(self.out(h)), self.smooth_k).clamp(1e-6, 1 - 1e-6))
 
 
 def run(cfg, dirn, out_dir, deadline):
@@ -184,8 +192,7 @@ def run(cfg, dirn, out_dir, deadline):
     name = cfg['name']
     with open(os.path.join(out_dir, f'res-{name}.json'), 'w') as f: json.dump(res, f)
     if cfg.get('save', True):
-        flat = torch.cat([p.detach().float().flatten().cpu() for c in net.convs for p in (c.weight, c.bias)] +
-                         [net.out.weight.detach().flatten().cpu(), net.out.bias.detach().flatten().cpu()]).numpy()
+        flat = torch.cat([p.detach().float().flatten().cpu() for p in param_list(net)]).numpy()
         np.save(os.path.join(out_dir, f'w-{name}.npy'), flat)
     return res
 

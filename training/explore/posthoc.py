@@ -7,14 +7,13 @@ import argparse, json, sys
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from explore import Net, evaluate, load, C
+from explore import Net, evaluate, load, param_list, smooth_frames, C
 
 
 def load_net(path, hidden, stack):
     net = Net(hidden, stack)
     flat = torch.from_numpy(np.load(path)).float(); o = 0
-    for p in [t for c in net.convs for t in (c.weight, c.bias)] + [net.out.weight, net.out.bias]:
+    for p in param_list(net):
         n = p.numel(); p.data.copy_(flat[o:o + n].reshape(p.shape)); o += n
     assert o == flat.numel(), (o, flat.numel())
     return net
@@ -25,13 +24,11 @@ class Posthoc(nn.Module):
     def __init__(self, nets, kernel):
         super().__init__()
         self.nets = nn.ModuleList(nets)
-        self.k = None if kernel is None else torch.tensor(kernel, dtype=torch.float32)
+        self.k = None if kernel is None else torch.tensor(kernel, dtype=torch.float32).repeat(C, 1, 1)
 
     def forward(self, x):
         p = torch.stack([torch.sigmoid(n(x)) for n in self.nets]).mean(0)
-        if self.k is not None:
-            r = len(self.k) // 2
-            p = F.conv1d(F.pad(p, (r, r), mode='replicate'), self.k.repeat(C, 1, 1), groups=C)
+        if self.k is not None: p = smooth_frames(p, self.k)
         return torch.logit(p.clamp(1e-6, 1 - 1e-6))
 
 
