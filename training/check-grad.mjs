@@ -159,5 +159,71 @@ for (const [what, grad, withBce] of [['viseme objective alone', gVisemeOnly, fal
   if (!fdOk) failures++;
   console.log(`${fdOk ? 'ok  ' : 'FAIL'} ${what}: reference gradient vs central differences on its 12 largest: worst relative error ${fdWorst.toExponential(2)}`);
 }
+
+// The velocity objective (train.mjs --velocity): the graph against the reference, alone and with
+// the viseme objective, and the reference's gradient against central differences.
+const lag = 3;
+const velW = new Float32Array(B * C * L);
+for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) for (let t = 0; t + lag < L; t++) {
+  if (!rng.chance(0.15)) velW[(b * C + c) * L + t] = rng.uniform(0.5, 2) * 4;
+}
+const refVel = (params, grad, channelWeights, withAux) => {
+  let loss = 0;
+  const visOut = new Float64Array(1);
+  const velOut = new Float64Array(1);
+  for (let b = 0; b < B; b++) {
+    ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
+    forward(params, ws, L);
+    loss += backward(params, ws, L, target.subarray(b * C * L, (b + 1) * C * L), channelWeights, scale, grad,
+      withAux ? { ...aux, labels: labels.subarray(b * L, (b + 1) * L), weights: auxW.subarray(b * L, (b + 1) * L), lossOut: visOut } : null,
+      { lag, weights: velW.subarray(b * C * L, (b + 1) * C * L), lossOut: velOut });
+  }
+  return { loss, visemeLoss: visOut[0], velocityLoss: velOut[0] };
+};
+for (const withAux of [false, true]) {
+  const what = withAux ? 'velocity + viseme objectives' : 'velocity objective';
+  const gVelRef = new Float32Array(arch.paramCount);
+  const ref = refVel(p, gVelRef, cw, withAux);
+  const netVel = await OrtNet.create(arch, { threads: 2, aux: withAux ? aux : null, velocity: { lag } });
+  const gVel = new Float32Array(q.length);
+  const lossVel = await netVel.gradient(q, x, target, weight, B, L, scale, gVel, withAux ? { label: oneHot, weight: auxW } : null, { weight: velW });
+  check(`${what}: loss`, [lossVel], [ref.loss], 1e-5);
+  check(`${what}: its Σ w·e²`, [netVel.lastVelocityLoss], [ref.velocityLoss], 1e-4);
+  if (withAux) check(`${what}: viseme cross-entropy`, [netVel.lastVisemeLoss], [ref.visemeLoss], 1e-4);
+  check(`${what}: gradient (all parameters)`, toNetLayout(arch, gVel), gVelRef, 1e-4);
+  const base = withAux ? gAuxRef : gRef;
+  if (!gVelRef.some((v, i) => Math.abs(v - base[i]) > 1e-3 * Math.max(1e-3, Math.abs(base[i])))) {
+    failures++;
+    console.log(`FAIL ${what}: gradient identical to the one without it (objective not applied)`);
+  }
+}
+{
+  const gVelOnly = new Float32Array(arch.paramCount);
+  refVel(p, gVelOnly, new Float32Array(C), false);
+  const velObjective = (params) => {
+    let o = 0;
+    for (let b = 0; b < B; b++) {
+      ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
+      const yb = forward(params, ws, L);
+      for (let c = 0; c < C; c++) for (let t = 0; t + lag < L; t++) {
+        const j = c * L + t, tb = (b * C + c) * L + t;
+        const e = (yb[j + lag] - yb[j]) - (target[tb + lag] - target[tb]);
+        o += scale * velW[tb] * e * e;
+      }
+    }
+    return o;
+  };
+  const largest = [...gVelOnly.keys()].sort((i, j) => Math.abs(gVelOnly[j]) - Math.abs(gVelOnly[i])).slice(0, 12);
+  let fdWorst = 0;
+  for (const i of largest) {
+    const h = 1e-2 * Math.max(1e-2, Math.abs(p[i]));
+    const pp = p.slice(); pp[i] += h;
+    const pm = p.slice(); pm[i] -= h;
+    fdWorst = Math.max(fdWorst, Math.abs((velObjective(pp) - velObjective(pm)) / (2 * h) - gVelOnly[i]) / Math.abs(gVelOnly[i]));
+  }
+  const fdOk = fdWorst < 0.01;
+  if (!fdOk) failures++;
+  console.log(`${fdOk ? 'ok  ' : 'FAIL'} velocity objective alone: reference gradient vs central differences on its 12 largest: worst relative error ${fdWorst.toExponential(2)}`);
+}
 console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
 process.exit(failures ? 1 : 0);

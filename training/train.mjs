@@ -8,6 +8,7 @@
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
  *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--viseme-labels nearest]
+ *                  [--velocity 0] [--velocity-lag 3]
  *                  [--no-real] [--real-share 0.4] [--smooth 1,2,3,2,0] [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -141,8 +142,11 @@ async function validate(net, params, evalSplit, norm, group) {
  * weight [B, 1, L] (visemeAux / frames in the batch; 0 on padding). A frame's label is the viseme
  * nearest to its target ('nearest', the default: the shape the target blend is closest to) or its
  * phone's own viseme (`labels` 'phone': train.vis, what eval.mjs scores predictions against).
+ * With the velocity objective (`velocity` = { weight, lag } with weight > 0) also `velocity.weight`
+ * [B, C, L]: weight × the channel's weight for each pair of frames (t, t + lag) inside the chunk,
+ * 0 where t + lag is padding or past the batch (see lib/ort-net.mjs velocityObjective).
  */
-export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0, labels = 'nearest') {
+export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights, visemeAux = 0, labels = 'nearest', velocity = null) {
   const { mels: M } = train.meta;
   const C = channelWeights.length;
   const B = batchChunks.length;
@@ -159,7 +163,8 @@ export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights,
     }
     if (frameWeights) applyFrameWeights(train.tgt, start, len, C, weight, b * C * L, L, frameWeights);
   });
-  if (!(visemeAux > 0)) return { x, target, weight, B, L, viseme: null };
+  const vel = velocity && velocity.weight > 0 ? { weight: velocityWeights(batchChunks, channelWeights, L, velocity) } : null;
+  if (!(visemeAux > 0)) return { x, target, weight, B, L, viseme: null, velocity: vel };
   const V = VISEMES.length;
   if (labels === 'phone' && !train.vis) throw new Error('phone viseme labels need data/*.vis.u8: regenerate the data with gen-data.mjs');
   const labelOf = labels === 'phone' ? (f) => train.vis[f] : (f) => nearestViseme(train.tgt, f * C);
@@ -170,7 +175,16 @@ export function makeBatch(train, aug, batchChunks, channelWeights, frameWeights,
     vWeight.fill(visemeAux / frames, b * L, b * L + len);
     for (let t = 0; t < len; t++) label[(b * V + labelOf(start + t)) * L + t] = 1;
   });
-  return { x, target, weight, B, L, viseme: { label, weight: vWeight } };
+  return { x, target, weight, B, L, viseme: { label, weight: vWeight }, velocity: vel };
+}
+
+function velocityWeights(batchChunks, channelWeights, L, { weight, lag }) {
+  const C = channelWeights.length;
+  const w = new Float32Array(batchChunks.length * C * L);
+  batchChunks.forEach(([, len], b) => {
+    for (let c = 0; c < C; c++) if (len > lag) w.fill(weight * channelWeights[c], (b * C + c) * L, (b * C + c) * L + len - lag);
+  });
+  return w;
 }
 
 const SEAL_CHANNELS = [CH.mouthClose, CH.mouthPress, CH.mouthRollLower, CH.mouthRollUpper];
@@ -214,6 +228,8 @@ async function main() {
       'viseme-aux': { type: 'string', default: '0.05' }, // weight of the viseme objective (0 = off)
       'viseme-tau': { type: 'string', default: '0.1' }, // its temperature, in squared distance between shapes
       'viseme-labels': { type: 'string', default: 'nearest' }, // its labels: the viseme nearest to the target, or each frame's 'phone' viseme
+      velocity: { type: 'string', default: '0' }, // weight of the velocity objective: squared error of each channel's change over --velocity-lag frames (0 = off)
+      'velocity-lag': { type: 'string', default: '3' },
       smooth: { type: 'string', default: OUTPUT_SMOOTHING.join(',') }, // fixed kernel over the exported model's 100 fps outputs ('1' = none)
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
@@ -235,6 +251,10 @@ async function main() {
   const visemeTau = Number(values['viseme-tau']);
   const visemeLabels = values['viseme-labels'];
   if (!['phone', 'nearest'].includes(visemeLabels)) throw new Error(`--viseme-labels: phone or nearest, not ${visemeLabels}`);
+  const velocity = { weight: Number(values.velocity), lag: Number(values['velocity-lag']) };
+  if (!(velocity.weight >= 0) || !(Number.isInteger(velocity.lag) && velocity.lag >= 1 && velocity.lag < Number(values.chunk))) {
+    throw new Error(`--velocity: a weight ≥ 0 (got ${values.velocity}) and --velocity-lag a whole number of frames ≥ 1 and below --chunk (got ${values['velocity-lag']})`);
+  }
   const smooth = values.smooth.split(',').map(Number);
   if (smooth.length % 2 !== 1 || smooth.some((v) => !(v >= 0)) || !(smooth.reduce((a, b) => a + b, 0) > 0)) throw new Error(`--smooth: an odd number of non-negative taps, got ${values.smooth}`);
   const aux = visemeAux > 0 ? { vectors: Float32Array.from(VISEME_VECTORS.flatMap((v) => [...v])), count: VISEMES.length, tau: visemeTau } : null;
@@ -253,7 +273,7 @@ async function main() {
   const arch = makeArchitecture(archConfig);
   const rng = makeRng(seed);
   const params = toOnnxLayout(arch, initParams(arch, rng));
-  const net = await OrtNet.create(arch, { threads, aux });
+  const net = await OrtNet.create(arch, { threads, aux, velocity: velocity.weight > 0 ? { lag: velocity.lag } : null });
 
   console.log(train.real
     ? `real recorded speech: ${train.real.clips} clips (${train.real.copies} per recording), ${train.real.minutes.toFixed(1)} min, ${train.real.voices} speakers`
@@ -277,13 +297,14 @@ async function main() {
   for (let epoch = 0; epoch < epochs; epoch++) {
     const te = performance.now();
     const chunks = epochChunks(train.meta.clips, chunkFrames, rng, sampling);
-    let lossSum = 0, frameSum = 0, visemeSum = 0;
+    let lossSum = 0, frameSum = 0, visemeSum = 0, velocitySum = 0;
     for (let b0 = 0; b0 < chunks.length; b0 += batch) {
       const batchChunks = chunks.slice(b0, b0 + batch);
       const frames = batchChunks.reduce((s, [, L]) => s + L, 0);
-      const { x, target, weight, B, L, viseme } = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS, frameWeights, visemeAux, visemeLabels);
-      lossSum += await net.gradient(params, x, target, weight, B, L, 1 / (frames * wSum), g, viseme);
+      const b = makeBatch(train, aug, batchChunks, CHANNEL_WEIGHTS, frameWeights, visemeAux, visemeLabels, velocity);
+      lossSum += await net.gradient(params, b.x, b.target, b.weight, b.B, b.L, 1 / (frames * wSum), g, b.viseme, b.velocity);
       visemeSum += net.lastVisemeLoss * frames;
+      velocitySum += net.lastVelocityLoss;
       frameSum += frames;
       let gn = 0;
       for (let i = 0; i < g.length; i++) gn += g[i] * g[i];
@@ -302,8 +323,10 @@ async function main() {
     const val = await validate(net, params, evalSplit, norm, 'heldout-voice');
     const trainLoss = lossSum / (frameSum * wSum);
     const visemeLoss = visemeAux > 0 ? visemeSum / frameSum : null; // visemeAux × mean CE per frame
-    history.push({ epoch: epoch + 1, trainLoss, visemeLoss, valMse: val.mse, valJawR: val.jawR });
-    console.log(`epoch ${epoch + 1}/${epochs}  train ${trainLoss.toFixed(5)}${visemeLoss === null ? '' : ` viseme ${visemeLoss.toFixed(5)}`}  held-out-voice mse ${val.mse.toFixed(5)} jawOpen r ${val.jawR.toFixed(3)}  ` +
+    const velocityLoss = velocity.weight > 0 ? velocitySum / (frameSum * wSum) : null; // as in the main loss's scale
+    history.push({ epoch: epoch + 1, trainLoss, visemeLoss, velocityLoss, valMse: val.mse, valJawR: val.jawR });
+    console.log(`epoch ${epoch + 1}/${epochs}  train ${trainLoss.toFixed(5)}${visemeLoss === null ? '' : ` viseme ${visemeLoss.toFixed(5)}`}` +
+      `${velocityLoss === null ? '' : ` velocity ${velocityLoss.toFixed(5)}`}  held-out-voice mse ${val.mse.toFixed(5)} jawOpen r ${val.jawR.toFixed(3)}  ` +
       `${((performance.now() - te) / 1000).toFixed(1)} s`);
   }
 
@@ -313,7 +336,7 @@ async function main() {
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   fs.writeFileSync(path.resolve(values.out), bytes);
   const report = {
-    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, visemeLabels, smooth, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, visemeLabels, velocity, smooth, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60, real: train.real,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };

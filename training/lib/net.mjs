@@ -199,6 +199,23 @@ function visemeFrame(y, L, t, C, aux, label, weight, dl) {
   return ce;
 }
 
+/** The velocity objective (see `backward`): adds its gradient w.r.t. the logits into dl. */
+function velocityTerm(y, L, target, C, scale, { lag: k, weights, lossOut }, dl) {
+  const dy = new Float64Array(C * L);
+  for (let c = 0; c < C; c++) {
+    for (let t = 0; t + k < L; t++) {
+      const j = c * L + t;
+      const w = weights[j];
+      if (w === 0) continue;
+      const e = (y[j + k] - y[j]) - (target[j + k] - target[j]);
+      if (lossOut) lossOut[0] += w * e * e;
+      dy[j + k] += 2 * scale * w * e;
+      dy[j] -= 2 * scale * w * e;
+    }
+  }
+  for (let j = 0; j < C * L; j++) dl[j] += dy[j] * y[j] * (1 - y[j]);
+}
+
 /**
  * Weighted sigmoid cross-entropy against soft targets [C, L]; backward into g. Returns the summed
  * weighted squared error for reporting (the caller normalises by frames × Σ weights via `scale`).
@@ -206,8 +223,11 @@ function visemeFrame(y, L, t, C, aux, label, weight, dl) {
  * label), weights: Float32Array [L] }), the viseme objective is added: per frame, weight × the
  * cross-entropy of softmax_v(−‖y − V_v‖² / τ) against the frame's viseme label; its summed
  * weighted cross-entropy is added to `aux.lossOut[0]` when given.
+ * With `velocity` ({ lag: k, weights: Float32Array [C, L] (the weight of the pair (t, t + k)),
+ * lossOut }), the velocity objective Σ w_t · ((y_{t+k} − y_t) − (target_{t+k} − target_t))² is added,
+ * its gradient scaled by `scale` like the main loss; its sum is added to `velocity.lossOut[0]`.
  */
-export function backward(p, ws, L, target, channelWeights, scale, g, aux = null) {
+export function backward(p, ws, L, target, channelWeights, scale, g, aux = null, velocity = null) {
   const { layers, out } = ws.arch;
   const y = ws.y;
   const dl = ws.dLogit;
@@ -230,6 +250,7 @@ export function backward(p, ws, L, target, channelWeights, scale, g, aux = null)
       if (aux.lossOut) aux.lossOut[0] += aux.weights[t] * ce;
     }
   }
+  if (velocity) velocityTerm(y, L, target, out.cout, scale, velocity, dl);
   const h = ws.acts[layers.length];
   let dA = ws.dA[layers.length];
   dA.fill(0, 0, out.cin * L);

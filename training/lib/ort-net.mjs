@@ -74,7 +74,7 @@ export function exportable(arch, params, norm, channelToArkit, arkitCount) {
  * loss = Σ weight·(y − target)² and the gradients g_<param> of Σ weight·CE(y, target)·scale
  * (sigmoid cross-entropy against soft targets: d/dlogit = weight·(y − target)·scale).
  */
-function buildGraph(arch, train, aux = null) {
+function buildGraph(arch, train, aux = null, velocity = null) {
   const g = new GraphBuilder();
   const i64 = (values) => g.const(values, [values.length], 'int64');
   const { layers, out } = arch;
@@ -103,6 +103,7 @@ function buildGraph(arch, train, aux = null) {
   g.op('ReduceSum', [g.op('Mul', [we, e])], { keepdims: 0 }, 'loss');
   let dLogit = g.op('Mul', [we, 'scale']);
   if (aux) dLogit = g.op('Add', [dLogit, visemeObjective(g, aux, y, C, i64)]);
+  if (velocity) dLogit = g.op('Add', [dLogit, velocityObjective(g, velocity, y, i64)]);
   // [B, Ch, L] → [Ch, B·L], the GEMM operand layout of a weight gradient.
   const flat = (t) => g.op('Reshape', [g.op('Transpose', [t], { perm: [1, 0, 2] }), i64([0, -1])]);
   const sumBatchTime = (t, name) => g.op('ReduceSum', [t, i64([0, 2])], { keepdims: 0 }, name);
@@ -134,6 +135,10 @@ function buildGraph(arch, train, aux = null) {
   if (aux) {
     inputs.push(valueInfo('visemeLabel', ['B', aux.count, 'L']), valueInfo('visemeWeight', ['B', 1, 'L']));
     outputs.push(valueInfo('visemeLoss', []));
+  }
+  if (velocity) {
+    inputs.push(valueInfo('velocityWeight', ['B', C, 'L']));
+    outputs.push(valueInfo('velocityLoss', []));
   }
   return serialize(g, inputs, outputs, 'lip-sync training step', 'lipsync_train_step');
 }
@@ -167,6 +172,28 @@ function visemeObjective(g, aux, y, C, i64) {
   return g.op('Mul', [dy, g.op('Mul', [y, g.op('Sub', [g.const([1], []), y])])]);
 }
 
+/**
+ * The velocity objective's gradient w.r.t. the logits, [B, C, L]. With k = `velocity.lag` frames and
+ * the input `velocityWeight` w [B, C, L] (the weight of the pair (t, t + k); zero where t + k runs
+ * past the chunk, and in the last k frames): e_t = (y_{t+k} − y_t) − (target_{t+k} − target_t),
+ * objective = Σ w · e² (output `velocityLoss`), scaled by `scale` in the gradient like the main loss.
+ * By hand: q_t = 2 · scale · w_t · e_t, dO/dy_s = q_{s−k} − q_s, and dy/dlogit = y (1 − y).
+ * Squared error on each frame alone lets the outputs jitter around a smooth target; this term
+ * charges the movement itself, so the mouth opens and closes when the target does, no more.
+ */
+function velocityObjective(g, velocity, y, i64) {
+  const k = velocity.lag;
+  const time = i64([2]);
+  // t[s + k], zero past the end
+  const ahead = (t) => g.op('Pad', [g.op('Slice', [t, i64([k]), i64([2 ** 40]), time]), i64([0, 0, 0, 0, 0, k])], { mode: 'constant' });
+  const e = g.op('Sub', [g.op('Sub', [ahead(y), y]), g.op('Sub', [ahead('target'), 'target'])]);
+  const we = g.op('Mul', [e, 'velocityWeight']);
+  g.op('ReduceSum', [g.op('Mul', [we, e])], { keepdims: 0 }, 'velocityLoss');
+  const q = g.op('Mul', [we, g.op('Mul', ['scale', g.const([2], [])])]);
+  const behind = g.op('Pad', [g.op('Slice', [q, i64([0]), i64([-k]), time]), i64([0, 0, k, 0, 0, 0])], { mode: 'constant' }); // q[s − k], zero before k
+  return g.op('Mul', [g.op('Sub', [behind, q]), g.op('Mul', [y, g.op('Sub', [g.const([1], []), y])])]);
+}
+
 const sessionOptions = (threads) => ({
   intraOpNumThreads: threads,
   interOpNumThreads: 1,
@@ -177,12 +204,14 @@ const sessionOptions = (threads) => ({
 export class OrtNet {
   /** `threads`: intra-op threads of the training session (one per core). */
   /** `aux`: the viseme objective ({ vectors, count, tau }; see visemeObjective), or null. */
-  static async create(arch, { threads = 2, aux = null } = {}) {
+  /** `velocity`: the velocity objective ({ lag }; see velocityObjective), or null. */
+  static async create(arch, { threads = 2, aux = null, velocity = null } = {}) {
     const net = new OrtNet();
     net.arch = arch;
     net.aux = aux;
+    net.velocity = velocity;
     net.layout = paramSpecs(arch);
-    net.step = await ort.InferenceSession.create(buildGraph(arch, true, aux), sessionOptions(threads));
+    net.step = await ort.InferenceSession.create(buildGraph(arch, true, aux, velocity), sessionOptions(threads));
     net.fwd = await ort.InferenceSession.create(buildGraph(arch, false), sessionOptions(threads));
     return net;
   }
@@ -203,9 +232,10 @@ export class OrtNet {
   /**
    * Gradient of a batch into `grad` (overwritten, ONNX layout); returns Σ weight·(y − target)².
    * With the viseme objective, `viseme` = { label: one-hot [B, count, L], weight: [B, 1, L] }; its
-   * Σ w·CE is left in `this.lastVisemeLoss`.
+   * Σ w·CE is left in `this.lastVisemeLoss`. With the velocity objective, `velocity` = { weight:
+   * [B, C, L] } (see velocityObjective); its Σ w·e² is left in `this.lastVelocityLoss`.
    */
-  async gradient(params, x, target, weight, B, L, scale, grad, viseme = null) {
+  async gradient(params, x, target, weight, B, L, scale, grad, viseme = null, velocity = null) {
     const C = this.arch.channels;
     const feeds = this.feeds(params);
     feeds.x = new ort.Tensor('float32', x, [B, this.arch.mels, L]);
@@ -217,9 +247,15 @@ export class OrtNet {
       feeds.visemeLabel = new ort.Tensor('float32', viseme.label, [B, this.aux.count, L]);
       feeds.visemeWeight = new ort.Tensor('float32', viseme.weight, [B, 1, L]);
     }
+    if (this.velocity) {
+      if (!velocity) throw new Error('this net trains with the velocity objective: pass its weights');
+      if (L <= this.velocity.lag) throw new Error(`velocity objective: chunks of ${L} frames are not longer than its lag ${this.velocity.lag}`);
+      feeds.velocityWeight = new ort.Tensor('float32', velocity.weight, [B, C, L]);
+    }
     const out = await this.step.run(feeds);
     for (const s of this.layout.specs) grad.set(out[`g_${s.name}`].data, s.offset);
     this.lastVisemeLoss = this.aux ? out.visemeLoss.data[0] : 0;
+    this.lastVelocityLoss = this.velocity ? out.velocityLoss.data[0] : 0;
     return out.loss.data[0];
   }
 }
