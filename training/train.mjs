@@ -7,8 +7,8 @@
  * graph builder.
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
- *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--viseme-labels nearest]
- *                  [--velocity 0] [--velocity-lag 3]
+ *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--viseme-labels phone]
+ *                  [--velocity 5] [--velocity-lag 3]
  *                  [--no-real] [--real-share 0.4] [--smooth 1,2,3,2,0] [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -227,8 +227,8 @@ async function main() {
       'pause-boost': { type: 'string', default: '6' }, // per-frame weight ×, jawOpen in pauses
       'viseme-aux': { type: 'string', default: '0.05' }, // weight of the viseme objective (0 = off)
       'viseme-tau': { type: 'string', default: '0.1' }, // its temperature, in squared distance between shapes
-      'viseme-labels': { type: 'string', default: 'nearest' }, // its labels: the viseme nearest to the target, or each frame's 'phone' viseme
-      velocity: { type: 'string', default: '0' }, // weight of the velocity objective: squared error of each channel's change over --velocity-lag frames (0 = off)
+      'viseme-labels': { type: 'string', default: 'phone' }, // its labels: each frame's 'phone' viseme (gen-data's *.vis.u8), or the viseme 'nearest' to the target
+      velocity: { type: 'string', default: '5' }, // weight of the velocity objective: squared error of each channel's change over --velocity-lag frames (0 = off)
       'velocity-lag': { type: 'string', default: '3' },
       smooth: { type: 'string', default: OUTPUT_SMOOTHING.join(',') }, // fixed kernel over the exported model's 100 fps outputs ('1' = none)
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
