@@ -145,20 +145,22 @@ const objective = (params, withBce) => {
   }
   return o;
 };
-for (const [what, grad, withBce] of [['viseme objective alone', gVisemeOnly, false], ['with the weighted cross-entropy', gAuxRef, true]]) {
+/** The reference gradient `grad` against central differences of `fn` on its 12 largest entries. */
+const centralDifferences = (what, grad, fn) => {
   const largest = [...grad.keys()].sort((i, j) => Math.abs(grad[j]) - Math.abs(grad[i])).slice(0, 12);
   let fdWorst = 0;
   for (const i of largest) {
     const h = 1e-2 * Math.max(1e-2, Math.abs(p[i]));
     const pp = p.slice(); pp[i] += h;
     const pm = p.slice(); pm[i] -= h;
-    const fd = (objective(pp, withBce) - objective(pm, withBce)) / (2 * h);
-    fdWorst = Math.max(fdWorst, Math.abs(fd - grad[i]) / Math.abs(grad[i]));
+    fdWorst = Math.max(fdWorst, Math.abs((fn(pp) - fn(pm)) / (2 * h) - grad[i]) / Math.abs(grad[i]));
   }
   const fdOk = fdWorst < 0.01;
   if (!fdOk) failures++;
   console.log(`${fdOk ? 'ok  ' : 'FAIL'} ${what}: reference gradient vs central differences on its 12 largest: worst relative error ${fdWorst.toExponential(2)}`);
-}
+};
+centralDifferences('viseme objective alone', gVisemeOnly, (params) => objective(params, false));
+centralDifferences('with the weighted cross-entropy', gAuxRef, (params) => objective(params, true));
 
 // The velocity objective (train.mjs --velocity): the graph against the reference, alone and with
 // the viseme objective, and the reference's gradient against central differences.
@@ -213,17 +215,7 @@ for (const withAux of [false, true]) {
     }
     return o;
   };
-  const largest = [...gVelOnly.keys()].sort((i, j) => Math.abs(gVelOnly[j]) - Math.abs(gVelOnly[i])).slice(0, 12);
-  let fdWorst = 0;
-  for (const i of largest) {
-    const h = 1e-2 * Math.max(1e-2, Math.abs(p[i]));
-    const pp = p.slice(); pp[i] += h;
-    const pm = p.slice(); pm[i] -= h;
-    fdWorst = Math.max(fdWorst, Math.abs((velObjective(pp) - velObjective(pm)) / (2 * h) - gVelOnly[i]) / Math.abs(gVelOnly[i]));
-  }
-  const fdOk = fdWorst < 0.01;
-  if (!fdOk) failures++;
-  console.log(`${fdOk ? 'ok  ' : 'FAIL'} velocity objective alone: reference gradient vs central differences on its 12 largest: worst relative error ${fdWorst.toExponential(2)}`);
+  centralDifferences('velocity objective alone', gVelOnly, velObjective);
 }
 console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
 process.exit(failures ? 1 : 0);
