@@ -1,5 +1,6 @@
 import t from 'tap';
 import path from 'node:path';
+import { perturbedTrainerNet } from './helpers/trainer-net.js';
 
 // The trainer's velocity objective (train.mjs --velocity): the batch carries, for each channel and
 // each pair of frames (t, t + lag) inside a chunk, the objective's weight × the channel's weight, and
@@ -19,13 +20,8 @@ const { makeBatch } = (await import(path.resolve('training/train.mjs'))) as {
   makeBatch(train: object, aug: object, chunks: [number, number, number][], channelWeights: Float32Array, frameWeights: null, visemeAux: number, labels: 'nearest', velocity?: { weight: number; lag: number } | null): Batch;
 };
 const { CHANNEL_COUNT } = (await import(path.resolve('training/lib/visemes.mjs'))) as { CHANNEL_COUNT: number };
-const { makeArchitecture, initParams } = (await import(path.resolve('training/lib/net.mjs'))) as {
-  makeArchitecture(c: object): { paramCount: number };
-  initParams(arch: object, rng: unknown): Float32Array;
-};
-const { OrtNet, toOnnxLayout } = (await import(path.resolve('training/lib/ort-net.mjs'))) as {
+const { OrtNet } = (await import(path.resolve('training/lib/ort-net.mjs'))) as {
   OrtNet: { create(arch: object, o: object): Promise<Net> };
-  toOnnxLayout(arch: object, p: Float32Array): Float32Array;
 };
 const { makeRng } = (await import(path.resolve('training/lib/rng.mjs'))) as { makeRng(seed: number): { next(): number; normal(): number } };
 
@@ -67,10 +63,7 @@ t.test('batch: weight × channel weight on each in-chunk pair (t, t + lag); none
 });
 
 t.test('training graph: Σ w · e² equals the value recomputed from the forward outputs; weights are required', async (t) => {
-  const arch = makeArchitecture({ mels: M, hidden: 8, channels: C });
-  const rng = makeRng(5);
-  const q = toOnnxLayout(arch, initParams(arch, rng));
-  for (let i = 0; i < q.length; i++) q[i] += rng.normal() * 0.3; // outputs that move frame to frame
+  const { arch, q } = perturbedTrainerNet(M, C, 5); // outputs away from the neutral face, moving frame to frame
   const lag = 3;
   const net = await OrtNet.create(arch, { threads: 1, velocity: { lag } });
   const { train, aug } = trainSet(80, 9);
@@ -93,10 +86,7 @@ t.test('training graph: Σ w · e² equals the value recomputed from the forward
 });
 
 t.test('descending the velocity objective alone makes the outputs\' movement follow the targets\'', async (t) => {
-  const arch = makeArchitecture({ mels: M, hidden: 8, channels: C });
-  const rng = makeRng(11);
-  const q = toOnnxLayout(arch, initParams(arch, rng));
-  for (let i = 0; i < q.length; i++) q[i] += rng.normal() * 0.3;
+  const { arch, q } = perturbedTrainerNet(M, C, 11); // outputs away from the neutral face, moving frame to frame
   const lag = 3;
   const net = await OrtNet.create(arch, { threads: 1, velocity: { lag } });
   const { train, aug } = trainSet(80, 12);

@@ -1,5 +1,6 @@
 import t from 'tap';
 import path from 'node:path';
+import { perturbedTrainerNet } from './helpers/trainer-net.js';
 
 // The trainer's viseme objective (train.mjs --viseme-aux): the batch carries, per real frame, a
 // one-hot label (the viseme nearest to the frame's target, or with --viseme-labels phone the frame's
@@ -14,13 +15,8 @@ const { makeBatch } = (await import(path.resolve('training/train.mjs'))) as {
 const { VISEMES, VISEME_VECTORS, nearestViseme, CHANNEL_COUNT } = (await import(path.resolve('training/lib/visemes.mjs'))) as {
   VISEMES: string[]; VISEME_VECTORS: Float32Array[]; nearestViseme(frames: Float32Array, offset: number): number; CHANNEL_COUNT: number;
 };
-const { makeArchitecture, initParams } = (await import(path.resolve('training/lib/net.mjs'))) as {
-  makeArchitecture(c: object): { paramCount: number; mels: number; channels: number };
-  initParams(arch: object, rng: unknown): Float32Array;
-};
-const { OrtNet, toOnnxLayout } = (await import(path.resolve('training/lib/ort-net.mjs'))) as {
+const { OrtNet } = (await import(path.resolve('training/lib/ort-net.mjs'))) as {
   OrtNet: { create(arch: object, o: object): Promise<{ forward(p: Float32Array, x: Float32Array, B: number, L: number): Promise<Float32Array>; gradient(...a: unknown[]): Promise<number>; lastVisemeLoss: number }> };
-  toOnnxLayout(arch: object, p: Float32Array): Float32Array;
 };
 const { makeRng } = (await import(path.resolve('training/lib/rng.mjs'))) as { makeRng(seed: number): { next(): number; normal(): number; int(a: number, b: number): number } };
 
@@ -95,10 +91,7 @@ t.test('batch: phone labels are each frame\'s own viseme from the data; refused 
 });
 
 t.test('training graph: its viseme cross-entropy equals Σ w · CE recomputed from the forward outputs; labels are required', async (t) => {
-  const arch = makeArchitecture({ mels: M, hidden: 8, channels: C });
-  const rng = makeRng(5);
-  const q = toOnnxLayout(arch, initParams(arch, rng));
-  for (let i = 0; i < q.length; i++) q[i] += rng.normal() * 0.3; // outputs away from the neutral face
+  const { arch, q } = perturbedTrainerNet(M, C, 5); // outputs away from the neutral face, moving frame to frame
   const tau = 0.1;
   const aux = { vectors: Float32Array.from(VISEME_VECTORS.flatMap((v) => [...v])), count: V, tau };
   const net = await OrtNet.create(arch, { threads: 1, aux });
