@@ -94,19 +94,25 @@ labels.forEach((l, j) => {
   if (l >= 0) oneHot[(b * count + l) * L + t] = 1;
 });
 const aux = { vectors, count, tau };
-const refAux = (params, grad, channelWeights = cw) => {
+/**
+ * The plain-JS reference over the batch with the viseme objective (`viseme`) and/or the velocity
+ * objective (`velocity`: { lag, weights [B, C, L] }); gradient into `grad`.
+ */
+const reference = (params, grad, { channelWeights = cw, viseme = true, velocity = null } = {}) => {
   let loss = 0;
-  const lossOut = new Float64Array(1);
+  const visOut = new Float64Array(1);
+  const velOut = new Float64Array(1);
   for (let b = 0; b < B; b++) {
     ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
     forward(params, ws, L);
     loss += backward(params, ws, L, target.subarray(b * C * L, (b + 1) * C * L), channelWeights, scale, grad,
-      { ...aux, labels: labels.subarray(b * L, (b + 1) * L), weights: auxW.subarray(b * L, (b + 1) * L), lossOut });
+      viseme ? { ...aux, labels: labels.subarray(b * L, (b + 1) * L), weights: auxW.subarray(b * L, (b + 1) * L), lossOut: visOut } : null,
+      velocity ? { lag: velocity.lag, weights: velocity.weights.subarray(b * C * L, (b + 1) * C * L), lossOut: velOut } : null);
   }
-  return { loss, visemeLoss: lossOut[0] };
+  return { loss, visemeLoss: visOut[0], velocityLoss: velOut[0] };
 };
 const gAuxRef = new Float32Array(arch.paramCount);
-const refA = refAux(p, gAuxRef);
+const refA = reference(p, gAuxRef);
 const netAux = await OrtNet.create(arch, { threads: 2, aux });
 const gAux = new Float32Array(q.length);
 const lossAux = await netAux.gradient(q, x, target, weight, B, L, scale, gAux, { label: oneHot, weight: auxW });
@@ -121,7 +127,7 @@ if (!differs) {
 // The viseme objective alone (channel weights 0): Σ w_t · CE_t in float64 from the float32 forward,
 // plus Σ w_c · BCE(y, target) · scale when `withBce`.
 const gVisemeOnly = new Float32Array(arch.paramCount);
-refAux(p, gVisemeOnly, new Float32Array(C));
+reference(p, gVisemeOnly, { channelWeights: new Float32Array(C) });
 const objective = (params, withBce) => {
   let o = 0;
   for (let b = 0; b < B; b++) {
@@ -169,23 +175,10 @@ const velW = new Float32Array(B * C * L);
 for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) for (let t = 0; t + lag < L; t++) {
   if (!rng.chance(0.15)) velW[(b * C + c) * L + t] = rng.uniform(0.5, 2) * 4;
 }
-const refVel = (params, grad, channelWeights, withAux) => {
-  let loss = 0;
-  const visOut = new Float64Array(1);
-  const velOut = new Float64Array(1);
-  for (let b = 0; b < B; b++) {
-    ws.acts[0].set(x.subarray(b * M * L, (b + 1) * M * L));
-    forward(params, ws, L);
-    loss += backward(params, ws, L, target.subarray(b * C * L, (b + 1) * C * L), channelWeights, scale, grad,
-      withAux ? { ...aux, labels: labels.subarray(b * L, (b + 1) * L), weights: auxW.subarray(b * L, (b + 1) * L), lossOut: visOut } : null,
-      { lag, weights: velW.subarray(b * C * L, (b + 1) * C * L), lossOut: velOut });
-  }
-  return { loss, visemeLoss: visOut[0], velocityLoss: velOut[0] };
-};
 for (const withAux of [false, true]) {
   const what = withAux ? 'velocity + viseme objectives' : 'velocity objective';
   const gVelRef = new Float32Array(arch.paramCount);
-  const ref = refVel(p, gVelRef, cw, withAux);
+  const ref = reference(p, gVelRef, { viseme: withAux, velocity: { lag, weights: velW } });
   const netVel = await OrtNet.create(arch, { threads: 2, aux: withAux ? aux : null, velocity: { lag } });
   const gVel = new Float32Array(q.length);
   const lossVel = await netVel.gradient(q, x, target, weight, B, L, scale, gVel, withAux ? { label: oneHot, weight: auxW } : null, { weight: velW });
@@ -201,7 +194,7 @@ for (const withAux of [false, true]) {
 }
 {
   const gVelOnly = new Float32Array(arch.paramCount);
-  refVel(p, gVelOnly, new Float32Array(C), false);
+  reference(p, gVelOnly, { channelWeights: new Float32Array(C), viseme: false, velocity: { lag, weights: velW } });
   const velObjective = (params) => {
     let o = 0;
     for (let b = 0; b < B; b++) {
