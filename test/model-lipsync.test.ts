@@ -61,25 +61,30 @@ t.test('a dynamic batch axis: each row of a batched call equals that window run 
   }
 });
 
-t.test('a window with the default 400 ms of re-fed context gives the frames of one long run (the receptive field, smoothing included, fits)', async (t) => {
+t.test('a window with the default 400 ms of context before it and 100 ms after it gives every frame of one long run; without what follows, its last frames differ', async (t) => {
   const speech = (await tts.synthesize('Please remember to bring the purple umbrella and my old map tomorrow.')).pcm;
   const samples = speech.length / 2;
   const whole = await weightsFor(speech);
   const ring = PcmRing.create(samples);
   ring.write(0, speech);
   const context = 9_600; // INFERENCE_CONTEXT_MS default (400 ms) at 24 kHz
-  let worst = 0, frames = 0;
-  for (let start = 12_000; start + 12_000 <= samples; start += 12_000) { // 500 ms windows from 0.5 s on
-    const r = await pool.runWindow({ kind: 'window', ring: ring.sab, sessionId: 's', turnId: 't', contextStart: start - context, start, end: start + 12_000, firstFrameIndex: start / 800, final: false, releaseTo: 0, output: 'weights' });
-    const w = r.weights!;
-    // A window's last frames see zero padding where the long run sees the next audio (the model's lookahead):
-    // compare the frames centred ≥ 100 ms before the window's end.
-    for (let f = 0; (f + 0.5) / 30 <= 0.5 - 0.1; f++, frames++) {
+  const right = 2_400; // INFERENCE_RIGHT_CONTEXT_MS default (100 ms)
+  let worst = 0, frames = 0, worstEdgeAlone = 0;
+  for (let start = 12_000; start + 12_000 + right <= samples; start += 12_000) { // 500 ms windows from 0.5 s on
+    const span = { kind: 'window', ring: ring.sab, sessionId: 's', turnId: 't', contextStart: start - context, start, end: start + 12_000, firstFrameIndex: start / 800, final: false, releaseTo: 0, output: 'weights' } as const;
+    const w = (await pool.runWindow({ ...span, readEnd: start + 12_000 + right })).weights!;
+    for (let f = 0; f < 15; f++, frames++) {
       for (let j = 0; j < ARKIT_COUNT; j++) worst = Math.max(worst, Math.abs(w[f * ARKIT_COUNT + j]! - whole[(start / 800 + f) * ARKIT_COUNT + j]!));
     }
+    // The same window without the audio after it: its last 100 ms of frames see zero padding where the long run sees speech.
+    const alone = (await pool.runWindow(span)).weights!;
+    for (let f = 12; f < 15; f++) {
+      for (let j = 0; j < ARKIT_COUNT; j++) worstEdgeAlone = Math.max(worstEdgeAlone, Math.abs(alone[f * ARKIT_COUNT + j]! - whole[(start / 800 + f) * ARKIT_COUNT + j]!));
+    }
   }
-  t.ok(frames >= 36, `${frames} frames compared`);
+  t.ok(frames >= 45, `${frames} frames compared, each window's last ones included`);
   t.ok(worst < 5e-5, `max |window − long run| ${worst.toExponential(1)} (< 5e-5: below the wire's 4 decimals)`);
+  t.ok(worstEdgeAlone > 0.01, `without the right context a window's last frames differ from the long run by up to ${worstEdgeAlone.toFixed(3)}`);
 });
 
 t.test('silence in → closed mouth out', async (t) => {

@@ -24,6 +24,11 @@ export interface Config {
   firstWindowMs: number;
   /** Audio before each window fed to the model so window edges do not show, ms. */
   contextMs: number;
+  /**
+   * Audio after each window fed to the model when it has already arrived, ms: the model reads up to
+   * ~100 ms ahead of a frame, and a window's last frames otherwise see silence there.
+   */
+  rightContextMs: number;
   inferenceWorkers: number;
   /**
    * INFERENCE_SCHEDULER: `deadline` (earliest due window first, a turn's next window computed
@@ -195,6 +200,8 @@ export function loadConfig(env: Env = readEnv()): Config {
     // frames, 10 model hops) keeps each window's frames identical to one long run (measured:
     // |diff| < 3e-6 against 500 ms, below the 4-decimal wire precision); 500 was 25 % more context to compute per window.
     contextMs: r.numOr('INFERENCE_CONTEXT_MS', 400, { min: 0, max: 4000, integer: true }),
+    // 100: the shipped model's frames depend on audio up to 97.5 ms after their centre (model card).
+    rightContextMs: r.numOr('INFERENCE_RIGHT_CONTEXT_MS', 100, { min: 0, max: 1000, integer: true }),
     inferenceWorkers: r.numOr('INFERENCE_WORKERS', Math.max(1, cores - 1), { min: 1, max: 256, integer: true }),
     inferenceScheduler: r.oneOf('INFERENCE_SCHEDULER', ['deadline', 'fifo'] as const, 'deadline'),
     inferenceLookaheadMs: r.numOr('INFERENCE_LOOKAHEAD_MS', 1000, { min: 100, max: 60_000, integer: true }),

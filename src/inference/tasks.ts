@@ -11,6 +11,13 @@ export interface WindowSpan {
   start: number;
   /** End of the window (exclusive). Whole frames unless `final`. */
   end: number;
+  /**
+   * Audio after the window that is already in the ring, up to here (exclusive; absent: `end`): fed to
+   * the model as right context, so the window's last frames see the sound that follows as the
+   * model's lookahead expects (INFERENCE_RIGHT_CONTEXT_MS). It yields no frames of its own; it is
+   * never released by this task.
+   */
+  readEnd?: number;
   firstFrameIndex: number;
   /** The turn's last window: a short last frame is zero-padded. */
   final: boolean;

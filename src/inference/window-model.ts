@@ -37,8 +37,8 @@ export interface WindowWeights {
 }
 
 /**
- * A window's audio → its frames' weights, on the calling thread: the window and its context from
- * the session's ring, 24 → 16 kHz, the ONNX model (one session with the pool workers' options),
+ * A window's audio → its frames' weights, on the calling thread: the window, its context before it
+ * and any right context after it (`readEnd`) from the session's ring, 24 → 16 kHz, the ONNX model (one session with the pool workers' options),
  * 30 FPS frames, the window's own frames cut out. The inference worker runs this; so does the
  * bench's "inference on the main thread" ablation, so both time the same steps.
  */
@@ -89,9 +89,10 @@ export class WindowModel {
 
   async weights(ring: PcmRing, task: WindowTask, frameCount: number): Promise<WindowWeights> {
     const t0 = performance.now();
-    const n24 = task.end - task.contextStart;
+    const readEnd = Math.max(task.end, task.readEnd ?? task.end);
+    const n24 = readEnd - task.contextStart;
     if (this.input24.length < n24) this.input24 = new Float32Array(n24);
-    ring.readFloat(task.contextStart, task.end, this.input24);
+    ring.readFloat(task.contextStart, readEnd, this.input24);
     const t1 = performance.now();
     // Every 24 kHz sample is covered: 25 frames of 800 samples are 13 333⅓ samples at 16 kHz, and
     // a model that makes one frame per 533⅓ samples gives 25 frames only for 13 334 of them.

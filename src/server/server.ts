@@ -312,6 +312,7 @@ export class AvatarServer {
       firstWindowSamples: Math.round((config.firstWindowMs / 1000) * OUTPUT_SAMPLE_RATE),
       windowSamples: Math.round(config.audioChunkDurationS * OUTPUT_SAMPLE_RATE),
       contextSamples: wholeFrameSamples(config.contextMs / 1000),
+      rightContextSamples: wholeFrameSamples(config.rightContextMs / 1000),
       ...schedulingFor(config),
       maxMessageBytes: config.maxMessageBytes,
       captureDir: config.debugAudioCaptureDir,

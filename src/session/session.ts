@@ -35,6 +35,8 @@ export interface SessionOptions {
   firstWindowSamples: number;
   windowSamples: number;
   contextSamples: number;
+  /** Audio after a window fed to the model when already in the ring (TurnSchedulerOptions.rightContextSamples). */
+  rightContextSamples?: number;
   maxMessageBytes: number;
   /** Ring capacity in samples at 24 kHz. */
   ringSamples?: number;
@@ -96,6 +98,7 @@ export class Session {
     this.scheduler = new TurnScheduler<Turn>({
       key: opts.key, sessionId: this.id, pool: opts.pool, pacer: opts.pacer, logger: this.log, timers: opts.timers,
       firstWindowSamples: opts.firstWindowSamples, windowSamples: opts.windowSamples, contextSamples: opts.contextSamples,
+      rightContextSamples: opts.rightContextSamples,
       ringSamples: opts.ringSamples, maxInflight: opts.maxInflight, lookaheadFrames: opts.lookaheadFrames,
       events: {
         promoted: () => {

@@ -108,6 +108,12 @@ export interface TurnSchedulerOptions<T> {
   firstWindowSamples: number;
   windowSamples: number;
   contextSamples: number;
+  /**
+   * Audio after a window fed to the model with it when it is already in the ring (default 0): the
+   * model reads ~100 ms ahead of each frame, and without what follows a window's last frames are
+   * computed against silence. A window never waits for it.
+   */
+  rightContextSamples?: number;
   /** Ring capacity in samples at 24 kHz (default 4 s). */
   ringSamples?: number;
   /**
@@ -330,12 +336,16 @@ export class TurnScheduler<T extends ScheduledTurn> {
     const firstFrameIndex = turn.dispatched / SAMPLES_PER_FRAME;
     const audioReadyMs = this.audioReadyAt(turn, turn.dispatched + n);
     turn.dispatched += n;
+    const final = lastAudio && turn.dispatched === turn.written;
+    // What already follows the window in the ring (never released before this task has read it:
+    // releaseTo stays ≤ end − context).
+    const readEnd = final ? end : Math.min(turn.ringStart + turn.written, end + (this.o.rightContextSamples ?? 0));
     turn.inflight.set(firstFrameIndex, { contextStart, wanted });
     const windowIndex = turn.windows++;
     this.o.pool
       .runWindow({
         kind: 'window', ring: this.ring.sab, sessionId: this.o.sessionId, turnId: turn.turnId, contextStart, start, end,
-        firstFrameIndex, final: lastAudio && turn.dispatched === turn.written, releaseTo, windowIndex,
+        ...(readEnd > end ? { readEnd } : {}), firstFrameIndex, final, releaseTo, windowIndex,
       }, {
         // Needed by the pacer's due time of its first frame: a stuck worker is hedged or filled, never waited for.
         dueAtMs: () => this.o.pacer.dueAtMs(this.o.key, turn.seq, firstFrameIndex),

@@ -89,6 +89,7 @@ export interface HarnessOptions {
   firstWindowSamples?: number;
   windowSamples?: number;
   contextSamples?: number;
+  rightContextSamples?: number;
   maxInflight?: number;
   lookaheadFrames?: number;
   timers?: SchedulerTimers;
@@ -178,6 +179,7 @@ export async function startSession(opts: HarnessOptions = {}): Promise<Harness> 
     firstWindowSamples: opts.firstWindowSamples ?? 4800,
     windowSamples: opts.windowSamples ?? 12_000,
     contextSamples: opts.contextSamples ?? 12_000,
+    rightContextSamples: opts.rightContextSamples,
     maxMessageBytes: 1 << 20,
   });
   sessions.set(key, session);
