@@ -8,7 +8,7 @@
  *
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
  *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--viseme-labels phone]
- *                  [--velocity 5] [--velocity-lag 3]
+ *                  [--velocity 5] [--velocity-lag 3] [--average last|ema:DECAY[@FROM]|tail[@FROM][,...]]
  *                  [--no-real] [--real-share 0.4] [--smooth 1,2,3,2,0] [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
@@ -23,6 +23,7 @@ import { concatFloat32 } from './lib/audio.mjs';
 import { OUTPUT_SMOOTHING, buildLipsyncModel } from './lib/onnx-graph.mjs';
 import { CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS, VISEMES, VISEME_VECTORS, nearestViseme } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
+import { ParamAverage, averageFileTag, parseAverage } from './lib/averaging.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -230,6 +231,9 @@ async function main() {
       'viseme-labels': { type: 'string', default: 'phone' }, // its labels: each frame's 'phone' viseme (gen-data's *.vis.u8), or the viseme 'nearest' to the target
       velocity: { type: 'string', default: '5' }, // weight of the velocity objective: squared error of each channel's change over --velocity-lag frames (0 = off)
       'velocity-lag': { type: 'string', default: '3' },
+      // the weights exported: 'last' (the last step's) or an average over the later steps (lib/averaging.mjs);
+      // with a list, the first goes to --out and each other beside it as <out>.<spec>.onnx
+      average: { type: 'string', default: 'last' },
       smooth: { type: 'string', default: OUTPUT_SMOOTHING.join(',') }, // fixed kernel over the exported model's 100 fps outputs ('1' = none)
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
@@ -255,6 +259,7 @@ async function main() {
   if (!(velocity.weight >= 0) || !(Number.isInteger(velocity.lag) && velocity.lag >= 1 && velocity.lag < Number(values.chunk))) {
     throw new Error(`--velocity: a weight ≥ 0 (got ${values.velocity}) and --velocity-lag a whole number of frames ≥ 1 and below --chunk (got ${values['velocity-lag']})`);
   }
+  const averageSpecs = values.average.split(',').map(parseAverage);
   const smooth = values.smooth.split(',').map(Number);
   if (smooth.length % 2 !== 1 || smooth.some((v) => !(v >= 0)) || !(smooth.reduce((a, b) => a + b, 0) > 0)) throw new Error(`--smooth: an odd number of non-negative taps, got ${values.smooth}`);
   const aux = visemeAux > 0 ? { vectors: Float32Array.from(VISEME_VECTORS.flatMap((v) => [...v])), count: VISEMES.length, tau: visemeTau } : null;
@@ -293,6 +298,7 @@ async function main() {
   const warmup = Math.min(200, Math.floor(totalSteps / 10));
   const lrMax = Number(values.lr);
   let step = 0;
+  const averages = averageSpecs.map((spec) => new ParamAverage(spec, totalSteps, arch.paramCount));
   const history = [];
   for (let epoch = 0; epoch < epochs; epoch++) {
     const te = performance.now();
@@ -319,6 +325,7 @@ async function main() {
         m2[i] = beta2 * m2[i] + (1 - beta2) * gi * gi;
         params[i] -= lr * ((m1[i] / bc1) / (Math.sqrt(m2[i] / bc2) + eps) + weightDecay * params[i]);
       }
+      for (const a of averages) a.update(params, step);
     }
     const val = await validate(net, params, evalSplit, norm, 'heldout-voice');
     const trainLoss = lossSum / (frameSum * wSum);
@@ -330,13 +337,22 @@ async function main() {
       `${((performance.now() - te) / 1000).toFixed(1)} s`);
   }
 
-  const exported = { ...exportable(arch, params, norm, CHANNEL_TO_ARKIT, 52), smooth: smooth.length > 1 ? smooth : undefined };
-  const doc = `Lip-sync: 16 kHz audio [1,N] -> 52 ARKit weights [1,T,52] at 30 FPS. Trained by training/ of avatar-stream-server (seed ${seed}).`;
-  const bytes = buildLipsyncModel(exported, doc);
-  fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
-  fs.writeFileSync(path.resolve(values.out), bytes);
+  const outPath = path.resolve(values.out);
+  fs.mkdirSync(path.dirname(outPath), { recursive: true });
+  let bytes = null;
+  for (const [i, a] of averages.entries()) {
+    const weights = a.weights();
+    const exported = { ...exportable(arch, weights, norm, CHANNEL_TO_ARKIT, 52), smooth: smooth.length > 1 ? smooth : undefined };
+    const how = a.spec.kind === 'last' ? '' : `, weights ${a.spec.name} (${a.count} steps averaged)`;
+    const doc = `Lip-sync: 16 kHz audio [1,N] -> 52 ARKit weights [1,T,52] at 30 FPS. Trained by training/ of avatar-stream-server (seed ${seed}${how}).`;
+    const model = buildLipsyncModel(exported, doc);
+    const file = i === 0 ? outPath : outPath.replace(/(\.onnx)?$/, `.${averageFileTag(a.spec)}.onnx`);
+    fs.writeFileSync(file, model);
+    if (i > 0) console.log(`wrote ${file} (${a.spec.name})`);
+    bytes ??= model;
+  }
   const report = {
-    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, visemeLabels, velocity, smooth, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, visemeLabels, velocity, average: averageSpecs.map((s) => s.name), smooth, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60, real: train.real,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };
