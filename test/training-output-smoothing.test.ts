@@ -4,13 +4,15 @@ import * as ort from 'onnxruntime-node';
 
 // The exported model's output smoothing (train.mjs --smooth, lib/onnx-graph.mjs OUTPUT_SMOOTHING): a fixed
 // kernel over the 100 fps outputs, ends repeated. Checked against a plain-JS reference, for its wiring
-// into the full model (an identity kernel changes nothing), and for the lookahead the model card states:
-// with the shipped kernel a 30 FPS frame centred ≥ 100 ms before the end of the input is the same as from
-// a longer input (a kernel reaching one more frame ahead breaks that, so the check can fail).
+// into the full model (an identity kernel changes nothing), and for the lookahead the model card states,
+// together with the output advance (train.mjs --advance, OUTPUT_ADVANCE): no frame depends on audio more
+// than 97.5 ms after its centre (a kernel reaching one more frame ahead goes past 100 ms, so the check can fail).
 // Plain JS outside the build, imported from the repository root.
 type Net = Record<string, unknown>;
 const graph = (await import(path.resolve('training/lib/onnx-graph.mjs'))) as {
   OUTPUT_SMOOTHING: readonly number[];
+  OUTPUT_ADVANCE: number;
+  MAX_OUTPUT_ADVANCE: number;
   buildSmoothingModel(channels: number, kernel: readonly number[]): Uint8Array;
   buildLipsyncModel(net: Net, doc: string): Uint8Array;
 };
@@ -52,14 +54,14 @@ t.test('smoothing graph = Σ_j k_j · x[clamp(f + j − r)] / Σk per channel, f
   t.same([...graph.OUTPUT_SMOOTHING], [1, 2, 3, 2, 0], 'the shipped kernel: −20 … +10 ms (the +20 ms tap is 0)');
 });
 
-/** A small random network exported like train.mjs does, with or without a smoothing kernel. */
-function model(smooth?: readonly number[]) {
+/** A small random network exported like train.mjs does, with or without a smoothing kernel and an output advance. */
+function model(smooth?: readonly number[], advance?: number) {
   const arch = makeArchitecture({ mels: 40, hidden: 16, channels: CHANNEL_COUNT });
   const rng = makeRng(7);
   const p = toOnnxLayout(arch, initParams(arch, rng));
   for (let i = 0; i < p.length; i++) p[i] += rng.normal() * 0.2; // outputs that move from frame to frame
   const norm = { mean: new Float32Array(40).fill(-5), invStd: new Float32Array(40).fill(0.3) };
-  return graph.buildLipsyncModel({ ...exportable(arch, p, norm, CHANNEL_TO_ARKIT, 52), smooth }, 'test');
+  return graph.buildLipsyncModel({ ...exportable(arch, p, norm, CHANNEL_TO_ARKIT, 52), smooth, advance }, 'test');
 }
 
 function speechLike(n: number, seed: number) {
@@ -87,30 +89,40 @@ t.test('full model: an identity kernel changes nothing; the shipped one steadies
   t.ok(jitter(smooth) < 0.9 * jitter(plain), `frame-to-frame change ${jitter(smooth).toFixed(4)} < 0.9 × ${jitter(plain).toFixed(4)}`);
 });
 
-t.test('lookahead: frames centred ≥ 100 ms before the end equal those from a longer input (92.5 ms with the shipped kernel)', async (t) => {
-  const long = speechLike(SR * 2, 5);
-  // How far before the end of the input the earliest frame that a longer input changes is centred, over
-  // input lengths 1 ms apart across one 30 FPS frame (frames are 33 ms apart; this finds the lookahead to ~1 ms).
+t.test('lookahead: no frame depends on audio more than 100 ms after its centre (97.5 ms with the shipped kernel and advance)', async (t) => {
+  const base = speechLike(SR, 5);
+  // The furthest audio after a frame's centre that still changes the frame: half a millisecond of the
+  // input at a time, from 69 to 112 ms after the centres of three consecutive frames (the three phases of
+  // 30 FPS frames on the 10 ms feature grid), is changed and the frame compared bit for bit.
   const reach = async (bytes: Uint8Array) => {
     const s = await ort.InferenceSession.create(bytes);
     const out = async (x: Float32Array) => (await s.run({ audio: new ort.Tensor('float32', x, [1, x.length]) }))[s.outputNames[0]].data as Float32Array;
-    const b = await out(long);
-    let worst = 0;
-    for (let ms = 0; ms < 34; ms++) {
-      const n = SR + ms * 16;
-      const a = await out(long.slice(0, n));
-      for (let k = 0; k < a.length / 52; k++) {
-        let same = true;
-        for (let j = 0; j < 52 && same; j++) same = Math.abs(a[k * 52 + j] - b[k * 52 + j]) <= 1e-6;
-        if (!same) worst = Math.max(worst, (n / SR - (k + 0.5) / 30) * 1000);
+    const b = await out(base);
+    let far = 0;
+    for (const k of [12, 13, 14]) {
+      const centre = Math.round(((k + 0.5) / 30) * SR);
+      for (let d = 1100; d < 1800; d += 8) {
+        const x = base.slice();
+        for (let i = centre + d; i < centre + d + 8; i++) x[i] += 0.5;
+        const o = await out(x);
+        let changed = false;
+        for (let j = 0; j < 52 && !changed; j++) changed = o[k * 52 + j] !== b[k * 52 + j];
+        if (changed) far = Math.max(far, ((d + 8) / SR) * 1000);
       }
     }
-    return worst;
+    return far;
   };
-  const shipped = await reach(model(graph.OUTPUT_SMOOTHING));
-  t.ok(shipped > 80 && shipped < 100, `shipped kernel: frames up to ${shipped.toFixed(1)} ms before the end depend on later audio (80 < it < 100)`);
+  t.equal(graph.OUTPUT_ADVANCE, 0.75, 'the shipped advance: 7.5 ms');
+  const shipped = await reach(model(graph.OUTPUT_SMOOTHING, graph.OUTPUT_ADVANCE));
+  t.ok(shipped > 95 && shipped <= 98, `shipped kernel and advance: frames depend on audio up to ${shipped.toFixed(1)} ms after their centre (95 < it ≤ 98)`);
+  const noAdvance = await reach(model(graph.OUTPUT_SMOOTHING));
+  t.ok(noAdvance > 89 && noAdvance <= 91.5, `shipped kernel, no advance: ${noAdvance.toFixed(1)} ms (the frames read 7.5 ms earlier)`);
   const none = await reach(model());
-  t.ok(none < shipped && none > shipped - 15, `no kernel: ${none.toFixed(1)} ms (one 10 ms frame less)`);
-  const further = await reach(model([0, 0, 1, 1, 1]));
-  t.ok(further > shipped + 5, `a kernel reaching 20 ms ahead: ${further.toFixed(1)} ms (one frame more: the check sees a kernel's reach)`);
+  t.ok(none > 79 && none <= 82, `no kernel: ${none.toFixed(1)} ms (one 10 ms frame less)`);
+  const further = await reach(model([0, 0, 1, 1, 1], graph.OUTPUT_ADVANCE));
+  t.ok(further > 100, `a kernel reaching 20 ms ahead: ${further.toFixed(1)} ms (past the budget: the check sees a kernel's reach)`);
+  const most = await reach(model(graph.OUTPUT_SMOOTHING, graph.MAX_OUTPUT_ADVANCE));
+  t.ok(most <= 98, `the largest advance the exporter takes (${graph.MAX_OUTPUT_ADVANCE}): ${most.toFixed(1)} ms, inside the budget`);
+  t.throws(() => model(graph.OUTPUT_SMOOTHING, graph.MAX_OUTPUT_ADVANCE + 0.05), /output advance: 0 … 0.8 frames/, 'more is refused');
+  t.throws(() => model(graph.OUTPUT_SMOOTHING, -0.1), /output advance/, 'reading earlier is refused');
 });

@@ -9,7 +9,7 @@
  *   node train.mjs [--seed 1] [--epochs 20] [--hidden 256] [--stack 2:2,2:2,4:0,8:0] [--closure-weight 5]
  *                  [--bilabial-boost 5] [--pause-boost 6] [--viseme-aux 0.05] [--viseme-tau 0.1] [--viseme-labels phone]
  *                  [--velocity 5] [--velocity-lag 3] [--average last|ema:DECAY[@FROM]|tail[@FROM][,...]]
- *                  [--no-real] [--real-share 0.4] [--smooth 1,2,3,2,0] [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
+ *                  [--no-real] [--real-share 0.4] [--smooth 1,2,3,2,0] [--advance 0.75] [--warp 0.8:0.84:1.22] [--threads 2] [--data data] [--out ../pretrained_models/lipsync-small.onnx]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { DEFAULT_STACK, initParams, makeArchitecture } from './lib/net.mjs';
 import { OrtNet, exportable, toOnnxLayout } from './lib/ort-net.mjs';
 import { augmentChunk } from './lib/augment.mjs';
 import { concatFloat32 } from './lib/audio.mjs';
-import { OUTPUT_SMOOTHING, buildLipsyncModel } from './lib/onnx-graph.mjs';
+import { MAX_OUTPUT_ADVANCE, OUTPUT_ADVANCE, OUTPUT_SMOOTHING, buildLipsyncModel } from './lib/onnx-graph.mjs';
 import { CH, CHANNEL_COUNT, CHANNEL_TO_ARKIT, MOUTH_CHANNELS, VISEMES, VISEME_VECTORS, nearestViseme } from './lib/visemes.mjs';
 import { pearson } from './lib/stats.mjs';
 import { ParamAverage, averageFileTag, parseAverage } from './lib/averaging.mjs';
@@ -235,6 +235,7 @@ async function main() {
       // with a list, the first goes to --out and each other beside it as <out>.<spec>.onnx
       average: { type: 'string', default: 'last' },
       smooth: { type: 'string', default: OUTPUT_SMOOTHING.join(',') }, // fixed kernel over the exported model's 100 fps outputs ('1' = none)
+      advance: { type: 'string', default: String(OUTPUT_ADVANCE) }, // the exported model reads its 100 fps outputs this many 10 ms frames after each 30 fps frame centre
       warp: { type: 'string', default: '0.8:0.84:1.22' }, // probability:lowest:highest mel-axis warp factor ('0' = off)
       real: { type: 'boolean', default: true }, // --no-real: leave out data/train-real (real recorded speech)
       'real-share': { type: 'string', default: '0.4' }, // at most this share of each epoch's chunks from real recordings
@@ -260,6 +261,8 @@ async function main() {
     throw new Error(`--velocity: a weight ≥ 0 (got ${values.velocity}) and --velocity-lag a whole number of frames ≥ 1 and below --chunk (got ${values['velocity-lag']})`);
   }
   const averageSpecs = values.average.split(',').map(parseAverage);
+  const advance = Number(values.advance);
+  if (!(advance >= 0 && advance <= MAX_OUTPUT_ADVANCE)) throw new Error(`--advance: 0 … ${MAX_OUTPUT_ADVANCE} frames of 10 ms (the lookahead budget), got ${values.advance}`);
   const smooth = values.smooth.split(',').map(Number);
   if (smooth.length % 2 !== 1 || smooth.some((v) => !(v >= 0)) || !(smooth.reduce((a, b) => a + b, 0) > 0)) throw new Error(`--smooth: an odd number of non-negative taps, got ${values.smooth}`);
   const aux = visemeAux > 0 ? { vectors: Float32Array.from(VISEME_VECTORS.flatMap((v) => [...v])), count: VISEMES.length, tau: visemeTau } : null;
@@ -342,7 +345,7 @@ async function main() {
   let bytes = null;
   for (const [i, a] of averages.entries()) {
     const weights = a.weights();
-    const exported = { ...exportable(arch, weights, norm, CHANNEL_TO_ARKIT, 52), smooth: smooth.length > 1 ? smooth : undefined };
+    const exported = { ...exportable(arch, weights, norm, CHANNEL_TO_ARKIT, 52), smooth: smooth.length > 1 ? smooth : undefined, advance };
     const how = a.spec.kind === 'last' ? '' : `, weights ${a.spec.name} (${a.count} steps averaged)`;
     const doc = `Lip-sync: 16 kHz audio [1,N] -> 52 ARKit weights [1,T,52] at 30 FPS. Trained by training/ of avatar-stream-server (seed ${seed}${how}).`;
     const model = buildLipsyncModel(exported, doc);
@@ -352,7 +355,7 @@ async function main() {
     bytes ??= model;
   }
   const report = {
-    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, visemeLabels, velocity, average: averageSpecs.map((s) => s.name), smooth, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
+    seed, epochs, hidden: archConfig.hidden, stack: archConfig.stack, closureWeight: Number(values['closure-weight']), frameWeights, visemeAux, visemeTau, visemeLabels, velocity, average: averageSpecs.map((s) => s.name), smooth, advance, realShare: sampling.realShare, warp, batch, chunkFrames, lr: lrMax, threads, paramCount: arch.paramCount,
     futureFrames: arch.futureFrames, pastFrames: arch.pastFrames, trainClips: train.meta.clips.length, trainMinutes: train.meta.seconds / 60, real: train.real,
     seconds: (performance.now() - t0) / 1000, modelBytes: bytes.length, history,
   };

@@ -126,6 +126,19 @@ export function serialize(g, inputs, outputs, docString, name = 'lipsync') {
 export const OUTPUT_SMOOTHING = Object.freeze([1, 2, 3, 2, 0]);
 
 /**
+ * How much later than its centre each 30 fps frame reads the 100 fps outputs, in 10 ms frames
+ * (train.mjs --advance). A network trained on squared error with 60 ms of lookahead hedges at onsets
+ * — it cannot yet hear how the next sound goes on — so its outputs trail the targets by a few ms on
+ * every kind of speech (correlation against the targets peaks between lag 0 and one 30 fps frame
+ * earlier: model card, "Reading the outputs 7.5 ms later"). Reading 7.5 ms later puts the shapes back
+ * on time at 7.5 ms of the lookahead budget: the longest lookahead of any 30 fps frame goes from
+ * 90.8 ms to 97.5 ms (below MAX_OUTPUT_ADVANCE every frame centre stays ≥ 2.5 ms before 100 ms).
+ */
+export const OUTPUT_ADVANCE = 0.75;
+/** The most the 100 ms lookahead budget allows with the shipped network and smoothing (see above). */
+export const MAX_OUTPUT_ADVANCE = 0.8;
+
+/**
  * The same fixed kernel over every channel of [B, C, F] along F (a depthwise Conv), edge-padded so the
  * first and last frames are not pulled towards 0: y[f] = Σ_j k_j · x[clamp(f + j − r)], r = (K − 1) / 2.
  */
@@ -157,7 +170,7 @@ export function buildFeatureModel() {
 
 /**
  * Full model. `net` = { norm: {mean, invStd}, layers: [{w [Cout·Cin·K] (ONNX order), b, cin, cout, k, dilation,
- * padLeft, padRight, residual}], out: {w [C·H], b [C]}, channelToArkit, arkitCount, smooth? } (ort-net.mjs
+ * padLeft, padRight, residual}], out: {w [C·H], b [C]}, channelToArkit, arkitCount, smooth?, advance? } (ort-net.mjs
  * exportable). `smooth` (optional): an odd-length kernel over the 100 fps outputs, tap j at frame offset
  * j − (length − 1) / 2, normalised to sum 1, the sequence's ends repeated (see OUTPUT_SMOOTHING).
  */
@@ -177,10 +190,13 @@ export function buildLipsyncModel(net, docString) {
   if (net.smooth) y100 = smoothFrames(g, y100, out.cout, net.smooth);
 
   // 30 fps: frame k is centred at (k + 0.5) / 30 s = feature position (k + 0.5) · 10/3 − 0.5; T = floor(3·N / 1600).
+  // `advance` (100 fps frames, default 0) reads each frame that much later: see OUTPUT_ADVANCE.
+  const advance = net.advance ?? 0;
+  if (!(advance >= 0 && advance <= MAX_OUTPUT_ADVANCE)) throw new Error(`output advance: 0 … ${MAX_OUTPUT_ADVANCE} frames (the 100 ms lookahead budget), got ${advance}`);
   const n = g.op('Gather', [g.op('Shape', ['audio']), g.const([1], [], 'int64')], { axis: 0 });
   const t = g.op('Div', [g.op('Mul', [n, g.const([3], [], 'int64')]), g.const([1600], [], 'int64')]);
   const k = g.op('Cast', [g.op('Range', [g.const([0], [], 'int64'), t, g.const([1], [], 'int64')])], { to: TensorProto_DataType.FLOAT });
-  const pos = g.op('Add', [g.op('Mul', [k, g.const([10 / 3], [])]), g.const([(0.5 * 10) / 3 - 0.5], [])]);
+  const pos = g.op('Add', [g.op('Mul', [k, g.const([10 / 3], [])]), g.const([(0.5 * 10) / 3 - 0.5 + advance], [])]);
   const floorPos = g.op('Floor', [pos]);
   const frac = g.op('Sub', [pos, floorPos]);
   const i0 = g.op('Cast', [floorPos], { to: TensorProto_DataType.INT64 });
