@@ -31,7 +31,7 @@ export interface BatchingResult {
   batchAxis: boolean;
   inputShape: string;
   windowS: number;
-  /** Model input per window: the window plus INFERENCE_CONTEXT_MS, seconds. */
+  /** Model input per window: the window plus INFERENCE_CONTEXT_MS and INFERENCE_RIGHT_CONTEXT_MS, seconds. */
   modelInputS: number;
   rows: BatchRow[];
   /** Section 1's worker time per window (pool of 1, same model and window), ms, if it ran. */
@@ -81,6 +81,7 @@ async function timeCall(session: ort.InferenceSession, feed: ort.Tensor, calls: 
   return median(ms);
 }
 
+/** `contextMs`: the audio fed to the model beside each window, before and after it (INFERENCE_CONTEXT_MS + INFERENCE_RIGHT_CONTEXT_MS). */
 export async function benchBatching(plan: BatchingPlan, models: ModelUnderTest[], contextMs: number, section1: InferenceSection | undefined, log: (line: string) => void): Promise<BatchingResult[]> {
   const results: BatchingResult[] = [];
   for (const model of models) {

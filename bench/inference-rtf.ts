@@ -3,7 +3,7 @@ import { InferencePool } from '../src/inference/pool.js';
 import { OUTPUT_SAMPLE_RATE, SAMPLES_PER_FRAME, wholeFrameSamples } from '../src/audio/constants.js';
 import type { BenchPlan } from './options.js';
 import type { ModelUnderTest } from './machine.js';
-import { StreamFixture, contextSamplesFromEnv } from './stream-fixture.js';
+import { StreamFixture, contextSamplesFromEnv, rightContextSamplesFromEnv } from './stream-fixture.js';
 import { quantile, spread, type RunSpread } from './quantiles.js';
 
 /**
@@ -40,6 +40,8 @@ export interface InferenceCell {
 
 export interface InferenceSection {
   contextMs: number;
+  /** Audio after each window fed with it (INFERENCE_RIGHT_CONTEXT_MS), ms. */
+  rightContextMs?: number;
   models: Array<{ name: string; path: string; role: string; warmupMs: number; input: string; output: string }>;
   cells: InferenceCell[];
 }
@@ -89,8 +91,9 @@ async function drive(pool: InferencePool, streams: StreamFixture[], windowSample
 export async function benchInference(plan: BenchPlan['inference'], models: ModelUnderTest[], log: (line: string) => void): Promise<InferenceSection> {
   if (models.length === 0) throw new Error('no model to bench: ONNX_MODEL_PATH does not exist');
   const contextSamples = contextSamplesFromEnv();
+  const rightContextSamples = rightContextSamplesFromEnv();
   const logger = createLogger('error');
-  const section: InferenceSection = { contextMs: (contextSamples / OUTPUT_SAMPLE_RATE) * 1000, models: [], cells: [] };
+  const section: InferenceSection = { contextMs: (contextSamples / OUTPUT_SAMPLE_RATE) * 1000, rightContextMs: (rightContextSamples / OUTPUT_SAMPLE_RATE) * 1000, models: [], cells: [] };
   const maxPool = Math.max(...plan.poolSizes);
   const streams = Array.from({ length: 2 * maxPool }, (_, i) => new StreamFixture(i, contextSamples));
   for (const model of models) {
@@ -127,7 +130,7 @@ export async function benchInference(plan: BenchPlan['inference'], models: Model
       for (const windowS of plan.windowsS) {
         const rs = runs.get(windowS)!;
         const cell: InferenceCell = {
-          model: model.name, poolSize, windowS, modelInputS: windowS + contextSamples / OUTPUT_SAMPLE_RATE,
+          model: model.name, poolSize, windowS, modelInputS: windowS + (contextSamples + rightContextSamples) / OUTPUT_SAMPLE_RATE,
           taskMsP50: spread(rs.map((r) => r.taskMsP50)), taskMsP95: spread(rs.map((r) => r.taskMsP95)),
           roundTripMsP50: spread(rs.map((r) => r.roundTripMsP50)), rtf: spread(rs.map((r) => r.rtfP50)),
           windowsPerS: spread(rs.map((r) => r.windowsPerS)), realtimeStreams: spread(rs.map((r) => r.windowsPerS * windowS)), runs: rs,

@@ -18,7 +18,7 @@ function inference(r: BenchReport): string[] {
   const s = r.inference;
   if (!s) return [];
   const out = ['## 1. Inference real-time factor', '',
-    `Real Piscina pool, \`workers/inference.js\` window tasks over a real \`PcmRing\`: ring read, 24→16 kHz, ONNX, 30 FPS frames, sync_frame encoding. Each window is fed with ${n(s.contextMs, 0)} ms of context before it (INFERENCE_CONTEXT_MS). ` +
+    `Real Piscina pool, \`workers/inference.js\` window tasks over a real \`PcmRing\`: ring read, 24→16 kHz, ONNX, 30 FPS frames, sync_frame encoding. Each window is fed with ${n(s.contextMs, 0)} ms of context before it (INFERENCE_CONTEXT_MS)${s.rightContextMs ? ` and the ${n(s.rightContextMs, 0)} ms after it (INFERENCE_RIGHT_CONTEXT_MS)` : ''}. ` +
     '*ms/window*: worker task time with one window in flight; *RTF* = that / window length; *windows/s*: 2 × pool size streams with one window in flight each (saturated); *real-time streams*: windows/s × window length, the sessions the pool alone could feed. Median of runs (min–max).', ''];
   for (const m of s.models) out.push(`- \`${m.name}\` (${m.role}): input \`${m.input}\`, output \`${m.output}\`, worker warm-up ${m.warmupMs} ms`);
   out.push('', ...head(['model', 'pool', 'window s', 'model input s', 'ms/window p50', 'ms/window p95', 'round trip p50 ms', 'RTF', 'windows/s', 'real-time streams']));

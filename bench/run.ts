@@ -15,7 +15,7 @@ import { benchPacing } from './pacing-profile.js';
 import { LoadGenerator } from './load-driver.js';
 import { LOAD_TEST_LIMITS, leadFrames, serverScheduler, serverWorkers } from './server-under-test.js';
 import { benchSchedulerAblation, benchWorkerSweep } from './capacity-variants.js';
-import { contextSamplesFromEnv } from './stream-fixture.js';
+import { contextSamplesFromEnv, rightContextSamplesFromEnv } from './stream-fixture.js';
 import { ablateInferencePlacement } from './ablations/inference-placement.js';
 import { ablatePacingTimer } from './ablations/pacing-timer.js';
 import { ablateBase64, ablateSerialization } from './ablations/frame-serialization.js';
@@ -57,7 +57,7 @@ log(`plan ${plan.name}, ${opts.cores} cores, load average ${report.machine.loadA
 if (wanted('inference')) report.inference = await part('inference RTF', () => benchInference(plan.inference, models, log));
 if (wanted('inference') || wanted('batching')) {
   report.batching = await part('batching', async () => {
-    const r = await benchBatching(plan.batching, models, report.server.contextMs, report.inference, log);
+    const r = await benchBatching(plan.batching, models, report.server.contextMs + (rightContextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, report.inference, log);
     log(batchingVerdict(r));
     return r;
   });
