@@ -15,7 +15,7 @@ export const averageFileTag = (spec) => spec.name.replace(':', '-').replace('@',
 
 /** Parse one spec; throws a clear error for anything else. */
 export function parseAverage(spec) {
-  if (spec === 'last') return { kind: 'last', from: 0, name: spec }; // copied at every step: the run's step count is only estimated
+  if (spec === 'last') return { kind: 'last', from: 0, name: spec };
   const m = /^(ema:(0?\.\d+)|tail)(?:@(0?\.\d+|0))?$/.exec(spec);
   if (!m) throw new Error(`--average: last, ema:DECAY[@FROM] or tail[@FROM] with DECAY and FROM in [0, 1), got ${JSON.stringify(spec)}`);
   const from = m[3] === undefined ? 0.5 : Number(m[3]);
@@ -31,17 +31,24 @@ export class ParamAverage {
   constructor(spec, totalSteps, size) {
     this.spec = spec;
     this.startStep = Math.max(1, Math.ceil(spec.from * totalSteps));
-    /** Accumulated in doubles: a tail mean adds steps of ~1e-7 to weights of ~0.05. */
-    this.values = new Float64Array(size);
+    /** Accumulated in doubles: a tail mean adds steps of ~1e-7 to weights of ~0.05 ('last' keeps none). */
+    this.values = new Float64Array(spec.kind === 'last' ? 0 : size);
+    /** 'last': the trainer's own parameter array (updated in place). */
+    this.latest = null;
     /** Steps folded in so far. */
     this.count = 0;
   }
 
   /** Fold in the weights after optimiser step `step` (1-based). */
   update(params, step) {
+    if (this.spec.kind === 'last') {
+      this.latest = params; // the trainer updates its parameters in place: nothing to copy per step
+      this.count = 1;
+      return;
+    }
     if (step < this.startStep) return;
     const v = this.values;
-    if (this.count === 0 || this.spec.kind === 'last') v.set(params);
+    if (this.count === 0) v.set(params);
     else if (this.spec.kind === 'ema') {
       const d = this.spec.decay, e = 1 - d;
       for (let i = 0; i < v.length; i++) v[i] = d * v[i] + e * params[i];
@@ -55,6 +62,6 @@ export class ParamAverage {
   /** The averaged weights as float32 (throws when the run ended before the average started). */
   weights() {
     if (this.count === 0) throw new Error(`--average ${this.spec.name}: no step reached fraction ${this.spec.from} of the run`);
-    return Float32Array.from(this.values);
+    return Float32Array.from(this.spec.kind === 'last' ? this.latest : this.values);
   }
 }

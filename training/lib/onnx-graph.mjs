@@ -132,7 +132,8 @@ export const OUTPUT_SMOOTHING = Object.freeze([1, 2, 3, 2, 0]);
  * every kind of speech (correlation against the targets peaks between lag 0 and one 30 fps frame
  * earlier: model card, "Reading the outputs 7.5 ms later"). Reading 7.5 ms later puts the shapes back
  * on time at 7.5 ms of the lookahead budget: the longest lookahead of any 30 fps frame goes from
- * 90.8 ms to 97.5 ms (below MAX_OUTPUT_ADVANCE every frame centre stays ≥ 2.5 ms before 100 ms).
+ * about 91 ms to 97.5 ms (and stays there for any advance up to MAX_OUTPUT_ADVANCE; from 5/6 on, one
+ * phase of the 30 fps grid reads one 10 ms frame further, past 100 ms).
  */
 export const OUTPUT_ADVANCE = 0.75;
 /** The most the 100 ms lookahead budget allows with the shipped network and smoothing (see above). */
