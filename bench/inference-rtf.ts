@@ -95,7 +95,7 @@ export async function benchInference(plan: BenchPlan['inference'], models: Model
   const logger = createLogger('error');
   const section: InferenceSection = { contextMs: (contextSamples / OUTPUT_SAMPLE_RATE) * 1000, rightContextMs: (rightContextSamples / OUTPUT_SAMPLE_RATE) * 1000, models: [], cells: [] };
   const maxPool = Math.max(...plan.poolSizes);
-  const streams = Array.from({ length: 2 * maxPool }, (_, i) => new StreamFixture(i, contextSamples));
+  const streams = Array.from({ length: 2 * maxPool }, (_, i) => new StreamFixture(i, contextSamples, rightContextSamples));
   for (const model of models) {
     for (const poolSize of plan.poolSizes) {
       const pool = new InferencePool({ modelPath: model.path, workers: poolSize, logger });

@@ -14,8 +14,11 @@ import type { ResamplerResult } from './ablations/resampler.js';
 export interface BenchReport {
   plan: BenchPlan;
   machine: MachineInfo;
-  /** `scheduler`: INFERENCE_SCHEDULER of the main runs (absent in reports from before it). */
-  server: { inferenceWorkers: number; scheduler?: string; leadFrames: number; contextMs: number; model: string; env: Record<string, string> };
+  /**
+   * `scheduler`: INFERENCE_SCHEDULER of the main runs; `rightContextMs`: INFERENCE_RIGHT_CONTEXT_MS
+   * (each absent in reports from before it).
+   */
+  server: { inferenceWorkers: number; scheduler?: string; leadFrames: number; contextMs: number; rightContextMs?: number; model: string; env: Record<string, string> };
   durationS: number;
   inference?: InferenceSection;
   /** Model calls over B windows at once, per model and window length (section 1). */

@@ -263,7 +263,7 @@ export function renderMarkdown(r: BenchReport): string {
   const lines = [
     `# Benchmark results (${r.plan.name})`, '',
     `${m.startedAt} · ${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · commit ${m.gitCommit ?? '?'}${m.gitDirty ? ' (dirty)' : ''} · load average at start ${m.loadAverageAtStart.join(' / ')} · ${n(r.durationS, 0)} s`, '',
-    `Server: \`${r.server.model}\`, ${r.server.inferenceWorkers} inference worker(s), ${r.server.scheduler ?? 'default'} inference scheduler, lead ${r.server.leadFrames} frames, context ${r.server.contextMs} ms; load-test limits: ${Object.entries(r.server.env).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
+    `Server: \`${r.server.model}\`, ${r.server.inferenceWorkers} inference worker(s), ${r.server.scheduler ?? 'default'} inference scheduler, lead ${r.server.leadFrames} frames, context ${r.server.contextMs} ms${r.server.rightContextMs ? ` before and ${r.server.rightContextMs} ms after each window` : ''}; load-test limits: ${Object.entries(r.server.env).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
     'The server, its workers and the load generator share this machine: on 2 cores, the load generator\'s CPU is CPU the server does not get, so capacity here is a conservative number.', '',
   ];
   if (r.plan.name === 'quick') lines.push('> Quick mode: one run per measurement and a coarse ramp. It proves the bench works; size hardware from a full run.', '');

@@ -34,7 +34,7 @@ const models = modelsToBench();
 const report: BenchReport = {
   plan,
   machine: machineInfo(),
-  server: { inferenceWorkers: serverWorkers(), scheduler: serverScheduler(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
+  server: { inferenceWorkers: serverWorkers(), scheduler: serverScheduler(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, rightContextMs: (rightContextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
   durationS: 0,
   ablations: {},
   failures: [],
@@ -57,7 +57,7 @@ log(`plan ${plan.name}, ${opts.cores} cores, load average ${report.machine.loadA
 if (wanted('inference')) report.inference = await part('inference RTF', () => benchInference(plan.inference, models, log));
 if (wanted('inference') || wanted('batching')) {
   report.batching = await part('batching', async () => {
-    const r = await benchBatching(plan.batching, models, report.server.contextMs + (rightContextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, report.inference, log);
+    const r = await benchBatching(plan.batching, models, report.server.contextMs + (report.server.rightContextMs ?? 0), report.inference, log);
     log(batchingVerdict(r));
     return r;
   });

@@ -39,8 +39,9 @@ export interface WindowWeights {
 /**
  * A window's audio → its frames' weights, on the calling thread: the window, its context before it
  * and any right context after it (`readEnd`) from the session's ring, 24 → 16 kHz, the ONNX model
- * (one session with the pool workers' options), 30 FPS frames, the window's own frames cut out. The inference worker runs this; so does the
- * bench's "inference on the main thread" ablation, so both time the same steps.
+ * (one session with the pool workers' options), 30 FPS frames, the window's own frames cut out. The
+ * inference worker runs this; so does the bench's "inference on the main thread" ablation, so both
+ * time the same steps.
  */
 export class WindowModel {
   private readonly resampler = new PolyphaseResampler(OUTPUT_SAMPLE_RATE, MODEL_SAMPLE_RATE);
