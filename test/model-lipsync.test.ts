@@ -7,6 +7,8 @@ import { ARKIT_COUNT, ARKIT_INDEX } from '../src/protocol/arkit.js';
 import { FliteTts } from '../src/agents/offline/flite-tts.js';
 import * as ort from 'onnxruntime-node';
 import { createWorkerSession } from '../src/inference/ort-session.js';
+import { SpeechTrack } from '../src/video/speech-track.js';
+import { weightsAt25Fps } from '../src/video/video-clock.js';
 
 // The shipped trained model through the real worker path: ring → 16 kHz → ONNX → 30 FPS weights.
 const MODEL = 'pretrained_models/lipsync-small.onnx';
@@ -85,6 +87,56 @@ t.test('a window with the default 400 ms of context before it and 100 ms after i
   t.ok(frames >= 45, `${frames} frames compared, each window's last ones included`);
   t.ok(worst < 5e-5, `max |window − long run| ${worst.toExponential(1)} (< 5e-5: below the wire's 4 decimals)`);
   t.ok(worstEdgeAlone > 0.01, `without the right context a window's last frames differ from the long run by up to ${worstEdgeAlone.toFixed(3)}`);
+});
+
+t.test('video dialects: the speech track\'s windows, fed the 100 ms after them, give the 25 FPS frames of one long run', async (t) => {
+  const tts16 = new FliteTts({ voice: 'slt', sampleRate: 16_000 });
+  t.teardown(() => tts16.close());
+  const raw = (await tts16.synthesize('Please remember to bring the purple umbrella and my old map tomorrow morning.')).pcm;
+  const pcm = Int16Array.from({ length: raw.length >> 1 }, (_, i) => raw.readInt16LE(2 * i));
+  const out = new Float32Array(ARKIT_COUNT);
+  /** The speech through a SpeechTrack and the real pool, as a video worker runs it: its 25 FPS frames, and one long run of the same ring audio. */
+  async function throughTrack(right: number, chunk: number /* 0: all at once */): Promise<{ frames: Float32Array[]; whole: Float32Array[]; windows: number }> {
+    const track = new SpeechTrack(PcmRing.create(24_000 * 10), { rightContextSamples: right });
+    let windows = 0;
+    const pump = async () => {
+      for (let req = track.nextWindow(); req; req = track.nextWindow()) {
+        const r = await pool.runWindow({ kind: 'window', ring: track.ring.sab, sessionId: `v${right}-${chunk}`, turnId: 'video', output: 'weights', ...req });
+        track.ring.release(req.releaseTo);
+        track.onWeights(req.id, r.weights!, r.frameCount);
+        windows++;
+      }
+    };
+    if (chunk === 0) track.append(pcm); // frame-stream: the whole answer, then its end, before any window
+    for (let at = 0; chunk > 0 && at < pcm.length; at += chunk) {
+      track.append(pcm.subarray(at, at + chunk));
+      await pump(); // MuseTalk: windows leave as soon as their audio is in
+    }
+    track.end();
+    await pump();
+    const frames: Float32Array[] = [];
+    while (track.take(out)) frames.push(Float32Array.from(out));
+    const len24 = Math.ceil((pcm.length * 3) / 2); // the ring (10 s) still holds all of it
+    const all = await pool.runWindow({ kind: 'window', ring: track.ring.sab, sessionId: 'whole', turnId: 'w', contextStart: 0, start: 0, end: len24, firstFrameIndex: 0, final: true, releaseTo: 0, output: 'weights' });
+    const whole = frames.map((_, q) => {
+      weightsAt25Fps(all.weights!, all.frameCount, q, out);
+      return Float32Array.from(out);
+    });
+    return { frames, whole, windows };
+  }
+  const worst = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((f, q) => Math.max(...f.map((v, j) => Math.abs(v - b[q]![j]!)))));
+  const total = (a: Float32Array[], b: Float32Array[]) => a.reduce((s, f, q) => s + f.reduce((u, v, j) => u + Math.abs(v - b[q]![j]!), 0), 0);
+  // Frame-stream: the whole answer at once, 1 s windows.
+  const fs = await throughTrack(2400, 0);
+  t.ok(fs.windows >= 3 && fs.frames.length === Math.ceil(pcm.length / 640), `${fs.windows} windows, ${fs.frames.length} frames (one per 40 ms)`);
+  t.ok(worst(fs.frames, fs.whole) < 5e-5, `frame-stream with right context: max |frame − long run| ${worst(fs.frames, fs.whole).toExponential(1)}`);
+  const fsAlone = await throughTrack(0, 0);
+  t.ok(worst(fsAlone.frames, fsAlone.whole) > 0.01, `without it, frames before each window end differ by up to ${worst(fsAlone.frames, fsAlone.whole).toFixed(3)}`);
+  // MuseTalk: speech arrives in 40 ms chunks and every window leaves as soon as it can, so it gets only what is in by then.
+  const mt = await throughTrack(2400, 640);
+  const mtAlone = await throughTrack(0, 640);
+  t.equal(mt.windows, mtAlone.windows, 'the same windows: right context never holds one back');
+  t.ok(total(mt.frames, mt.whole) < total(mtAlone.frames, mtAlone.whole), `streamed: total |frame − long run| ${total(mt.frames, mt.whole).toFixed(2)} with what had arrived after each window, ${total(mtAlone.frames, mtAlone.whole).toFixed(2)} without`);
 });
 
 t.test('silence in → closed mouth out', async (t) => {

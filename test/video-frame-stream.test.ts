@@ -13,6 +13,7 @@ const agent = await FakeRemoteAgent.start();
 const MAX_AUDIO_S = 5;
 const server = await startServer({
   AGENT_TYPE: 'remote', AGENT_URL: agent.url, FRAME_STREAM_MAX_AUDIO_S: String(MAX_AUDIO_S), VIDEO_MAX_SESSIONS: '50',
+  LOG_LEVEL: 'debug', // 'window inferred' lines: what each inference window read
 }, 180_000); // a loaded machine may take long to load the model; this only bounds a failure
 t.teardown(async () => {
   await server.stop();
@@ -158,6 +159,11 @@ t.test('text in → stream_start, 25 FPS JPEG frames with the spoken audio once,
   const silentSpread = diff(silent[0]!, silent[1]!);
   const speechVsSilent = Math.max(...speech.map((s) => diff(s, silent[0]!)));
   t.ok(speechVsSilent > silentSpread + 2, `mouth region differs: speech ${speechVsSilent.toFixed(2)} vs silence ${silentSpread.toFixed(2)}`);
+  // The whole answer was in before the first window: every window but the last read the 100 ms
+  // after it (INFERENCE_RIGHT_CONTEXT_MS), so its last frames are not computed against silence.
+  const windows = server.logs.filter((l) => l.msg === 'window inferred' && l.sessionId === hello.session_id);
+  t.same(windows.map((w) => w.rightMs), [...Array<number>(windows.length - 1).fill(100), 0], `${windows.length} windows: right context ${windows.map((w) => w.rightMs).join(', ')} ms`);
+  t.ok(windows.length >= 3, 'several windows');
   agent.onText = null;
   await client.close();
 });

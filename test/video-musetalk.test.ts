@@ -203,6 +203,10 @@ t.test('a GENERATE burst of N chunks yields N lip-synced frames', async (t) => {
   const first = played.firstFrame as number;
   const last = played.lastFrame as number;
   t.equal(last - first + 1, N, 'consecutive frames');
+  // Windows leave as soon as their audio is in, with whatever of the next 100 ms had arrived
+  // (INFERENCE_RIGHT_CONTEXT_MS): the first one, after the sixth chunk, already has 38 ms of it.
+  const windows = server.logs.slice(logFrom).filter((l) => l.msg === 'window inferred' && typeof l.rightMs === 'number');
+  t.ok(windows.length >= 2 && windows.some((w) => (w.rightMs as number) > 0) && windows.every((w) => (w.rightMs as number) <= 100), `windows' right context: ${windows.map((w) => w.rightMs).join(', ')} ms`);
   // Frames are found by their number (frame_timestamp / 40), not by their position: under load
   // idle frames are skipped, speech frames never.
   const at = (frame: number) => frames(client).findIndex((x) => x.frame_timestamp === frame * 40);

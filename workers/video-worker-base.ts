@@ -16,7 +16,7 @@ export abstract class VideoWorkerBase<D extends VideoWorkerData> {
   protected stopping = false;
 
   constructor(protected readonly data: D, private readonly port: MessagePort, protected readonly renderer: AvatarRenderer) {
-    this.track = new SpeechTrack(new PcmRing(data.ring));
+    this.track = new SpeechTrack(new PcmRing(data.ring), { rightContextSamples: data.rightContextSamples });
   }
 
   protected post(msg: FromVideoWorker, transfer: ArrayBuffer[] = []): void {

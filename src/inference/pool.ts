@@ -6,6 +6,7 @@ import { Histogram } from '../metrics/histogram.js';
 import { runBeforeDeadline, type WindowDeadline } from './window-deadline.js';
 import { DeadlineDispatcher } from './deadline-queue.js';
 import { WindowStats } from './window-stats.js';
+import { OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
 
 /**
  * How windows wait for a worker: `deadline` (earliest due first, see deadline-queue.ts) or
@@ -197,7 +198,7 @@ export class InferencePool {
     this.inferMsTotal += result.taskMs;
     this.windowMs.observe(result.taskMs);
     this.rtf.observe(result.taskMs / result.audioMs);
-    this.logger.debug({ sessionId: task.sessionId, frames: result.frameCount, inferMs: +result.inferMs.toFixed(2), rtf: +(result.taskMs / result.audioMs).toFixed(4), thread: result.threadId }, 'window inferred');
+    this.logger.debug({ sessionId: task.sessionId, frames: result.frameCount, rightMs: task.readEnd === undefined ? 0 : +(((task.readEnd - task.end) * 1000) / OUTPUT_SAMPLE_RATE).toFixed(1), inferMs: +result.inferMs.toFixed(2), rtf: +(result.taskMs / result.audioMs).toFixed(4), thread: result.threadId }, 'window inferred');
   }
 
   /** One run of the task on a worker; `key` orders it in the deadline queue (performance.now() ms it is needed by). */

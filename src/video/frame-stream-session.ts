@@ -29,6 +29,8 @@ export interface FrameStreamSessionOptions {
   maxBufferedBytes: number;
   /** Bounds on `audio_input` (FRAME_STREAM_MAX_AUDIO_S). */
   audioLimits: ClientAudioLimits;
+  /** 24 kHz samples after each inference window fed to the model with it (INFERENCE_RIGHT_CONTEXT_MS; default 0). */
+  rightContextSamples?: number;
 }
 
 /** Longest response audio kept for one stream; beyond it the client is told and the rest is cut. */
@@ -93,7 +95,7 @@ export class FrameStreamSession {
       this.worker = new VideoWorkerHandle({
         data: {
           mode: 'frame-stream', sessionId: this.id, width: FRAME_WIDTH, height: FRAME_HEIGHT, seed: Math.floor(Math.random() * 1e9),
-          jpegQuality: 80, pack: this.o.pack, renderLeadMs: 600,
+          jpegQuality: 80, pack: this.o.pack, renderLeadMs: 600, rightContextSamples: this.o.rightContextSamples ?? 0,
         },
         pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m),
       });

@@ -24,6 +24,8 @@ export interface MuseTalkSettings {
   ffmpegPath: string | null;
   /** A session idle this long (nothing queued, idle state, built-in video) gives its worker and ffmpeg back. */
   releaseWorkerAfterS: number;
+  /** 24 kHz samples after each inference window fed to the model with it (INFERENCE_RIGHT_CONTEXT_MS; default 0). */
+  rightContextSamples?: number;
 }
 
 /** A frame ready to send: the VIDEO_FRAME JSON (text or UTF-8 bytes) and what the drop policy needs. */
@@ -187,7 +189,7 @@ export class MuseTalkSession {
     const worker: VideoWorkerHandle = new VideoWorkerHandle({
       data: {
         mode: 'musetalk', sessionId: this.id, width: MUSETALK_SIZE, height: MUSETALK_SIZE, seed: IDLE_LOOP_SEED, pack: null,
-        ffmpegPath: this.o.settings.ffmpegPath!, speechStartDelayMs: 80, speechGapMs: 120,
+        ffmpegPath: this.o.settings.ffmpegPath!, speechStartDelayMs: 80, speechGapMs: 120, rightContextSamples: this.o.settings.rightContextSamples ?? 0,
       },
       pool: this.o.pool, logger: this.log, onMessage: (m) => this.onWorker(m, worker),
     });

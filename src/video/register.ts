@@ -16,6 +16,7 @@ import { listAvatarPacks, type AvatarPackManifest } from './avatar-pack.js';
 import { FrameStreamSession, type VideoTransport } from './frame-stream-session.js';
 import { MuseTalkSession } from './musetalk-session.js';
 import { killAllEncoders } from './video-worker-handle.js';
+import { OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
 import { IDLE_LOOP_SEED, MuseTalkIdleLoop } from './musetalk-idle-loop.js';
 
 /** What the video dialects need from the server (a subset of ServerDeps). */
@@ -95,6 +96,8 @@ function transportOf(ws: WebSocket<SocketData>, logger: Logger): VideoTransport 
 export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps): VideoDialects {
   const { config, logger, pool, admission } = deps;
   const video = config.video;
+  // Whole 3-sample steps of the 24 kHz ring (the speech track resamples from 16 kHz).
+  const rightContextSamples = Math.floor((config.rightContextMs * OUTPUT_SAMPLE_RATE) / 1000 / 3) * 3;
   const packs: AvatarPackManifest[] = listAvatarPacks(video.avatarPacksDir, (dir, err) => logger.error({ dir, err: err.message }, 'avatar pack skipped'));
   if (packs.length) logger.info({ packs: packs.map((p) => p.name) }, 'avatar packs loaded');
   const ffmpegPath = bundledFfmpegPath(logger);
@@ -161,7 +164,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
       }
       const session = new FrameStreamSession({
         transport: transportOf(ws, logger), agent: deps.createAgent(), pool, logger, pack: packs.find((p) => p.name === video.defaultVideo) ?? null,
-        maxBufferedBytes: config.maxBufferedBytes, audioLimits: { maxDurationS: video.frameStreamMaxAudioS },
+        maxBufferedBytes: config.maxBufferedBytes, audioLimits: { maxDurationS: video.frameStreamMaxAudioS }, rightContextSamples,
       });
       ws.getUserData().frameStream = session;
       frameStreams.set(session, ws);
@@ -233,7 +236,7 @@ export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps)
         userId: data.userId, transport: transportOf(ws, logger), pool, logger, packs,
         settings: {
           idleTimeoutS: video.museTalkIdleTimeoutS, pingIntervalS: video.museTalkPingIntervalS, maxQueuedSpeechS: 60,
-          maxBufferedBytes: config.maxBufferedBytes, ffmpegPath, releaseWorkerAfterS: MUSETALK_RELEASE_WORKER_AFTER_S,
+          maxBufferedBytes: config.maxBufferedBytes, ffmpegPath, releaseWorkerAfterS: MUSETALK_RELEASE_WORKER_AFTER_S, rightContextSamples,
         },
         idleLoop,
         onEnd: () => museTalks.delete(session),

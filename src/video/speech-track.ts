@@ -23,6 +23,8 @@ interface Segment {
   closed: boolean;
   /** 24 kHz samples of this segment written to the ring and sent to inference. */
   dispatched24: number;
+  /** 24 kHz samples of this segment in the ring: the dispatched ones and the right context read after them. */
+  written24: number;
   weights30: Float32Array;
   frames30: number;
   /** 25 FPS frames of this segment already handed out. */
@@ -41,6 +43,13 @@ export interface SpeechTrackOptions {
   contextSamples?: number;
   /** Longest window, 24 kHz samples (whole blocks). */
   maxWindowSamples?: number;
+  /**
+   * Audio after a window fed to the model with it when the segment already has it (24 kHz
+   * samples, default 0; the server passes INFERENCE_RIGHT_CONTEXT_MS): the model reads ~100 ms
+   * ahead of each frame, and without it a window's last frames are computed against silence. A
+   * window never waits for it.
+   */
+  rightContextSamples?: number;
 }
 
 export class SpeechTrack {
@@ -52,6 +61,7 @@ export class SpeechTrack {
   private nextId = 1;
   private readonly contextSamples: number;
   private readonly maxWindowSamples: number;
+  private readonly rightContextSamples: number;
   private scratchIn = new Float32Array(0);
   private scratchOut = new Float32Array(0);
 
@@ -59,6 +69,7 @@ export class SpeechTrack {
     this.ring = ring;
     this.contextSamples = opts.contextSamples ?? 15 * SAMPLES_PER_FRAME;
     this.maxWindowSamples = opts.maxWindowSamples ?? 5 * BLOCK_24;
+    this.rightContextSamples = Math.max(0, Math.floor(opts.rightContextSamples ?? 0));
   }
 
   /** 25 FPS frames of speech queued and not yet taken (ready or waiting for inference). */
@@ -78,7 +89,7 @@ export class SpeechTrack {
   append(pcm: Int16Array): void {
     let seg = this.segments[this.segments.length - 1];
     if (!seg || seg.closed) {
-      seg = { ringStart: this.writePos, pcm16: new Int16Array(VIDEO_AUDIO_SAMPLE_RATE), len16: 0, closed: false, dispatched24: 0, weights30: new Float32Array(FRAME_RATE * ARKIT_COUNT), frames30: 0, taken25: 0 };
+      seg = { ringStart: this.writePos, pcm16: new Int16Array(VIDEO_AUDIO_SAMPLE_RATE), len16: 0, closed: false, dispatched24: 0, written24: 0, weights30: new Float32Array(FRAME_RATE * ARKIT_COUNT), frames30: 0, taken25: 0 };
       this.segments.push(seg);
     }
     if (seg.len16 + pcm.length > seg.pcm16.length) {
@@ -117,14 +128,23 @@ export class SpeechTrack {
     if (seg.closed && len24 - d <= limit) e = len24;
     else e = d + Math.min(Math.floor(((seg.closed ? len24 : this.computable24(seg)) - d) / BLOCK_24) * BLOCK_24, limit);
     if (e <= d) return null;
-    if (this.ring.freeSamples(seg.ringStart + d) < e - d) return null; // ring full until a window releases
-    this.writeResampled(seg, d, e);
+    const free = this.ring.freeSamples(seg.ringStart + d);
+    if (free < e - d) return null; // ring full until a window releases
     const final = seg.closed && e === len24;
+    // What follows the window, as far as the segment has it and the ring has room: whole 3-sample
+    // steps (e is a whole block here), so the next window's audio is resampled from a 16 kHz sample.
+    const follows = final ? 0 : Math.min(this.rightContextSamples, (seg.closed ? len24 : this.computable24(seg)) - e, free - (e - d));
+    const readEnd = e + Math.max(0, Math.floor(follows / 3) * 3);
+    if (readEnd > seg.written24) {
+      this.writeResampled(seg, Math.max(d, seg.written24), readEnd);
+      seg.written24 = readEnd;
+    }
     const req: WindowRequest = {
       id: this.nextId++,
       contextStart: seg.ringStart + Math.max(0, d - this.contextSamples),
       start: seg.ringStart + d,
       end: seg.ringStart + e,
+      ...(readEnd > e ? { readEnd: seg.ringStart + readEnd } : {}),
       firstFrameIndex: d / SAMPLES_PER_FRAME,
       final,
       releaseTo: final ? seg.ringStart + e : seg.ringStart + Math.max(0, e - this.contextSamples),
@@ -139,9 +159,13 @@ export class SpeechTrack {
     return Math.max(0, Math.floor(((s.len16 - MARGIN_16) * 3) / 2));
   }
 
-  /** Upsample 24 kHz [d, e) of the segment from its 16 kHz audio and write it into the ring. */
+  /**
+   * Upsample 24 kHz [d, e) of the segment from its 16 kHz audio and write it into the ring. Each
+   * output sample depends only on the input within the filter's reach (MARGIN_16), so audio written
+   * as a window's right context equals what the next window would have written.
+   */
   private writeResampled(seg: Segment, d: number, e: number): void {
-    const i0 = (d * 2) / 3; // d is a whole block, so this is an integer
+    const i0 = (d * 2) / 3; // d is a whole block or a multiple of 3, so this is an integer
     const h0 = Math.max(0, i0 - MARGIN_16);
     const h1 = Math.min(seg.len16, Math.ceil((e * 2) / 3) + MARGIN_16);
     const n = h1 - h0;

@@ -80,8 +80,8 @@ export class VideoWorkerHandle {
     this.o.pool
       .runWindow({
         kind: 'window', ring: this.ring.sab, sessionId: this.o.data.sessionId, turnId: 'video', output: 'weights',
-        contextStart: req.contextStart, start: req.start, end: req.end, firstFrameIndex: req.firstFrameIndex,
-        final: req.final, releaseTo: req.releaseTo,
+        contextStart: req.contextStart, start: req.start, end: req.end, ...(req.readEnd !== undefined ? { readEnd: req.readEnd } : {}),
+        firstFrameIndex: req.firstFrameIndex, final: req.final, releaseTo: req.releaseTo,
       })
       .then(
         (result) => this.post({ type: 'weights', id: req.id, weights: result.weights ?? null, frameCount: result.frameCount }),

@@ -17,6 +17,8 @@ interface WorkerDataBase {
   pack: AvatarPackManifest | null;
   /** The session's 24 kHz PcmRing for inference windows; the worker is its producer. */
   ring: SharedArrayBuffer;
+  /** 24 kHz samples of the audio after a window fed to the model with it when already in (INFERENCE_RIGHT_CONTEXT_MS). */
+  rightContextSamples: number;
 }
 
 export interface FrameStreamWorkerData extends WorkerDataBase {
