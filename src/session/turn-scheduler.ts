@@ -111,7 +111,7 @@ export interface TurnSchedulerOptions<T> {
   /**
    * Audio after a window fed to the model with it when it is already in the ring (default 0): the
    * model reads ~100 ms ahead of each frame, and without what follows a window's last frames are
-   * computed against silence. A window never waits for it; a turn's first window never gets it.
+   * computed against silence. A window never waits for it.
    */
   rightContextSamples?: number;
   /** Ring capacity in samples at 24 kHz (default 4 s). */
@@ -338,11 +338,8 @@ export class TurnScheduler<T extends ScheduledTurn> {
     turn.dispatched += n;
     const final = lastAudio && turn.dispatched === turn.written;
     // What already follows the window in the ring (never released before this task has read it:
-    // releaseTo stays ≤ end − context). Not for a turn's first window: it is due at once and the
-    // turn's clock waits for it; 100 ms more model input on a 200 ms window made it 1.5× the work
-    // and, with turns starting in bursts, cut the capacity bench from 128 to 96 sessions.
-    const right = turn.windows === 0 ? 0 : this.o.rightContextSamples ?? 0;
-    const readEnd = final ? end : Math.min(turn.ringStart + turn.written, end + right);
+    // releaseTo stays ≤ end − context).
+    const readEnd = final ? end : Math.min(turn.ringStart + turn.written, end + (this.o.rightContextSamples ?? 0));
     turn.inflight.set(firstFrameIndex, { contextStart, wanted });
     const windowIndex = turn.windows++;
     this.o.pool
