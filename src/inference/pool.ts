@@ -198,6 +198,7 @@ export class InferencePool {
     this.inferMsTotal += result.taskMs;
     this.windowMs.observe(result.taskMs);
     this.rtf.observe(result.taskMs / result.audioMs);
+    if (!this.logger.isLevelEnabled('debug')) return; // built per window: only when it is written
     this.logger.debug({ sessionId: task.sessionId, frames: result.frameCount, rightMs: task.readEnd === undefined ? 0 : +(((task.readEnd - task.end) * 1000) / OUTPUT_SAMPLE_RATE).toFixed(1), inferMs: +result.inferMs.toFixed(2), rtf: +(result.taskMs / result.audioMs).toFixed(4), thread: result.threadId }, 'window inferred');
   }
 

@@ -96,8 +96,8 @@ function transportOf(ws: WebSocket<SocketData>, logger: Logger): VideoTransport 
 export function registerVideoDialects(app: TemplatedApp, deps: VideoDialectDeps): VideoDialects {
   const { config, logger, pool, admission } = deps;
   const video = config.video;
-  // Whole 3-sample steps of the 24 kHz ring (the speech track resamples from 16 kHz).
-  const rightContextSamples = Math.floor((config.rightContextMs * OUTPUT_SAMPLE_RATE) / 1000 / 3) * 3;
+  // 24 kHz samples; the speech track cuts what it reads to whole 3-sample steps itself.
+  const rightContextSamples = Math.floor((config.rightContextMs * OUTPUT_SAMPLE_RATE) / 1000);
   const packs: AvatarPackManifest[] = listAvatarPacks(video.avatarPacksDir, (dir, err) => logger.error({ dir, err: err.message }, 'avatar pack skipped'));
   if (packs.length) logger.info({ packs: packs.map((p) => p.name) }, 'avatar packs loaded');
   const ffmpegPath = bundledFfmpegPath(logger);

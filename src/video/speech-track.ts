@@ -124,16 +124,18 @@ export class SpeechTrack {
     const d = seg.dispatched24;
     const len24 = this.len24(seg);
     const limit = d === 0 ? BLOCK_24 : this.maxWindowSamples;
+    /** 24 kHz samples of the segment that can be written now (an open one keeps the resampler's look-ahead back). */
+    const available24 = seg.closed ? len24 : this.computable24(seg);
     let e: number;
     if (seg.closed && len24 - d <= limit) e = len24;
-    else e = d + Math.min(Math.floor(((seg.closed ? len24 : this.computable24(seg)) - d) / BLOCK_24) * BLOCK_24, limit);
+    else e = d + Math.min(Math.floor((available24 - d) / BLOCK_24) * BLOCK_24, limit);
     if (e <= d) return null;
     const free = this.ring.freeSamples(seg.ringStart + d);
     if (free < e - d) return null; // ring full until a window releases
     const final = seg.closed && e === len24;
     // What follows the window, as far as the segment has it and the ring has room: whole 3-sample
     // steps (e is a whole block here), so the next window's audio is resampled from a 16 kHz sample.
-    const follows = final ? 0 : Math.min(this.rightContextSamples, (seg.closed ? len24 : this.computable24(seg)) - e, free - (e - d));
+    const follows = final ? 0 : Math.min(this.rightContextSamples, available24 - e, free - (e - d));
     const readEnd = e + Math.max(0, Math.floor(follows / 3) * 3);
     if (readEnd > seg.written24) {
       this.writeResampled(seg, Math.max(d, seg.written24), readEnd);
