@@ -115,7 +115,7 @@ async function makeBaseline() {
   };
 }
 
-function newAccumulator() {
+export function newAccumulator() {
   return {
     pred: MOUTH_CHANNELS.map(() => []), tgt: MOUTH_CHANNELS.map(() => []), frames: 0, seconds: 0, clips: 0,
     visemeHits: 0, visemeCeil: 0, classHits: 0, labelled: 0, baseHits: 0, speechFrames: 0, speechHits: 0, baseSpeechHits: 0, baseClassHits: 0, baseJaw: [], baseJawTgt: [],
@@ -123,7 +123,7 @@ function newAccumulator() {
   };
 }
 
-function scoreClip(acc, { samples, phones }, model, baselineVisemes) {
+export function scoreClip(acc, { samples, phones }, model, baselineVisemes) {
   const segs = expandPhones(phones);
   const T = model.frames;
   const { targets, visemes, segOf } = buildTargets(segs, T, FPS);
@@ -203,7 +203,7 @@ export function bilabialSpans(segs, segOf, T) {
   return spans;
 }
 
-function summarise(acc) {
+export function summarise(acc) {
   const r = Object.fromEntries(MOUTH_CHANNELS.map((n, c) => [n, pearson(acc.pred[c], acc.tgt[c])]));
   const pause = [...acc.pauseJaw].sort((a, b) => a - b);
   const q = (p) => (pause.length ? pause[Math.min(pause.length - 1, Math.floor(p * pause.length))] : 0);
@@ -246,7 +246,7 @@ async function silenceChecks(session) {
   return { digitalSilenceJawMax: maxJaw(zeros), digitalSilenceAnyMax: maxAny(zeros), lowNoiseJawMax: maxJaw(hiss) };
 }
 
-function loadEvalSet(dir) {
+export function loadEvalSet(dir) {
   if (!fs.existsSync(path.join(dir, 'eval.json'))) {
     console.error(`no eval set in ${dir}: run \`npm run train:model\` (or \`node training/gen-data.mjs --eval-only\` after a data run), or use --ci`);
     process.exit(2);
