@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
 import { syntheticSpeech } from './helpers/fake-remote-agent.js';
@@ -40,7 +40,15 @@ function ffmpegChildren(s: ServerProcess): number[] {
   }
   return pids;
 }
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+/** Running (not a zombie). A process reaped between any two looks at /proc is gone, not an error. */
+function alive(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
 
 async function waitGone(pids: number[], ms = SLOW_MS): Promise<boolean> {
   const deadline = performance.now() + ms;
