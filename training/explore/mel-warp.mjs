@@ -82,11 +82,11 @@ export function warpedModel(bytes, alphas) {
 const intAttr = (name, i) => create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(i) });
 const intsAttr = (name, v) => create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: v.map(BigInt) });
 
-/** Two eval.mjs accumulators as one (counts add, per-frame lists concatenate). */
+/** `from` added into `into` (eval.mjs accumulators: counts add, per-frame lists — per channel or not — concatenate). */
 function merge(into, from) {
   for (const [k, v] of Object.entries(from)) {
     if (typeof v === 'number') into[k] += v;
-    else if (Array.isArray(v[0]) || (Array.isArray(v) && v.length && Array.isArray(into[k][0]))) v.forEach((list, i) => { for (const x of list) into[k][i].push(x); });
+    else if (Array.isArray(into[k][0])) v.forEach((list, i) => { for (const x of list) into[k][i].push(x); });
     else for (const x of v) into[k].push(x);
   }
   return into;
@@ -138,17 +138,18 @@ async function main() {
     const session = await ort.InferenceSession.create(warpedModel(bytes, spec.split('+').map(Number)), WORKER_SESSION_OPTIONS);
     for (const [set, clips] of Object.entries(sets)) {
       const p = ((pooled[set] ??= {})[spec] ??= newAccumulator());
-      for (const clip of clips) {
+      for (const [i, clip] of clips.entries()) {
+        // Scored once; the voice's and the set's figures pool the clips' accumulators.
         const m = await runModel(session, clip.samples);
-        scoreClip(p, clip, m, null);
-        const v = ((voices[`${set}|${clip.voice}`] ??= {})[spec] ??= { acc: newAccumulator(), live: 0, n: 0 });
-        scoreClip(v.acc, clip, m, null);
+        const acc = newAccumulator();
+        scoreClip(acc, clip, m, null);
         const live = liveliness(m.mouth, m.frames);
+        ((perClip[`${set}|${i}`] ??= {})[spec] = { acc, live });
+        const v = ((voices[`${set}|${clip.voice}`] ??= {})[spec] ??= { acc: newAccumulator(), live: 0, n: 0 });
+        merge(v.acc, acc);
+        merge(p, acc);
         v.live += live;
         v.n++;
-        const c = newAccumulator();
-        scoreClip(c, clip, m, null);
-        ((perClip[`${set}|${clips.indexOf(clip)}`] ??= {})[spec] = { acc: c, live });
       }
     }
     await session.release?.();
