@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { makeRng, subSeed } from './lib/rng.mjs';
 import { makeSentence } from './lib/sentences.mjs';
 import { HELDOUT_VOICES, TRAIN_VOICES, augmentForTraining, makeClip, pickTrainVoice } from './lib/clips.mjs';
+import { FESTIVAL_VOICES, festivalVoicesInstalled } from './lib/festival.mjs';
 import { loadRealSpeech } from './lib/real-speech.mjs';
 import { FeatureExtractor, FEATURES } from './lib/features.mjs';
 import { buildFeatureModel } from './lib/onnx-graph.mjs';
@@ -225,6 +226,10 @@ async function main() {
   }
   if (values['real-only']) return;
   if (!values['eval-only']) {
+    const festival = festivalVoicesInstalled();
+    console.log(festival.length === FESTIVAL_VOICES.length
+      ? `train: festival's ${festival.length} female voices installed`
+      : `train: festival voices installed: ${festival.length} of ${FESTIVAL_VOICES.length} (apt-get install festival ${FESTIVAL_VOICES.filter((v) => !festival.includes(v)).map((v) => v.pkg).join(' ')} for the rest; the mix changes without them)`);
     const train = await generateSplit({ split: 'train', count: Number(values['train-clips']), seed, workers, outDir });
     fs.writeFileSync(textsFile, JSON.stringify([...new Set(train.texts)]));
     console.log(`train: ${train.clips} clips, ${(train.seconds / 60).toFixed(1)} min of audio, ${((performance.now() - t0) / 1000).toFixed(0)} s`);

@@ -6,6 +6,7 @@
 import { makeRng } from './rng.mjs';
 import { makeSentence } from './sentences.mjs';
 import { synthEspeak, synthFlite } from './tts.mjs';
+import { FESTIVAL_VOICES, festivalVoicesInstalled, pseudoSentence, synthFestival } from './festival.mjs';
 import { augment, concatFloat32, resample, setPeak } from './audio.mjs';
 import { FLITE_PHONES } from './visemes.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
@@ -25,17 +26,26 @@ export const TRAIN_VOICES = [
     ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m7', '+f1', '+f2', '+f3', '+f5', '+klatt', '+klatt2', '+klatt3', '+klatt4',
       '+Annie', '+linda', '+steph', '+belinda', '+aunty', '+Alicia', '+anika', '+shelby',
       '+Andy', '+david', '+edward', '+mike', '+travis', '+rob'].map((v) => ({ engine: 'espeak', voice: base + v }))),
+  // Five natural female voices through Debian's festival (lib/festival.mjs; training-time tools,
+  // used where installed): slt's HTS voice, and Italian, Catalan, Czech and Finnish speakers.
+  ...FESTIVAL_VOICES,
 ];
 export const HELDOUT_VOICES = [
   { engine: 'espeak', voice: 'en-us-nyc+f4' },
   { engine: 'espeak', voice: 'en-gb-x-gbcwmd+m6' },
 ];
 
-/** Weight flite voices up: they are the most natural-sounding and espeak has many variants. */
-export function pickTrainVoice(rng) {
+/**
+ * Weight the natural-sounding voices up (espeak has many variants of one formant synthesiser):
+ * flite 45 %, festival's female voices 20 % (where installed: else flite and espeak half each, the
+ * mix before them), espeak the rest.
+ */
+export function pickTrainVoice(rng, festival = festivalVoicesInstalled()) {
   const flite = TRAIN_VOICES.filter((v) => v.engine === 'flite');
   const espeak = TRAIN_VOICES.filter((v) => v.engine === 'espeak');
-  return rng.chance(0.5) ? rng.pick(flite) : rng.pick(espeak);
+  if (festival.length === 0) return rng.chance(0.5) ? rng.pick(flite) : rng.pick(espeak);
+  const u = rng.next();
+  return u < 0.45 ? rng.pick(flite) : u < 0.65 ? rng.pick(festival) : rng.pick(espeak);
 }
 
 async function synthUtterance(voice, text, rng, tmpDir) {
@@ -46,6 +56,7 @@ async function synthUtterance(voice, text, rng, tmpDir) {
     const f0Mean = voice.voice.startsWith('kal') || voice.voice === 'awb' ? (rng.chance(0.35) ? rng.uniform(160, 240) : rng.uniform(85, 150)) : undefined;
     return synthFlite({ voice: voice.voice, text, stretch, f0Mean, tmpDir });
   }
+  if (voice.engine === 'festival') return synthFestival({ voice: voice.voice, text, stretch: rng.uniform(0.8, 1.3), tmpDir });
   return synthEspeak({ voice: voice.voice, text, rate: Math.round(rng.uniform(125, 250)), pitch: Math.round(rng.uniform(25, 75)) });
 }
 
@@ -70,9 +81,18 @@ export async function makeClip({ seed, voice, sentence = makeSentence, doAugment
   pushSilence(rng.uniform(0.05, 0.5));
   for (let u = 0; u < count; u++) {
     if (u > 0) pushSilence(rng.uniform(0.1, 0.9));
-    const text = sentence(rng);
+    // Festival's voices of other languages read pseudo-words in their own spelling; an utterance that
+    // asked a diphone voice for a diphone it lacks (silence there) is replaced by another one.
+    const foreign = voice.engine === 'festival' && voice.lang !== 'en';
+    let text;
+    let out;
+    for (let attempt = 0; ; attempt++) {
+      text = foreign ? pseudoSentence(rng, voice.lang) : sentence(rng);
+      out = await synthUtterance(voice, text, rng, tmpDir);
+      if (!out.missingDiphones) break;
+      if (attempt === 9) throw new Error(`festival ${voice.voice}: ten utterances in a row with missing diphones (last: ${JSON.stringify(text)})`);
+    }
     texts.push(text);
-    const out = await synthUtterance(voice, text, rng, tmpDir);
     const x = resample(out.samples, out.sampleRate, SR);
     const dur = x.length / SR;
     for (const p of out.phones) {
