@@ -121,6 +121,13 @@ t.test('real synthesis with each installed voice (Debian festival)', async (t) =
     const again = await festival.synthFestival({ voice: v.voice, text, stretch: 1, tmpDir });
     t.ok(Buffer.from(again.samples.buffer).equals(Buffer.from(a.samples.buffer)), `${v.voice}: deterministic from a fresh process`);
   }
+  // Some texts make a voice's own rules fail (the Italian voice on some questions); the error says
+  // which, the voice's process is replaced, and the next utterance works.
+  const failing = 'Grionnes bluottuogiie faeton blitis frendos drosmie rol dafichie diaggus, chiebio?';
+  festival.closeFestival(); // (a voice's failures depend on what it said before: a fresh process, as in this check's first run)
+  await t.rejects(festival.synthFestival({ voice: 'lp_diphone', text: failing, tmpDir }), { name: 'FestivalUtteranceError', message: /failed on .*SIOD ERROR/ }, 'a failed utterance is a FestivalUtteranceError that says why');
+  const after = await festival.synthFestival({ voice: 'lp_diphone', text: 'Viedos scerestegries griartri.', tmpDir });
+  t.ok(after.samples.length > 8000 && after.phones.length > 10, 'the next utterance on that voice works');
   const clip = await clips.makeClip({ seed: 11, voice: installed.find((v) => v.lang === 'it')!, doAugment: false, tmpDir, utterances: 2 });
   t.equal(clip.voice, 'festival:lp_diphone');
   t.equal(clip.texts.length, 2);

@@ -6,7 +6,7 @@
 import { makeRng } from './rng.mjs';
 import { makeSentence } from './sentences.mjs';
 import { synthEspeak, synthFlite } from './tts.mjs';
-import { FESTIVAL_VOICES, festivalVoicesInstalled, pseudoSentence, synthFestival } from './festival.mjs';
+import { FESTIVAL_VOICES, FestivalUtteranceError, festivalVoicesInstalled, pseudoSentence, synthFestival } from './festival.mjs';
 import { augment, concatFloat32, resample, setPeak } from './audio.mjs';
 import { FLITE_PHONES } from './visemes.mjs';
 import { MODEL_SAMPLE_RATE } from '../../src/contracts/contracts.mjs';
@@ -82,15 +82,23 @@ export async function makeClip({ seed, voice, sentence = makeSentence, doAugment
   for (let u = 0; u < count; u++) {
     if (u > 0) pushSilence(rng.uniform(0.1, 0.9));
     // Festival's voices of other languages read pseudo-words in their own spelling; an utterance that
-    // asked a diphone voice for a diphone it lacks (silence there) is replaced by another one.
+    // asked a diphone voice for a diphone it lacks (silence there), or that the voice failed on, is
+    // replaced by another one.
     const foreign = voice.engine === 'festival' && voice.lang !== 'en';
     let text;
     let out;
     for (let attempt = 0; ; attempt++) {
       text = foreign ? pseudoSentence(rng, voice.lang) : sentence(rng);
-      out = await synthUtterance(voice, text, rng, tmpDir);
-      if (!out.missingDiphones) break;
-      if (attempt === 9) throw new Error(`festival ${voice.voice}: ten utterances in a row with missing diphones (last: ${JSON.stringify(text)})`);
+      let why;
+      try {
+        out = await synthUtterance(voice, text, rng, tmpDir);
+        if (!out.missingDiphones) break;
+        why = `${out.missingDiphones} missing diphones`;
+      } catch (err) {
+        if (!(err instanceof FestivalUtteranceError)) throw err;
+        why = err.message;
+      }
+      if (attempt === 9) throw new Error(`festival ${voice.voice}: ten utterances in a row failed (last: ${why})`);
     }
     texts.push(text);
     const x = resample(out.samples, out.sampleRate, SR);

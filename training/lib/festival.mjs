@@ -184,6 +184,11 @@ class FestivalProcess {
   }
 }
 
+/** One utterance failed (the voice's rules, or its process died); another text may well work. */
+export class FestivalUtteranceError extends Error {
+  name = 'FestivalUtteranceError';
+}
+
 const processes = new Map();
 /** Stop every festival process this module started (they also end with their parent). */
 export function closeFestival() {
@@ -217,8 +222,17 @@ export async function synthFestival({ voice, text, stretch = 1, tmpDir }) {
     '(utt.synth utt)',
     `(utt.save.wave utt ${schemeString(`${base}.wav`)} 'riff)`,
     `(utt.save.segs utt ${schemeString(`${base}.segs`)})`,
-  ].join('\n'));
-  if (!fs.existsSync(`${base}.segs`)) throw new Error(`festival (${voice}) wrote no utterance for ${JSON.stringify(text)}: ${stderr.slice(-300)}`);
+  ].join('\n')).catch((err) => {
+    processes.delete(voice); // the process died (the Italian voice segfaults now and then): the next call starts another
+    throw new FestivalUtteranceError(`${err.message} (text ${JSON.stringify(text)})`);
+  });
+  if (/SIOD ERROR/.test(stderr) || !fs.existsSync(`${base}.wav`) || !fs.existsSync(`${base}.segs`)) {
+    // Some texts make a voice's own prosody rules fail (lp_diphone: ~2 % of pseudo-sentences).
+    // After an error its state is not to be trusted (later calls segfaulted): start afresh.
+    proc.close();
+    processes.delete(voice);
+    throw new FestivalUtteranceError(`festival (${voice}) failed on ${JSON.stringify(text)}: ${stderr.trim().slice(-200)}`);
+  }
   const { sampleRate, samples } = parseWav(fs.readFileSync(`${base}.wav`));
   const phones = parseSegs(fs.readFileSync(`${base}.segs`, 'utf8')).map((p) => ({ ...p, parts: phoneParts(spec.phoneSet, p.name) }));
   const missingDiphones = (stderr.match(/using default diphone/g) ?? []).length;
