@@ -146,7 +146,7 @@ class FestivalProcess {
       this.waiting = null;
     });
     this.child.stdin.on('error', () => {}); // a dead child is reported by 'exit'
-    this.queue = this.request(`(voice_${voice})`);
+    this.request(`(voice_${voice})`); // the first request: every later one queues behind it
   }
 
   /** Keep the parent's event loop alive only while a request is out (an idle festival never holds it open). */
