@@ -24,3 +24,17 @@ t.test('readings are ordered and never negative; a blocking task shows as its le
   t.ok(blocked.maxMs >= 25, `a 30 ms block shows (max ${blocked.maxMs} ms)`);
   m.stop();
 });
+
+// Each tick wakes the main thread (~50 µs of CPU on a VM): the server's monitor must not tick
+// more than about every 10 ms. Ticks cannot come faster than the resolution, so n of them take at
+// least n × resolution of wall time (however slow the host, never less).
+t.test('the default monitor wakes the loop at most every 10 ms', async (t) => {
+  const m = new LoopDelayMonitor();
+  t.ok(m.resolutionMs >= 10, `resolution ${m.resolutionMs} ms`);
+  await ticks(m, 1);
+  const t0 = performance.now();
+  await ticks(m, 10);
+  const elapsed = performance.now() - t0;
+  t.ok(elapsed >= 10 * 10 - 2, `10 ticks took ${elapsed.toFixed(1)} ms`);
+  m.stop();
+});
