@@ -152,6 +152,8 @@ export interface ServerSide {
   mainThreadUsPerFrame: number;
   /** Of which in the kernel (the thread's stime): mostly the socket sends (absent in older reports). */
   mainThreadKernelUsPerFrame?: number;
+  /** The main thread's wake-ups per second (voluntary context switches; absent in older reports). */
+  mainThreadWakeupsPerS?: number;
   processUsPerFrame: number;
   mainThreadCores: number;
   processCores: number;
@@ -246,6 +248,7 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
       inferenceFailures: end.inference.failures,
       mainThreadUsPerFrame: frames > 0 ? (cpu.mainThreadMs * 1000) / frames : Number.NaN,
       mainThreadKernelUsPerFrame: frames > 0 ? (cpu.mainThreadKernelMs * 1000) / frames : Number.NaN,
+      mainThreadWakeupsPerS: cpu.mainThreadWakeupsPerS,
       processUsPerFrame: frames > 0 ? (cpu.processMs * 1000) / frames : Number.NaN,
       mainThreadCores: cpu.mainThreadCores,
       processCores: cpu.processCores,

@@ -33,6 +33,8 @@ export interface ProfileLevel {
   mainThreadUsPerFrame: RunSpread;
   /** Of which in the kernel (absent in older reports). */
   mainThreadKernelUsPerFrame?: RunSpread;
+  /** The main thread's wake-ups per second (absent in older reports). */
+  mainThreadWakeupsPerS?: RunSpread;
   processUsPerFrame: RunSpread;
   mainThreadCores: RunSpread;
   rssPerSessionBytes: RunSpread;
@@ -73,6 +75,7 @@ function aggregate(sessions: number, ms: StepMeasurement[]): ProfileLevel {
     idleLoopDelayP99Ms: s((m) => m.idleLoopDelay?.p99Ms ?? Number.NaN),
     mainThreadUsPerFrame: s((m) => m.server.mainThreadUsPerFrame),
     mainThreadKernelUsPerFrame: s((m) => m.server.mainThreadKernelUsPerFrame ?? Number.NaN),
+    mainThreadWakeupsPerS: s((m) => m.server.mainThreadWakeupsPerS ?? Number.NaN),
     processUsPerFrame: s((m) => m.server.processUsPerFrame),
     mainThreadCores: s((m) => m.server.mainThreadCores),
     rssPerSessionBytes: s((m) => m.server.rssPerSessionBytes),

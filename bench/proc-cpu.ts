@@ -40,18 +40,38 @@ export interface CpuSample {
   mainThreadMs: number;
   /** Of which in the kernel (stime): socket sends and receives, wake-ups. */
   mainThreadKernelMs: number;
+  /**
+   * The main thread's voluntary context switches so far: each is the thread going to sleep with
+   * nothing to do (its event loop waiting), so each is one wake-up later; NaN when unreadable.
+   */
+  mainThreadSleeps: number;
   processMs: number;
+}
+
+/** `voluntary_ctxt_switches` of a /proc status file; NaN when it cannot be read. */
+function voluntarySwitches(path: string): number {
+  try {
+    const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(path, 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export function sampleCpu(pid: number): CpuSample {
   const main = statCpuMs(`/proc/${pid}/task/${pid}/stat`);
-  return { atMs: performance.now(), mainThreadMs: main.totalMs, mainThreadKernelMs: main.kernelMs, processMs: statCpuMs(`/proc/${pid}/stat`).totalMs };
+  return {
+    atMs: performance.now(), mainThreadMs: main.totalMs, mainThreadKernelMs: main.kernelMs,
+    mainThreadSleeps: voluntarySwitches(`/proc/${pid}/task/${pid}/status`), processMs: statCpuMs(`/proc/${pid}/stat`).totalMs,
+  };
 }
 
 export interface CpuDelta {
   wallMs: number;
   mainThreadMs: number;
   mainThreadKernelMs: number;
+  /** The main thread's wake-ups (voluntary context switches) per second of wall time. */
+  mainThreadWakeupsPerS: number;
   processMs: number;
   /** Cores' worth of CPU used, e.g. 0.5 = half a core. */
   mainThreadCores: number;
@@ -62,7 +82,11 @@ export function cpuDelta(from: CpuSample, to: CpuSample): CpuDelta {
   const wallMs = to.atMs - from.atMs;
   const mainThreadMs = to.mainThreadMs - from.mainThreadMs;
   const processMs = to.processMs - from.processMs;
-  return { wallMs, mainThreadMs, mainThreadKernelMs: to.mainThreadKernelMs - from.mainThreadKernelMs, processMs, mainThreadCores: mainThreadMs / wallMs, processCores: processMs / wallMs };
+  return {
+    wallMs, mainThreadMs, mainThreadKernelMs: to.mainThreadKernelMs - from.mainThreadKernelMs,
+    mainThreadWakeupsPerS: ((to.mainThreadSleeps - from.mainThreadSleeps) * 1000) / wallMs,
+    processMs, mainThreadCores: mainThreadMs / wallMs, processCores: processMs / wallMs,
+  };
 }
 
 /** The whole machine's busy and total CPU time from /proc/stat (all processes), ms; NaN if unreadable. */

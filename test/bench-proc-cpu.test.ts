@@ -33,16 +33,33 @@ t.test('main-thread CPU is split into user and kernel time', async (t) => {
   t.ok(sys.mainThreadKernelMs > user.mainThreadKernelMs, `syscalls add kernel time (${sys.mainThreadKernelMs} vs ${user.mainThreadKernelMs} ms of ${sys.mainThreadMs})`);
 });
 
-t.test('section 5 shows the kernel share where the report has it, a dash in older reports', async (t) => {
+t.test('main-thread wake-ups: each sleep of the event loop counts, busy work does not', async (t) => {
+  // 50 timers in a row: the loop sleeps before each (at least 50 wake-ups).
+  const a = sampleCpu(process.pid);
+  t.ok(Number.isInteger(a.mainThreadSleeps) && a.mainThreadSleeps >= 0, `a count (${a.mainThreadSleeps})`);
+  for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 2));
+  const slept = cpuDelta(a, sampleCpu(process.pid));
+  t.ok(slept.mainThreadWakeupsPerS * (slept.wallMs / 1000) >= 50, `50 sleeps: ${(slept.mainThreadWakeupsPerS * slept.wallMs / 1000).toFixed(0)} wake-ups`);
+  // 100 ms of busy work without sleeping: hardly any (preemption is not voluntary; V8 may still
+  // wait a moment on a lock its helper threads hold).
+  const b = sampleCpu(process.pid);
+  const end = performance.now() + 100;
+  while (performance.now() < end);
+  const busy = sampleCpu(process.pid);
+  t.ok(busy.mainThreadSleeps - b.mainThreadSleeps < 25, `busy work: ${busy.mainThreadSleeps - b.mainThreadSleeps} wake-ups`);
+});
+
+t.test('section 5 shows the kernel share and the wake-ups where the report has them, dashes in older reports', async (t) => {
   const committed = JSON.parse(readFileSync(join(REPO_ROOT, 'bench/results/latest.json'), 'utf8')) as BenchReport;
   const p = committed.pacing!;
   const base = p.levels[0]!;
-  const withKernel = { ...base, mainThreadKernelUsPerFrame: { median: 12.34, min: 12.34, max: 12.34, runs: 1 } };
-  const { mainThreadKernelUsPerFrame: _dropped, ...older } = { ...base, mainThreadKernelUsPerFrame: undefined };
+  const withKernel = { ...base, mainThreadKernelUsPerFrame: { median: 12.34, min: 12.34, max: 12.34, runs: 1 }, mainThreadWakeupsPerS: { median: 481.4, min: 470.2, max: 490.9, runs: 3 } };
+  const { mainThreadKernelUsPerFrame: _dropped, mainThreadWakeupsPerS: _dropped2, ...older } = { ...base, mainThreadKernelUsPerFrame: undefined, mainThreadWakeupsPerS: undefined };
   const section5 = (md: string) => md.slice(md.indexOf('## 5. Main thread'), md.indexOf('## 6. Memory'));
   const md = section5(renderMarkdown({ ...committed, pacing: { ...p, levels: [withKernel] } }));
-  t.match(md, /\| main thread µs\/frame \| … of which in the kernel \|/);
-  t.match(md, /\| 12\.3 \|/, 'the kernel µs per frame');
+  t.match(md, /\| main thread µs\/frame \| … of which in the kernel \| main thread wake-ups\/s \|/);
+  t.match(md, /\| 12\.3 \| 481 \(470–491\) \|/, 'the kernel µs per frame, then wake-ups per second');
   const old = section5(renderMarkdown({ ...committed, pacing: { ...p, levels: [older] } }));
-  t.match(old, /\| – \|/, 'older reports: a dash, no invented number');
+  t.match(old, /\| – \| – \|/, 'older reports: dashes, no invented number');
+  t.notMatch(md + old, /undefined|NaN/);
 });
