@@ -9,6 +9,8 @@ export class Histogram {
   max = 0;
   private readonly recent: Float64Array;
   private recentAt = 0;
+  /** The reservoir sorted, until the next observation: /stats asks for two quantiles of each histogram at once. */
+  private sorted: Float64Array | null = null;
 
   constructor(readonly bounds: readonly number[], reservoir = 4096) {
     this.counts = new Array(bounds.length + 1).fill(0);
@@ -23,13 +25,14 @@ export class Histogram {
     this.sum += v;
     if (v > this.max) this.max = v;
     this.recent[this.recentAt++ % this.recent.length] = v;
+    this.sorted = null;
   }
 
   /** Quantile q (0..1) over the most recent observations. */
   quantile(q: number): number {
     const n = Math.min(this.recentAt, this.recent.length);
     if (n === 0) return 0;
-    const sorted = Float64Array.from(this.recent.subarray(0, n)).sort();
-    return sorted[Math.min(n - 1, Math.floor(q * n))]!;
+    this.sorted ??= this.recent.slice(0, n).sort();
+    return this.sorted[Math.min(n - 1, Math.floor(q * n))]!;
   }
 }
