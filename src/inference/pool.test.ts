@@ -28,6 +28,22 @@ t.test('many windows at once on one worker queue up; none is rejected', async (t
   t.equal(pool.neutralWindows, 0);
 });
 
+t.test('utilisation: the worker\'s time on windows over the pool\'s wall time since it started', async (t) => {
+  const before = pool.utilization;
+  const t0 = performance.now();
+  const ring = ringWithAudio(24_000);
+  // One worker kept busy back to back: most of this stretch's wall time is window time.
+  let taskMs = 0;
+  while (performance.now() - t0 < 300) {
+    const r = await pool.runWindow({ kind: 'window', ring: ring.sab, sessionId: 'u', turnId: 't', contextStart: 0, start: 0, end: 24_000, firstFrameIndex: 0, final: true, releaseTo: 0 });
+    taskMs += r.taskMs;
+  }
+  const after = pool.utilization;
+  t.ok(after > before, `it rises while the worker is busy (${before.toFixed(3)} → ${after.toFixed(3)})`);
+  t.ok(after <= 1, 'never above 1');
+  t.ok(taskMs > 0);
+});
+
 t.test('worker CPU is the growth of each thread\'s running total: close to the process\'s CPU while the main thread only waits', { skip: process.platform !== 'linux' && 'Linux /proc only' }, async (t) => {
   const ring = ringWithAudio(24_000);
   const task = { kind: 'window' as const, ring: ring.sab, sessionId: 's', turnId: 't', contextStart: 0, start: 9600, end: 21_600, firstFrameIndex: 12, final: false, releaseTo: 0 };

@@ -31,6 +31,9 @@ export function createWorkerPool(o: WorkerPoolOptions): Piscina {
     // that wait makes the main thread's wake-ups (one per task) contend with it and with the
     // pacing worker's clock (see Pacer.post). The task message wakes the worker's loop anyway.
     atomics: 'disabled',
+    // Piscina's run- and wait-time histograms: two records per task on the main thread that
+    // nothing reads (the inference pool keeps its own timings and utilisation).
+    recordTiming: false,
     ...(o.workerData === undefined ? {} : { workerData: o.workerData }),
   });
   pool.on('error', (err: unknown) => o.logger?.error({ err }, o.errorMessage));
