@@ -240,7 +240,7 @@ export class AvatarServer {
       .counter('avatar_inference_late_results_discarded_total', 'Window results discarded because a hedge or fill had already been used', pool.lateResultsDiscarded)
       .gauge('avatar_inference_queue_depth', 'Windows waiting for a worker', pool.queueSize)
       .gauge('avatar_inference_workers', 'Live inference worker threads', pool.threads)
-      .gauge('avatar_inference_pool_utilization', 'Pool utilisation (0..1, Piscina)', pool.utilization)
+      .gauge('avatar_inference_pool_utilization', 'Inference workers busy on windows since start (0..1: window time / (uptime × workers))', pool.utilization)
       .gauge('avatar_inference_scheduler_info', 'INFERENCE_SCHEDULER in use (label), always 1', 1, { scheduler: pool.queueOrder })
       .histogram('avatar_inference_queue_wait_seconds', 'Window dispatched on the main thread until a worker starts it', pool.stats.queueWaitMs, 0.001)
       .histogram('avatar_inference_round_trip_seconds', 'Window dispatched until its result is back on the main thread', pool.stats.roundTripMs, 0.001)
