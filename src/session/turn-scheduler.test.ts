@@ -1,6 +1,6 @@
 import t from 'tap';
-import { noisePcm, startSession, stopPacing, turnFrames, type Msg } from './testing/session-harness.js';
-import { FIRST_WINDOW_MAX_WAIT_MS } from './turn-scheduler.js';
+import { noisePcm, startSession, stopPacing, turnFrames, until, type Msg } from './testing/session-harness.js';
+import { FIRST_WINDOW_MAX_WAIT_MS, PARTIAL_WINDOW_HORIZON_MS, WINDOW_MAX_WAIT_MS } from './turn-scheduler.js';
 
 /**
  * The turn scheduler inside a real Session: real ring, real pacing worker, an in-process agent,
@@ -153,4 +153,71 @@ t.test('wait timer: a full window cancels the wait', async (t) => {
   const end = await h.waitFor(isEnd);
   const { audio } = turnFrames(h.sent.slice(0, end), h.pool.tasks[0]!.turnId);
   t.ok(audio.subarray(0, pcm.length).equals(pcm) && audio.length === 8 * 1600, 'exact audio in 8 frames');
+});
+
+t.test('wait timer, once the clock runs: a short window waits until it is due within the horizon (a fast stream fills it); due sooner, the max wait as before', async (t) => {
+  const clock = manualTimers();
+  const h = await startSession({ timers: clock.api, firstWindowSamples: 4800, windowSamples: 12_000, maxInflight: 4 });
+  t.teardown(() => h.close());
+  const pcm = noisePcm(4800 + 2400 + 12_000 + 12_000, 5);
+  let at = 0;
+  const emit = (samples: number) => {
+    h.agent.emit('audio', pcm.subarray(at * 2, (at + samples) * 2));
+    at += samples;
+  };
+  h.agent.emit('responseStart', { responseId: 'r1' });
+  emit(4800); // the first window, full: it starts the turn's clock once its frames are at the pacer
+  t.equal(h.pool.tasks.length, 1);
+  await until(() => h.pacer.dueAtMs(h.key, 1, 6) !== undefined);
+
+  // Frame 6 is due ~133 ms after the clock started: within the horizon, so the plain max wait.
+  emit(2400);
+  t.equal(clock.live().length, 1);
+  t.equal(clock.live()[0]!.ms, WINDOW_MAX_WAIT_MS, 'due soon: a real-time agent\'s short window leaves after the max wait');
+  clock.fire();
+  t.match(h.pool.tasks[1], { start: 4800, end: 7200 }, 'and it left short');
+
+  // A fast stream: a full window, then part of the next, whose first frame (24) is due ~730 ms
+  // after the clock started. The wait stretches to its due time less the horizon…
+  emit(12_000);
+  t.match(h.pool.tasks[2], { start: 7200, end: 19_200 }, 'a full window leaves at once');
+  emit(4000);
+  const due = h.pacer.dueAtMs(h.key, 1, 24)!;
+  const expected = due - performance.now() - PARTIAL_WINDOW_HORIZON_MS;
+  t.equal(clock.live().length, 1);
+  const waitMs = clock.live()[0]!.ms;
+  t.ok(waitMs > WINDOW_MAX_WAIT_MS && waitMs >= expected - 1 && waitMs <= expected + 50, `waits ${waitMs} ms (due in ${(expected + PARTIAL_WINDOW_HORIZON_MS).toFixed(0)} ms, less the ${PARTIAL_WINDOW_HORIZON_MS} ms horizon)`);
+  t.equal(h.pool.tasks.length, 3, 'nothing cut meanwhile');
+  // …so the rest of the stream fills the window instead of a 4000-sample one leaving.
+  emit(8000);
+  t.match(h.pool.tasks[3], { start: 19_200, end: 31_200 }, 'the window filled: 500 ms, not 167');
+  t.equal(clock.live().length, 0, 'its wait was cleared');
+  h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
+  const end = await h.waitFor(isEnd);
+  const { frames, audio } = turnFrames(h.sent.slice(0, end), h.pool.tasks[0]!.turnId);
+  t.equal(frames.length, 39);
+  t.ok(audio.equals(pcm), 'exact audio');
+});
+
+t.test('wait timer, before the clock runs: the next window is taken as due as if the clock started now', async (t) => {
+  const clock = manualTimers();
+  const h = await startSession({ timers: clock.api, firstWindowSamples: 4800, windowSamples: 12_000, maxInflight: 4 });
+  t.teardown(() => h.close());
+  const pcm = noisePcm(4800 + 12_000 + 12_000, 6);
+  h.pool.hold = true; // no frames reach the pacer: the turn's clock does not run
+  h.agent.emit('responseStart', { responseId: 'r1' });
+  h.agent.emit('audio', pcm.subarray(0, 2 * (4800 + 12_000 + 4000)));
+  t.equal(h.pool.tasks.length, 2, 'the first window and a full second one');
+  t.equal(h.pacer.dueAtMs(h.key, 1, 21), undefined, 'no clock yet');
+  // Frame 21 is due no sooner than (21 − lead 2) frames after the clock starts: ~633 ms from now at the earliest.
+  const earliest = h.pacer.orderAtMs(h.key, 1, 21) - performance.now() - PARTIAL_WINDOW_HORIZON_MS;
+  const waitMs = clock.live()[0]!.ms;
+  t.ok(waitMs > WINDOW_MAX_WAIT_MS && waitMs >= earliest - 1 && waitMs <= earliest + 50, `waits ${waitMs} ms (at least ${earliest.toFixed(0)})`);
+  h.agent.emit('audio', pcm.subarray(2 * (4800 + 12_000 + 4000)));
+  t.match(h.pool.tasks[2], { start: 16_800, end: 28_800 }, 'the rest of the stream filled the window');
+  h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
+  while (h.pool.heldCount > 0) h.pool.releaseOne();
+  const end = await h.waitFor(isEnd);
+  const { audio } = turnFrames(h.sent.slice(0, end), h.pool.tasks[0]!.turnId);
+  t.ok(audio.equals(pcm), 'exact audio');
 });

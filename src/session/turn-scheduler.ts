@@ -146,6 +146,17 @@ export const WINDOW_MAX_WAIT_MS = 60;
  */
 export const FIRST_WINDOW_MAX_WAIT_MS = 100;
 /**
+ * A turn's short window (not its first) goes out only when its first frame is due within this
+ * long (else the max wait is stretched to that point): an agent streaming faster than real time is
+ * then ahead of playback and its windows fill. Cut at WINDOW_MAX_WAIT_MS regardless, a 4× stream's
+ * windows held ~240 ms instead of 500, each with the same 500 ms of model context around it: at
+ * 160 sessions streaming at 4× the pool ran 4,191–4,412 windows where this leaves 3,824–3,993, and
+ * the late frames fell from 1,311 / 6,619 to 1 / 582 (paired runs). An agent at real time hands
+ * over audio ~0–130 ms before its frames are due, well inside this horizon: its windows still go
+ * out after WINDOW_MAX_WAIT_MS.
+ */
+export const PARTIAL_WINDOW_HORIZON_MS = 250;
+/**
  * Once the turn's clock runs, a frame whose audio is in and which is due within this long goes
  * out now, in whole frames, without waiting for its window to fill or for WINDOW_MAX_WAIT_MS: an
  * agent at real time hands over each chunk about when its frames are needed. The pacer takes
@@ -294,14 +305,24 @@ export class TurnScheduler<T extends ScheduledTurn> {
     this.o.pacer.endTurn(this.o.key, turn.seq, Math.ceil(total / SAMPLES_PER_FRAME));
   }
 
-  /** Start the max-wait clock for audio that is in the ring but not yet in a window. */
+  /**
+   * Start the max-wait clock for audio that is in the ring but not yet in a window: the max wait,
+   * or until the next window's first frame is due within PARTIAL_WINDOW_HORIZON_MS if that is
+   * later. Before the turn's clock runs, as if it started now (`orderAtMs`): the earliest the frame
+   * can be due, since the clock starts when the first window reaches the pacer, not before.
+   */
   private armWaitTimer(turn: T): void {
     if (turn.waitTimer || turn.windowDue || turn.written - turn.dispatched < SAMPLES_PER_FRAME) return;
+    let waitMs = turn.dispatched === 0 ? FIRST_WINDOW_MAX_WAIT_MS : WINDOW_MAX_WAIT_MS;
+    if (turn.dispatched > 0) {
+      const due = this.o.pacer.orderAtMs(this.o.key, turn.seq, turn.dispatched / SAMPLES_PER_FRAME);
+      waitMs = Math.max(waitMs, Math.ceil(due - performance.now() - PARTIAL_WINDOW_HORIZON_MS));
+    }
     turn.waitTimer = this.timers.setTimeout(() => {
       turn.waitTimer = null;
       turn.windowDue = true;
       this.schedule();
-    }, turn.dispatched === 0 ? FIRST_WINDOW_MAX_WAIT_MS : WINDOW_MAX_WAIT_MS);
+    }, waitMs);
   }
 
   /** Hand the playing turn's next windows to the pool while they are ready and allowed. */
