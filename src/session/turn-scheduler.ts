@@ -150,7 +150,7 @@ export const FIRST_WINDOW_MAX_WAIT_MS = 100;
  * long (else the max wait is stretched to that point): an agent streaming faster than real time is
  * then ahead of playback and its windows fill. Cut at WINDOW_MAX_WAIT_MS regardless, a 4× stream's
  * windows held ~240 ms instead of 500, each with the same 500 ms of model context around it: at
- * 160 sessions streaming at 4× the pool ran 4,191–4,412 windows where this leaves 3,824–3,993, and
+ * 160 sessions streaming at 4× the pool ran 4,386 / 4,191 windows where this leaves 3,824 / 3,866, and
  * the late frames fell from 1,311 / 6,619 to 1 / 582 (paired runs). An agent at real time hands
  * over audio ~0–130 ms before its frames are due, well inside this horizon: its windows still go
  * out after WINDOW_MAX_WAIT_MS.
