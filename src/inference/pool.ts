@@ -56,8 +56,6 @@ export class InferencePool {
   inferMsTotal = 0;
   info: PingResult | null = null;
   private readonly watchdog: TaskWatchdog;
-  /** Worker wall time of every window task that returned (hedges and discarded copies too), ms. */
-  private busyMsTotal = 0;
   private readonly startedAtMs = performance.now();
   /** With INFERENCE_SCHEDULER=deadline: what runs next when a worker frees up (null: Piscina's FIFO). */
   private readonly dispatcher: DeadlineDispatcher<WindowTask, WindowResult> | null;
@@ -134,13 +132,14 @@ export class InferencePool {
   }
 
   /**
-   * The pool's busy share since it started (0..1): the workers' wall time on window tasks over
-   * the wall time of all workers. Computed here: Piscina's own figure builds a summary of its
-   * run-time histogram, percentiles included, at every read (/stats, /metrics).
+   * The pool's busy share since it started (0..1): the workers' time on windows (`inferMsTotal`,
+   * the counter the readiness check's 5 s busy ratio samples) over the wall time of all workers.
+   * Computed here: Piscina's own figure builds a summary of its run-time histogram, percentiles
+   * included, at every read (/stats, /metrics).
    */
   get utilization(): number {
     const elapsed = performance.now() - this.startedAtMs;
-    return elapsed > 0 ? Math.min(1, this.busyMsTotal / (elapsed * this.size)) : 0;
+    return elapsed > 0 ? Math.min(1, this.inferMsTotal / (elapsed * this.size)) : 0;
   }
 
   /**
@@ -231,17 +230,7 @@ export class InferencePool {
    */
   private runTimed(task: WindowTask): Promise<WindowResult> {
     const watch = this.watchdog.watch();
-    return (this.piscina.run(task, { signal: watch }) as Promise<WindowResult>).then(
-      (r) => {
-        this.watchdog.done(watch);
-        this.busyMsTotal += r.taskMs;
-        return r;
-      },
-      (err: unknown) => {
-        this.watchdog.done(watch);
-        throw err;
-      },
-    );
+    return (this.piscina.run(task, { signal: watch }) as Promise<WindowResult>).finally(() => this.watchdog.done(watch));
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
  * A busy fraction over a sliding window: a cumulative busy-time counter (ms) sampled once a
  * second, divided by the wall time of the window times the parallel units that could be busy.
  * For the inference pool that is Σ task time / (window × workers): 0 idle, 1 every worker busy
- * all the time. Cumulative figures (Piscina's `utilization` is since start) cannot follow load,
+ * all the time. Cumulative figures (the pool's `utilization` is since start) cannot follow load,
  * which is what an autoscaler and a readiness threshold need.
  */
 export class BusyRatio {
