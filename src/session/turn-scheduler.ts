@@ -313,11 +313,9 @@ export class TurnScheduler<T extends ScheduledTurn> {
    */
   private armWaitTimer(turn: T): void {
     if (turn.waitTimer || turn.windowDue || turn.written - turn.dispatched < SAMPLES_PER_FRAME) return;
-    let waitMs = turn.dispatched === 0 ? FIRST_WINDOW_MAX_WAIT_MS : WINDOW_MAX_WAIT_MS;
-    if (turn.dispatched > 0) {
-      const due = this.o.pacer.orderAtMs(this.o.key, turn.seq, turn.dispatched / SAMPLES_PER_FRAME);
-      waitMs = Math.max(waitMs, Math.ceil(due - performance.now() - PARTIAL_WINDOW_HORIZON_MS));
-    }
+    const waitMs = turn.dispatched === 0
+      ? FIRST_WINDOW_MAX_WAIT_MS
+      : Math.max(WINDOW_MAX_WAIT_MS, Math.ceil(this.o.pacer.orderAtMs(this.o.key, turn.seq, turn.dispatched / SAMPLES_PER_FRAME) - performance.now() - PARTIAL_WINDOW_HORIZON_MS));
     turn.waitTimer = this.timers.setTimeout(() => {
       turn.waitTimer = null;
       turn.windowDue = true;
