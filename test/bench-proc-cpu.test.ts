@@ -40,8 +40,12 @@ t.test('main-thread wake-ups: each sleep of the thread counts, busy work does no
   t.ok(Number.isInteger(a.mainThreadSleeps) && a.mainThreadSleeps >= 0, `a count (${a.mainThreadSleeps})`);
   const word = new Int32Array(new SharedArrayBuffer(4));
   for (let i = 0; i < 50; i++) Atomics.wait(word, 0, 0, 2);
-  const slept = cpuDelta(a, sampleCpu(process.pid));
-  t.ok(slept.mainThreadWakeupsPerS * (slept.wallMs / 1000) >= 50, `50 sleeps: ${(slept.mainThreadWakeupsPerS * slept.wallMs / 1000).toFixed(0)} wake-ups`);
+  const after = sampleCpu(process.pid);
+  t.ok(after.mainThreadSleeps - a.mainThreadSleeps >= 50, `50 sleeps: ${after.mainThreadSleeps - a.mainThreadSleeps} wake-ups`);
+  // The rate is that count over the wall time between the samples (compared rounded: count × 1000 /
+  // wallMs × wallMs / 1000 need not give the count back exactly in floating point; CI read 49.99…).
+  const slept = cpuDelta(a, after);
+  t.equal(Math.round(slept.mainThreadWakeupsPerS * slept.wallMs / 1000), after.mainThreadSleeps - a.mainThreadSleeps, `per second: ${slept.mainThreadWakeupsPerS.toFixed(0)}`);
   // 100 ms of busy work without sleeping: hardly any (preemption is not voluntary; V8 may still
   // wait a moment on a lock its helper threads hold).
   const b = sampleCpu(process.pid);
