@@ -27,8 +27,8 @@ async function until<V>(probe: () => V | undefined | false, timeoutMs = 10_000):
 t.test('one window 150 ms late from inference, its audio long in: its late frames go out at once, the rest of the turn keeps its schedule', async (t) => {
   const h = await startSession({ maxInflight: 2, lookaheadFrames: 30 });
   t.teardown(() => h.close());
-  const pcm = noisePcm(24_000 * 2.5, 11); // 75 frames; windows start at frames 0, 6, 21, 36, 51, 66
-  const LATE = 21;
+  const pcm = noisePcm(24_000 * 2.5, 11); // 75 frames; windows start at frames 0, 6, 18, 33, 48, 63 (6, then 12: twice the first, then 15 frames)
+  const LATE = 18;
   h.pool.onTask = (task) => {
     h.pool.hold = task.firstFrameIndex === LATE;
   };
@@ -42,29 +42,29 @@ t.test('one window 150 ms late from inference, its audio long in: its late frame
   // The worker reports its clock before it sends the turn's first frame; until then the main
   // thread's mirror holds a provisional origin (the time it handed the frames over).
   await h.waitFor((m) => m.type === 'sync_frame' && m.frameIndex === 0);
-  const due21 = due(LATE);
+  const dueLate = due(LATE);
   const due60 = due(60);
-  const wait = due21 + 150 - performance.now();
+  const wait = dueLate + 150 - performance.now();
   await new Promise((r) => setTimeout(r, Math.max(0, wait)));
   const releasedAt = performance.now();
   h.pool.releaseOne();
   const i40 = await h.waitFor((m) => m.type === 'sync_frame' && m.frameIndex === 40);
   t.equal(due(60), due60, 'the main thread\'s mirror of the clock did not move (the pool times later windows on it)');
-  t.equal(due(LATE), due21);
+  t.equal(due(LATE), dueLate);
   const end = await h.waitFor((m: Msg) => m.type === 'avatar_state' && m.state === 'Listening', i40);
   const start = h.sent.find((m) => m.type === 'audio_start')!;
   const { frames, audio } = turnFrames(h.sent.slice(0, end), start.turnId as string);
   t.equal(frames.length, 75, 'one frame per 1/30 s');
   t.ok(audio.equals(pcm), 'exactly the agent audio');
   const at = (k: number): number => h.sentAt[h.sent.indexOf(frames[k]!)]!;
-  const late = frames.filter((f) => (f.frameIndex as number) >= LATE && due21 + ((f.frameIndex as number) - LATE) * FRAME_MS + 1 < releasedAt);
+  const late = frames.filter((f) => (f.frameIndex as number) >= LATE && dueLate + ((f.frameIndex as number) - LATE) * FRAME_MS + 1 < releasedAt);
   t.ok(late.length >= 4, `the held window's first frames were late (${late.length})`);
   t.ok(late.every((f) => at(f.frameIndex as number) >= releasedAt), 'and went out once it was back');
-  // Frames 36 on (later windows): a re-anchor would have sent each at least `shift` after its deadline.
-  const after = frames.slice(36).map((f) => f.frameIndex as number);
-  t.same(after.filter((k) => at(k) < due21 + (k - LATE) * FRAME_MS - 1), [], 'none of the later frames before its original deadline');
-  const shift = releasedAt - due21 + UNDERRUN_SLACK_MS;
-  const delays = after.map((k) => at(k) - (due21 + (k - LATE) * FRAME_MS)).sort((a, b) => a - b);
+  // Frames 33 on (later windows): a re-anchor would have sent each at least `shift` after its deadline.
+  const after = frames.slice(33).map((f) => f.frameIndex as number);
+  t.same(after.filter((k) => at(k) < dueLate + (k - LATE) * FRAME_MS - 1), [], 'none of the later frames before its original deadline');
+  const shift = releasedAt - dueLate + UNDERRUN_SLACK_MS;
+  const delays = after.map((k) => at(k) - (dueLate + (k - LATE) * FRAME_MS)).sort((a, b) => a - b);
   const median = delays[Math.floor(delays.length / 2)]!;
   t.ok(median < shift / 2, `they keep the original schedule: median ${median.toFixed(1)} ms after it, where a re-anchor would put them ≥ ${shift.toFixed(0)} ms after`);
   // The pacer reports its counters once a second: the next report after the turn covers all of it.
@@ -86,7 +86,7 @@ t.test('the pacer is told when each window\'s audio was all in (its last chunk),
     pushFrames(key, turn, first, r, audioReadyMs);
   };
   t.teardown(() => void Reflect.deleteProperty(h.pacer, 'pushFrames'));
-  const pcm = noisePcm(16_800, 12); // windows: samples 0–4800 (frames 0–5), 4800–16800 (frames 6–20)
+  const pcm = noisePcm(14_400, 12); // windows: samples 0–4800 (frames 0–5), 4800–14400 (frames 6–17: twice the first)
   h.pool.hold = true;
   h.agent.emit('responseStart', { responseId: 'r1' });
   const a0 = performance.now();

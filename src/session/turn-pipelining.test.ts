@@ -42,6 +42,23 @@ t.test('two windows in flight, results back newest first: frames in order, no un
   t.ok(audio.equals(pcm), 'the client got exactly the agent audio');
 });
 
+t.test('window lengths grow: the first, twice the audio dispatched so far, then the longest; every byte exact', async (t) => {
+  // First 0.1 s, longest 0.5 s: 0.1, 0.2 (twice 0.1), then 0.5 (twice 0.3 = 0.6, capped), … and the rest.
+  const h = await startSession({ firstWindowSamples: 2400, windowSamples: 12_000, contextSamples: 2400, maxInflight: 8, ringSamples: 96_000 });
+  t.teardown(() => h.close());
+  const pcm = noisePcm(48_000, 5); // 2 s
+  h.agent.emit('responseStart', { responseId: 'r1' });
+  h.agent.emit('audio', pcm);
+  h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
+  const end = await h.waitFor(isEnd);
+  t.same(h.pool.tasks.map((w) => w.end - w.start), [2400, 4800, 12_000, 12_000, 12_000, 4800], 'window lengths in samples');
+  t.same(h.pool.tasks.map((w) => w.firstFrameIndex), [0, 3, 9, 24, 39, 54], 'each window starts where the one before ended');
+  const start = h.sent.find((m) => m.type === 'audio_start')!;
+  const { frames, audio } = turnFrames(h.sent.slice(0, end), start.turnId as string);
+  t.equal(frames.length, 60, 'one frame per 1/30 s');
+  t.ok(audio.equals(pcm), 'the client got exactly the agent audio');
+});
+
 t.test('queue order: before the clock runs, a turn\'s second window waits as if due when it first can be; then by its due time', async (t) => {
   // Pacer lead 2 frames; a first window of 6 frames: the second can be due 4 frames after the clock starts, no sooner.
   const h = await startSession({ firstWindowSamples: 4800, windowSamples: 12_000, contextSamples: 9600, maxInflight: 2 });

@@ -203,18 +203,18 @@ t.test('wait timer, before the clock runs: the next window is taken as due as if
   const clock = manualTimers();
   const h = await startSession({ timers: clock.api, firstWindowSamples: 4800, windowSamples: 12_000, maxInflight: 4 });
   t.teardown(() => h.close());
-  const pcm = noisePcm(4800 + 12_000 + 12_000, 6);
+  const pcm = noisePcm(4800 + 9600 + 12_000, 6); // windows of 4800, 9600 (twice the first), 12 000
   h.pool.hold = true; // no frames reach the pacer: the turn's clock does not run
   h.agent.emit('responseStart', { responseId: 'r1' });
-  h.agent.emit('audio', pcm.subarray(0, 2 * (4800 + 12_000 + 4000)));
+  h.agent.emit('audio', pcm.subarray(0, 2 * (4800 + 9600 + 4000)));
   t.equal(h.pool.tasks.length, 2, 'the first window and a full second one');
-  t.equal(h.pacer.dueAtMs(h.key, 1, 21), undefined, 'no clock yet');
-  // Frame 21 is due no sooner than (21 − lead 2) frames after the clock starts: ~633 ms from now at the earliest.
-  const earliest = h.pacer.orderAtMs(h.key, 1, 21) - performance.now() - PARTIAL_WINDOW_HORIZON_MS;
+  t.equal(h.pacer.dueAtMs(h.key, 1, 18), undefined, 'no clock yet');
+  // Frame 18 is due no sooner than (18 − lead 2) frames after the clock starts: ~533 ms from now at the earliest.
+  const earliest = h.pacer.orderAtMs(h.key, 1, 18) - performance.now() - PARTIAL_WINDOW_HORIZON_MS;
   const waitMs = clock.live()[0]!.ms;
   t.ok(waitMs > WINDOW_MAX_WAIT_MS && waitMs >= earliest - 1 && waitMs <= earliest + 50, `waits ${waitMs} ms (at least ${earliest.toFixed(0)})`);
-  h.agent.emit('audio', pcm.subarray(2 * (4800 + 12_000 + 4000)));
-  t.match(h.pool.tasks[2], { start: 16_800, end: 28_800 }, 'the rest of the stream filled the window');
+  h.agent.emit('audio', pcm.subarray(2 * (4800 + 9600 + 4000)));
+  t.match(h.pool.tasks[2], { start: 14_400, end: 26_400 }, 'the rest of the stream filled the window');
   h.agent.emit('responseEnd', { responseId: 'r1', transcript: '' });
   while (h.pool.heldCount > 0) h.pool.releaseOne();
   const end = await h.waitFor(isEnd);

@@ -105,7 +105,12 @@ export interface TurnSchedulerOptions<T> {
   pacer: TurnPacer;
   events: TurnEvents<T>;
   logger: Logger;
+  /** A turn's first window (short: the viewer waits for its frames). */
   firstWindowSamples: number;
+  /**
+   * The longest later window. Later windows grow from the first: each at most twice the audio
+   * already dispatched (see nextWindowSamples), so the second stays short and the rest are long.
+   */
   windowSamples: number;
   contextSamples: number;
   /**
@@ -329,12 +334,26 @@ export class TurnScheduler<T extends ScheduledTurn> {
     while (turn && !this.closed && this.dispatchNext(turn));
   }
 
+  /**
+   * How long the next window may be, `dispatched` samples into the turn: the first window's length,
+   * then at most twice what is dispatched so far, up to windowSamples (200 ms, 400 ms, then
+   * AUDIO_CHUNK_DURATION at the defaults). Each window costs the main thread the same hand-offs
+   * whatever its length (~0.1–0.3 ms on a small VM: dispatch, the worker's wake-up, the result,
+   * the frames to the pacer) and the worker its model context again, so later windows are long;
+   * the second is due soonest after the first (its first frame is due a few frames after the
+   * turn starts playing), so it grows only to twice the first.
+   */
+  private nextWindowSamples(dispatched: number): number {
+    const first = this.o.firstWindowSamples;
+    return dispatched === 0 ? first : Math.min(this.o.windowSamples, Math.max(first, 2 * dispatched));
+  }
+
   /** One window of the playing turn to the pool, if one is ready and in bounds; false otherwise. */
   private dispatchNext(turn: T): boolean {
     if (turn.inflight.size >= (this.o.maxInflight ?? 1)) return false;
     if (turn.dispatched / SAMPLES_PER_FRAME > turn.framesSent + (this.o.lookaheadFrames ?? Infinity)) return false;
     const available = turn.written - turn.dispatched;
-    const windowSamples = turn.dispatched === 0 ? this.o.firstWindowSamples : this.o.windowSamples;
+    const windowSamples = this.nextWindowSamples(turn.dispatched);
     const lastAudio = turn.agentDone && turn.pendingSamples === 0;
     let n: number;
     if (available >= windowSamples) n = windowSamples;
