@@ -18,7 +18,7 @@ export interface Config {
   port: number;
   agentType: string;
   onnxModelPath: string;
-  /** Length of the later inference windows, seconds (reference: AUDIO_CHUNK_DURATION). */
+  /** The longest later inference window, seconds (reference: AUDIO_CHUNK_DURATION, fixed-length windows of 0.5 s). */
   audioChunkDurationS: number;
   /** Length of a turn's first inference window, ms: short, for first-frame latency. */
   firstWindowMs: number;
@@ -181,7 +181,7 @@ export function loadConfig(env: Env = readEnv()): Config {
   if (fault !== '' && !/^(crash|hang):\d+$/.test(fault)) {
     throw new ConfigError('INFERENCE_FAULT_INJECTION', 'expected "crash:<k>", "hang:<k>" or nothing');
   }
-  const audioChunkDurationS = r.numOr('AUDIO_CHUNK_DURATION', 0.5, { min: 0.1, max: 5 });
+  const audioChunkDurationS = r.numOr('AUDIO_CHUNK_DURATION', 1.0, { min: 0.1, max: 5 });
   const firstWindowMs = r.numOr('INFERENCE_FIRST_WINDOW_MS', 200, { min: 100, max: 5000 });
   for (const [name, ms] of [['AUDIO_CHUNK_DURATION', audioChunkDurationS * 1000], ['INFERENCE_FIRST_WINDOW_MS', firstWindowMs]] as const) {
     // Windows hold whole 1/30 s frames so every frame gets exactly its own audio.
