@@ -9,7 +9,7 @@
  *   node dist/bench/send-floor.js [clients=50] [seconds=6]   → one JSON line (SendFloor)
  *
  * Roles by argv[2]: a number (the sender, the default) or `clients <port> <n>` (the receivers,
- * forked by the sender; they count messages and bytes and answer `count` over IPC). The batch
+ * forked by the sender; they count the messages and answer `count` over IPC). The batch
  * worker is this file again as a worker thread.
  */
 import { fork } from 'node:child_process';
@@ -102,10 +102,10 @@ export async function sendFloor(clients: number, seconds: number): Promise<SendF
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => app.listen('127.0.0.1', 0, (s) => (s ? resolve(s) : reject(new Error('listen failed')))));
   const port = uWS.us_socket_local_port(listenSocket);
   const child = fork(self, ['clients', String(port), String(clients)], { stdio: 'inherit' });
-  const fromChild = <T>() => new Promise<T>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as T));
-    child.once('exit', (code) => reject(new Error(`clients exited (${code})`)));
-  });
+  // One exit listener for the whole run (one per question would pile up while the count is polled).
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`clients exited (${code})`))));
+  exited.catch(() => undefined); // observed by the race below; a normal kill at the end is not an error
+  const fromChild = <T>() => Promise.race([new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T))), exited]);
   let worker: Worker | undefined;
   try {
     await fromChild();
