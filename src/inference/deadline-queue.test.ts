@@ -33,29 +33,39 @@ t.test('remove takes out exactly that item and keeps the heap ordered', async (t
   t.same(drain(q), expected, 'deadline, then arrival');
 });
 
+/** The dispatcher's callback as a promise, for the test. */
+function run<T, R>(d: DeadlineDispatcher<T, R>, task: T, key: number): Promise<R> {
+  return new Promise((resolve, reject) => d.run(task, key, (err, r) => (r === undefined ? reject(err) : resolve(r))));
+}
+
 t.test('the dispatcher runs at most `slots` at once, the earliest key first when a slot frees', async (t) => {
   const started: string[] = [];
   const finish = new Map<string, () => void>();
-  const d = new DeadlineDispatcher<string, string>(() => 2, (name) => new Promise((resolve) => {
+  const d = new DeadlineDispatcher<string, string>(() => 2, (name, done) => {
     started.push(name);
-    finish.set(name, () => resolve(name));
-  }));
-  const all = [d.run('a', 50), d.run('b', 40), d.run('late', 90), d.run('urgent', 1), d.run('mid', 30)];
+    finish.set(name, () => done(null, name));
+  });
+  const all = [run(d, 'a', 50), run(d, 'b', 40), run(d, 'late', 90), run(d, 'urgent', 1), run(d, 'mid', 30)];
   t.same(started, ['a', 'b'], 'two slots: the first two start at once');
   t.equal(d.queued, 3);
   finish.get('b')!();
   await all[1];
-  await new Promise((r) => setImmediate(r));
   t.same(started, ['a', 'b', 'urgent'], 'a freed slot goes to the earliest deadline');
   for (const name of ['a', 'urgent']) finish.get(name)!();
   await Promise.all([all[0], all[3]]);
-  await new Promise((r) => setImmediate(r));
   t.same(started, ['a', 'b', 'urgent', 'mid', 'late']);
   for (const name of ['mid', 'late']) finish.get(name)!();
   t.same(await Promise.all(all), ['a', 'b', 'late', 'urgent', 'mid']);
+  finish.get('a')!();
+  t.equal(d.queued, 0, 'a second call back of a finished task changes nothing');
   const failing = new DeadlineDispatcher<string, string>(() => 1, () => { throw new Error('no worker'); });
-  await t.rejects(failing.run('x', 1), /no worker/, 'a start that throws rejects that task only');
-  await t.rejects(failing.run('y', 1), /no worker/, 'and frees its slot');
+  await t.rejects(run(failing, 'x', 1), /no worker/, 'a start that throws fails that task only');
+  await t.rejects(run(failing, 'y', 1), /no worker/, 'and frees its slot');
+  const held = new DeadlineDispatcher<string, string>(() => 1, () => undefined);
+  const waiting = [run(held, 'first', 1), run(held, 'second', 2)];
+  held.clear(new Error('closing'));
+  await t.rejects(waiting[1]!, /closing/, 'clear fails what still waits');
+  t.equal(held.queued, 0);
 });
 
 /** Windows queued behind a busy worker, in the order they are dispatched; returns the order they ran. */

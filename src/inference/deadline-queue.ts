@@ -80,13 +80,13 @@ export class DeadlineHeap<T> {
 
 interface Pending<T, R> {
   task: T;
-  resolve(r: R): void;
-  reject(err: unknown): void;
+  done: (err: unknown, result?: R) => void;
 }
 
 /**
  * Runs tasks with at most `slots()` at a time, the one with the earliest key first. `start` hands
- * a task to a worker; its promise settling frees the slot.
+ * a task to a worker and calls back once when it ends, which frees the slot. Callbacks, not
+ * promises: each window passes through here, and every promise in its path is main-thread work.
  */
 export class DeadlineDispatcher<T, R> {
   private readonly waiting = new DeadlineHeap<Pending<T, R>>();
@@ -94,7 +94,7 @@ export class DeadlineDispatcher<T, R> {
 
   constructor(
     private readonly slots: () => number,
-    private readonly start: (task: T) => Promise<R>,
+    private readonly start: (task: T, done: (err: unknown, result?: R) => void) => void,
   ) {}
 
   /** Tasks waiting for a slot. */
@@ -102,11 +102,10 @@ export class DeadlineDispatcher<T, R> {
     return this.waiting.size;
   }
 
-  run(task: T, key: number): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ task, resolve, reject }, key);
-      this.pump();
-    });
+  /** Queue `task` by `key`; `done` is called once, with its error or its result. */
+  run(task: T, key: number, done: (err: unknown, result?: R) => void): void {
+    this.waiting.push({ task, done }, key);
+    this.pump();
   }
 
   private pump(): void {
@@ -114,21 +113,24 @@ export class DeadlineDispatcher<T, R> {
       const next = this.waiting.shift();
       if (!next) return;
       this.running++;
-      let started: Promise<R>;
-      try {
-        started = this.start(next.task);
-      } catch (err) {
-        started = Promise.reject(err);
-      }
-      started.then(next.resolve, next.reject).finally(() => {
+      let ended = false;
+      const end = (err: unknown, result?: R): void => {
+        if (ended) return;
+        ended = true;
         this.running--;
+        next.done(err, result);
         this.pump();
-      });
+      };
+      try {
+        this.start(next.task, end);
+      } catch (err) {
+        end(err);
+      }
     }
   }
 
-  /** Reject everything still waiting (the pool is closing). */
+  /** Fail everything still waiting (the pool is closing). */
   clear(reason: Error): void {
-    for (let p = this.waiting.shift(); p; p = this.waiting.shift()) p.reject(reason);
+    for (let p = this.waiting.shift(); p; p = this.waiting.shift()) p.done(reason);
   }
 }

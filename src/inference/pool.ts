@@ -3,7 +3,7 @@ import { createWorkerPool } from './worker-pool.js';
 import type { Logger } from 'pino';
 import type { InferenceWorkerData, PingResult, WindowResult, WindowTask } from './tasks.js';
 import { Histogram } from '../metrics/histogram.js';
-import { runBeforeDeadline, type WindowDeadline } from './window-deadline.js';
+import { DeadlineWatch, type WindowCallback, type WindowDeadline } from './window-deadline.js';
 import { DeadlineDispatcher } from './deadline-queue.js';
 import { WindowStats } from './window-stats.js';
 import { OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
@@ -64,6 +64,8 @@ export class InferencePool {
    * for the inference workers (they may all be busy or stuck) nor put base64/JSON on the main thread.
    */
   private readonly filler: Piscina;
+  /** Races windows against their due times: hedge, fill (one timer for all of them). */
+  private readonly deadlines: DeadlineWatch;
   /** Pool tasks in flight (windows, retries, hedges), to know whether a worker is free. */
   private inflight = 0;
   /** Decaying peak of dispatch → result time of model windows, ms. */
@@ -93,9 +95,20 @@ export class InferencePool {
       errorMessage: 'inference pool error',
     });
     this.dispatcher = this.queueOrder === 'deadline'
-      ? new DeadlineDispatcher<WindowTask, WindowResult>(() => this.size, (t) => this.runTimed(t))
+      ? new DeadlineDispatcher<WindowTask, WindowResult>(() => this.size, (t, done) => this.runTimed(t, done))
       : null;
     this.filler = createWorkerPool({ worker: 'neutral-fill', threads: 1, maxQueue: Infinity, logger: this.logger, errorMessage: 'fill worker error' });
+    this.deadlines = new DeadlineWatch({
+      original: (t, key, done) => this.runReliably(t, key, done),
+      hasIdleWorker: () => this.inflight < this.size,
+      hedge: (t, key, done) => this.attempt(t, key, done),
+      fill: (t, done) => this.fill(t, done),
+      recentSlowestMs: () => this.slowestRoundTripMs,
+      onHedge: () => this.hedges++,
+      onFill: () => this.deadlineFills++,
+      onLateDiscarded: () => this.lateResultsDiscarded++,
+      logger: this.logger,
+    });
   }
 
   /** Load the model in every worker (each warms up before answering) and check that all answer. */
@@ -148,60 +161,63 @@ export class InferencePool {
    * without one (the video dialects pace themselves), it is the plain retry-then-neutral path.
    * In the queue a window is ordered by its first frame's due time; before its turn's clock has
    * started, by the earliest that can be (`orderAtMs`: a turn's first window, which the viewer
-   * is waiting for, is due now).
+   * is waiting for, is due now). The task object is the pool's from here on (it gets the
+   * window's `abandoned` flag).
+   *
+   * One promise per window: inside, the steps call back (dispatch, retry, hedge, fill), since
+   * each promise a window passes through is main-thread work for every window of every session.
    */
-  async runWindow(task: WindowTask, deadline?: WindowDeadline): Promise<WindowResult> {
+  runWindow(task: WindowTask, deadline?: WindowDeadline): Promise<WindowResult> {
     const dispatchedAt = performance.now();
-    const dispatchedAtEpochMs = performance.timeOrigin + dispatchedAt;
     const key = deadline ? deadline.orderAtMs?.() ?? deadline.dueAtMs() ?? dispatchedAt : dispatchedAt;
-    if (!deadline) {
-      const result = await this.runReliably(task, key);
-      this.record(task, result, dispatchedAtEpochMs, undefined);
-      return result;
-    }
-    const { result, source } = await runBeforeDeadline(task, deadline, {
-      original: (t) => this.runReliably(t, key),
-      hasIdleWorker: () => this.inflight < this.size,
-      hedge: (t) => this.attempt(t, key),
-      fill: (t) => this.filler.run(t) as Promise<WindowResult>,
-      recentSlowestMs: () => this.slowestRoundTripMs,
-      onHedge: () => this.hedges++,
-      onFill: () => this.deadlineFills++,
-      onLateDiscarded: () => this.lateResultsDiscarded++,
-      logger: this.logger,
+    return new Promise((resolve, reject) => {
+      if (!deadline) {
+        this.runReliably(task, key, (err, result) => {
+          if (!result) return reject(err);
+          this.record(task, result, dispatchedAt, undefined);
+          resolve(result);
+        });
+        return;
+      }
+      this.deadlines.run(task, deadline, key, (err, result, source) => {
+        if (!result) return reject(err);
+        if (source !== 'fill') {
+          this.slowestRoundTripMs = Math.max(performance.now() - dispatchedAt, this.slowestRoundTripMs * 0.95);
+          this.record(task, result, dispatchedAt, deadline);
+        }
+        resolve(result);
+      });
     });
-    if (source !== 'fill') {
-      this.slowestRoundTripMs = Math.max(performance.now() - dispatchedAt, this.slowestRoundTripMs * 0.95);
-      this.record(task, result, dispatchedAtEpochMs, deadline);
-    }
-    return result;
   }
 
   /** The window on the pool; on failure once more on a fresh worker, then neutral weights. */
-  private async runReliably(task: WindowTask, key: number): Promise<WindowResult> {
-    try {
-      return await this.attempt(task, key);
-    } catch (first) {
+  private runReliably(task: WindowTask, key: number, done: WindowCallback): void {
+    this.attempt(task, key, (first, result) => {
+      if (result) return done(null, result);
       this.failures++;
       if (task.abandoned && Atomics.load(new Int32Array(task.abandoned), 0) !== 0) {
         // Another copy (a hedge or a fill) already served this window: nothing to retry.
         this.logger.warn({ err: first, sessionId: task.sessionId, turnId: task.turnId }, 'abandoned inference task failed (its window was already served)');
-        throw first;
+        return done(first);
       }
       this.logger.error({ err: first, sessionId: task.sessionId, turnId: task.turnId }, 'inference task failed; retrying once');
-      try {
-        return await this.attempt(task, key);
-      } catch (second) {
+      this.attempt(task, key, (second, again) => {
+        if (again) return done(null, again);
         this.failures++;
         this.neutralWindows++;
         this.logger.error({ err: second, sessionId: task.sessionId, turnId: task.turnId }, 'inference failed twice; sending neutral weights for this window');
-        return (await this.filler.run(task)) as WindowResult;
-      }
-    }
+        this.fill(task, done);
+      });
+    });
   }
 
-  private record(task: WindowTask, result: WindowResult, dispatchedAtEpochMs: number, deadline: WindowDeadline | undefined): void {
-    this.stats.observe(result, dispatchedAtEpochMs, performance.now(), deadline?.dueAtMs(), task.windowIndex);
+  /** Neutral weights for the window's exact audio, from the fill worker. */
+  private fill(task: WindowTask, done: WindowCallback): void {
+    settle(this.filler.run(task) as Promise<WindowResult>, done);
+  }
+
+  private record(task: WindowTask, result: WindowResult, dispatchedAt: number, deadline: WindowDeadline | undefined): void {
+    this.stats.observe(result, performance.timeOrigin + dispatchedAt, performance.now(), deadline?.dueAtMs(), task.windowIndex);
     this.windows++;
     this.audioMsTotal += result.audioMs;
     this.inferMsTotal += result.taskMs;
@@ -212,14 +228,14 @@ export class InferencePool {
   }
 
   /** One run of the task on a worker; `key` orders it in the deadline queue (performance.now() ms it is needed by). */
-  private async attempt(task: WindowTask, key: number): Promise<WindowResult> {
+  private attempt(task: WindowTask, key: number, done: WindowCallback): void {
     this.inflight++;
-    try {
-      if (this.dispatcher) return await this.dispatcher.run(task, key);
-      return await this.runTimed(task);
-    } finally {
+    const end: WindowCallback = (err, result) => {
       this.inflight--;
-    }
+      done(err, result);
+    };
+    if (this.dispatcher) this.dispatcher.run(task, key, end);
+    else this.runTimed(task, end);
   }
 
   /**
@@ -228,14 +244,29 @@ export class InferencePool {
    * window cost ~2 % of the main thread at a hundred sessions (AbortSignal.timeout, before that,
    * ~14 µs per window and a live timer per window for the whole timeout).
    */
-  private runTimed(task: WindowTask): Promise<WindowResult> {
+  private runTimed(task: WindowTask, done: WindowCallback): void {
     const watch = this.watchdog.watch();
-    return (this.piscina.run(task, { signal: watch }) as Promise<WindowResult>).finally(() => this.watchdog.done(watch));
+    (this.piscina.run(task, { signal: watch }) as Promise<WindowResult>).then(
+      (result) => {
+        this.watchdog.done(watch);
+        done(null, result);
+      },
+      (err: unknown) => {
+        this.watchdog.done(watch);
+        done(err ?? new Error('inference task failed'));
+      },
+    );
   }
 
   async close(): Promise<void> {
     this.dispatcher?.clear(new Error('inference pool closed'));
+    this.deadlines.stop();
     this.watchdog.stop();
     await Promise.all([this.piscina.destroy(), this.filler.destroy()]);
   }
+}
+
+/** A promise's outcome to a window callback (a rejection without a reason still counts as a failure). */
+function settle(p: Promise<WindowResult>, done: WindowCallback): void {
+  p.then((result) => done(null, result), (err: unknown) => done(err ?? new Error('window task failed')));
 }

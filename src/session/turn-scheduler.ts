@@ -380,11 +380,11 @@ export class TurnScheduler<T extends ScheduledTurn> {
     const readEnd = final ? end : Math.min(turn.ringStart + turn.written, end + (this.o.rightContextSamples ?? 0));
     turn.inflight.set(firstFrameIndex, { contextStart, wanted });
     const windowIndex = turn.windows++;
+    const task: WindowTask = { kind: 'window', ring: this.ring.sab, sessionId: this.o.sessionId, turnId: turn.turnId, contextStart, start, end, firstFrameIndex, final, releaseTo, windowIndex };
+    // Set afterwards, not spread into the literal: a conditional spread builds the object through V8's slow path.
+    if (readEnd > end) task.readEnd = readEnd;
     this.o.pool
-      .runWindow({
-        kind: 'window', ring: this.ring.sab, sessionId: this.o.sessionId, turnId: turn.turnId, contextStart, start, end,
-        ...(readEnd > end ? { readEnd } : {}), firstFrameIndex, final, releaseTo, windowIndex,
-      }, {
+      .runWindow(task, {
         // Needed by the pacer's due time of its first frame: a stuck worker is hedged or filled, never waited for.
         dueAtMs: () => this.o.pacer.dueAtMs(this.o.key, turn.seq, firstFrameIndex),
         orderAtMs: () => this.o.pacer.orderAtMs(this.o.key, turn.seq, firstFrameIndex),
