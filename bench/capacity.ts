@@ -46,6 +46,22 @@ export interface CapacitySection {
    */
   mainThreadMarginalUsPerFrame: number;
   mainThreadIdlePercent: number;
+  /**
+   * The same slope over the runs that passed only: the range the server is run in. The fit over
+   * all runs includes the overloaded ones of the failing levels, whose CPU per frame is lower
+   * (absent in reports from before it was recorded).
+   */
+  mainThreadMarginalPassingUsPerFrame?: number;
+}
+
+/**
+ * Main-thread CPU (cores) against frames/s, least squares: over every run, and over the runs that
+ * passed only. µs per frame and % of a core at idle.
+ */
+export function mainThreadFits(steps: Array<Pick<StepMeasurement, 'pass' | 'server'>>): Pick<CapacitySection, 'mainThreadMarginalUsPerFrame' | 'mainThreadIdlePercent' | 'mainThreadMarginalPassingUsPerFrame'> {
+  const fit = (runs: typeof steps) => linearFit(runs.map((s) => s.server.framesPerS), runs.map((s) => s.server.mainThreadCores));
+  const all = fit(steps);
+  return { mainThreadMarginalUsPerFrame: all.slope * 1e6, mainThreadIdlePercent: all.intercept * 100, mainThreadMarginalPassingUsPerFrame: fit(steps.filter((s) => s.pass)).slope * 1e6 };
 }
 
 /**
@@ -108,7 +124,7 @@ export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenera
     limitedBy = firstFail.generatorSaturated ? 'load generator' : 'server';
   }
   const fit = linearFit(steps.map((s) => s.sessions), steps.map((s) => s.server.rssPeakBytes));
-  const cpuFit = linearFit(steps.map((s) => s.server.framesPerS), steps.map((s) => s.server.mainThreadCores));
+  const cpu = mainThreadFits(steps);
   const limit = firstFail ? diagnoseLimit(evidenceOf(firstFail, cores)) : undefined;
   if (firstFail && limit) log(`capacity${label ? ` [${label}]` : ''}: ${lastPass} sessions; at ${firstFail.sessions} limited by ${limit.detail}`);
   const passRun = steps.find((s) => s.sessions === lastPass && s.pass) ?? steps.find((s) => s.sessions === lastPass);
@@ -118,7 +134,7 @@ export async function benchCapacity(plan: BenchPlan['capacity'], gen: LoadGenera
   return {
     sessions: lastPass, sessionsPerCore: lastPass / cores, cores, serverWorkers, scheduler: serverScheduler(env), limitedBy,
     firstFailure: firstFail && { sessions: firstFail.sessions, reasons: firstFail.reasons, serverErrors: firstFail.serverErrors, ...(limit ? { limit } : {}) }, windowTimes, steps, levels, rssPerSessionBytesSlope: fit.slope,
-    mainThreadMarginalUsPerFrame: cpuFit.slope * 1e6, mainThreadIdlePercent: cpuFit.intercept * 100, passRuns: Math.max(1, plan.passRuns),
+    ...cpu, passRuns: Math.max(1, plan.passRuns),
   };
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, FULL_PLAN, QUICK_PLAN } from '../bench/options.js';
 import { armPlan, capacityText, comparisonLevel, compareSchedulers, ratio, sweepRow } from '../bench/capacity-variants.js';
-import type { CapacitySection } from '../bench/capacity.js';
+import { mainThreadFits, type CapacitySection } from '../bench/capacity.js';
 import type { StepMeasurement } from '../bench/load-driver.js';
 import { renderMarkdown } from '../bench/report.js';
 import type { BenchReport } from '../bench/report-types.js';
@@ -163,4 +163,19 @@ t.test('latency: a capacity row with streaming agents, labelled with their speed
   t.match(md, new RegExp(`\\| ${base.sessions} \\(agents at 4× real time\\) \\| 27\\.5 / 36\\.6 \\|`), 'section 4 row');
   t.match(md, /chunks every 25 ms/, 'the streaming rate is said');
   t.notMatch(renderMarkdown({ ...committed, pacing: { ...p, streamingAgents: undefined } }), /agents at 4× real time\) \|/, 'older reports have no such row');
+});
+
+t.test('main-thread CPU per frame: the slope over every run and over the passing runs, both in the report', async (t) => {
+  // 20 µs per frame + 2 % of a core in the runs that pass; an overloaded run that spends less.
+  const run = (fps: number, cores: number, pass: boolean) => ({ pass, server: { ...template.server, framesPerS: fps, mainThreadCores: cores } });
+  const steps = [run(1000, 0.02 + 1000 * 20e-6, true), run(2000, 0.02 + 2000 * 20e-6, true), run(4000, 0.02 + 4000 * 20e-6, true), run(6000, 0.09, false)];
+  const fits = mainThreadFits(steps);
+  t.equal(fits.mainThreadMarginalPassingUsPerFrame!.toFixed(6), '20.000000', 'the passing runs alone give the cost of a frame');
+  t.ok(fits.mainThreadMarginalUsPerFrame < 15, `the overloaded run pulls the all-run slope down (${fits.mainThreadMarginalUsPerFrame})`);
+  const md = renderMarkdown({ ...old, capacity: { ...old.capacity!, ...fits } });
+  t.match(md, /main-thread CPU = \*\*\d+\.\d µs per frame sent\*\* \(marginal, least-squares slope against frames\/s, every run\)/);
+  t.match(md, /Over the runs that passed only .*\*\*20\.0 µs per frame\*\*/);
+  const before = { ...old.capacity! };
+  delete before.mainThreadMarginalPassingUsPerFrame;
+  t.notMatch(renderMarkdown({ ...old, capacity: before }), /Over the runs that passed only/, 'a report from before the split shows the one figure it has');
 });
