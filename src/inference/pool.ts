@@ -8,6 +8,7 @@ import { DeadlineDispatcher } from './deadline-queue.js';
 import { WindowStats } from './window-stats.js';
 import { OUTPUT_SAMPLE_RATE } from '../audio/constants.js';
 import { TaskWatchdog } from './task-watchdog.js';
+import { isAbandoned } from './window-io.js';
 
 /**
  * How windows wait for a worker: `deadline` (earliest due first, see deadline-queue.ts) or
@@ -195,7 +196,7 @@ export class InferencePool {
     this.attempt(task, key, (first, result) => {
       if (result) return done(null, result);
       this.failures++;
-      if (task.abandoned && Atomics.load(new Int32Array(task.abandoned), 0) !== 0) {
+      if (isAbandoned(task)) {
         // Another copy (a hedge or a fill) already served this window: nothing to retry.
         this.logger.warn({ err: first, sessionId: task.sessionId, turnId: task.turnId }, 'abandoned inference task failed (its window was already served)');
         return done(first);
@@ -246,16 +247,10 @@ export class InferencePool {
    */
   private runTimed(task: WindowTask, done: WindowCallback): void {
     const watch = this.watchdog.watch();
-    (this.piscina.run(task, { signal: watch }) as Promise<WindowResult>).then(
-      (result) => {
-        this.watchdog.done(watch);
-        done(null, result);
-      },
-      (err: unknown) => {
-        this.watchdog.done(watch);
-        done(err ?? new Error('inference task failed'));
-      },
-    );
+    settle(this.piscina.run(task, { signal: watch }) as Promise<WindowResult>, (err, result) => {
+      this.watchdog.done(watch);
+      done(err, result);
+    });
   }
 
   async close(): Promise<void> {

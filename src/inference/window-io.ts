@@ -61,7 +61,7 @@ export class WindowIo {
   }
 }
 
-/** The worker-side check of a task's `abandoned` flag: true once its result is no longer wanted. */
+/** A task's `abandoned` flag, read by a worker before it starts and by the pool before a retry: true once its result is no longer wanted. */
 export function isAbandoned(task: WindowTask): boolean {
   return task.abandoned !== undefined && Atomics.load(new Int32Array(task.abandoned), 0) !== 0;
 }
