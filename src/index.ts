@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   if (uwsIsNative) logger.info('uWebSockets.js: native binary loaded');
   else logger.warn('uWebSockets.js: native binary NOT loaded, running the slow pure-JS fallback (use Node 20)');
 
-  const pool = new InferencePool({ modelPath: config.onnxModelPath, workers: config.inferenceWorkers, faultInjection: config.inferenceFaultInjection, taskTimeoutMs: config.inferenceTaskTimeoutMs, queue: config.inferenceScheduler, logger });
+  const pool = new InferencePool({ modelPath: config.onnxModelPath, workers: config.inferenceWorkers, faultInjection: config.inferenceFaultInjection, taskTimeoutMs: config.inferenceTaskTimeoutMs, queue: config.inferenceScheduler, taskWindows: config.inferenceTaskWindows, logger });
   await pool.start();
   const agents = await createAgentFactory(config, logger);
   const server = new AvatarServer({ config, logger, pool, createAgent: agents.create, version: pkg.version });

@@ -16,8 +16,8 @@ t.teardown(() => agent.close());
 const SESSIONS = 3;
 const TURN_S = 3;
 
-async function turns(t: Test, server: ServerProcess): Promise<void> {
-  const pcms = Array.from({ length: SESSIONS }, (_, i) => syntheticSpeech(TURN_S, { seed: i + 1, f0: 110 + 20 * i }));
+async function turns(t: Test, server: ServerProcess, sessions = SESSIONS): Promise<void> {
+  const pcms = Array.from({ length: sessions }, (_, i) => syntheticSpeech(TURN_S, { seed: i + 1, f0: 110 + 20 * i }));
   agent.onText = (up, text) => void agent.speak(up, pcms[Number(text)]!);
   const clients = await Promise.all(pcms.map(async () => {
     const c = await WidgetClient.connect(server.url());
@@ -75,3 +75,25 @@ for (const scheduler of ['deadline', 'fifo'] as const) {
     t.ok(late.every((n, i) => n <= [SESSIONS, SESSIONS, SESSIONS, SESSIONS * 4][i]!), `late windows counted within their index (${late.join('/')})`);
   });
 }
+
+t.test('INFERENCE_TASK_WINDOWS: one worker, six turns at once — queued windows go several per task, every turn exact and in order', async (t) => {
+  const sessions = 6;
+  const server = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, INFERENCE_WORKERS: '1', INFERENCE_TASK_WINDOWS: '4' });
+  t.teardown(() => server.stop());
+  await turns(t, server, sessions);
+  const m = await metrics(server);
+  const windows = m('avatar_inference_windows_total');
+  t.equal(windows, sessions * 5, 'every window ran once');
+  const batches = m('avatar_inference_batches_total');
+  const tasks = m('avatar_inference_tasks_total');
+  t.ok(batches > 0, `windows queued behind the one worker went in batches (${batches})`);
+  t.ok(m('avatar_inference_batched_windows_total') >= 2 * batches, 'at least two windows in each');
+  t.ok(tasks < windows, `fewer hand-offs than windows (${tasks} tasks for ${windows} windows)`);
+  t.ok(m('avatar_inference_batch_yields_total') >= 0, 'yields counted');
+  const one = await startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, INFERENCE_WORKERS: '1', INFERENCE_TASK_WINDOWS: '1' });
+  t.teardown(() => one.stop());
+  await turns(t, one, sessions);
+  const m1 = await metrics(one);
+  t.equal(m1('avatar_inference_batches_total'), 0, 'INFERENCE_TASK_WINDOWS=1: no batch');
+  t.equal(m1('avatar_inference_tasks_total'), m1('avatar_inference_windows_total'), 'one task per window');
+});

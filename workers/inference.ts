@@ -8,12 +8,13 @@ import { SyncFrameEncoder } from '../src/inference/frame-encoder.js';
 import { WindowModel } from '../src/inference/window-model.js';
 import { WindowIo, abandonedResult, isAbandoned } from '../src/inference/window-io.js';
 import { returnTransferring } from './transfer.js';
-import type { InferenceTask, InferenceWorkerData, PingResult, WindowResult, WindowTask } from '../src/inference/tasks.js';
+import type { InferenceTask, InferenceWorkerData, PingResult, WindowResult, WindowsResult, WindowsTask, WindowTask } from '../src/inference/tasks.js';
 
 const data = workerData as InferenceWorkerData;
 // The model loads and is warmed up before the first task.
 const model = await WindowModel.create(data.modelPath);
 const io = new WindowIo(new SyncFrameEncoder());
+const yieldWords = new Int32Array(data.yieldWords);
 let tasksRun = 0;
 
 async function runWindow(task: WindowTask): Promise<WindowResult> {
@@ -29,12 +30,25 @@ async function runWindow(task: WindowTask): Promise<WindowResult> {
   const { pcm, frameCount } = io.readPcm(task);
   const pcmReadMs = performance.now() - t0;
   const w = await model.weights(io.ring(task.ring), task, frameCount);
-  const result = io.finish(task, w.weights, pcm, frameCount, w.inferMs, t0, threadId, { readMs: pcmReadMs + w.readMs, resampleMs: w.resampleMs });
-  // The frame bytes (one exact-size buffer per window) move to the main thread rather than being copied.
-  return returnTransferring(result, [result.bytes.buffer as ArrayBuffer]);
+  return io.finish(task, w.weights, pcm, frameCount, w.inferMs, t0, threadId, { readMs: pcmReadMs + w.readMs, resampleMs: w.resampleMs });
 }
 
-export default async function inference(task: InferenceTask): Promise<WindowResult | PingResult> {
+/** Windows one after another, until they are done or the main thread asks this batch to yield. */
+async function runWindows(task: WindowsTask): Promise<WindowsResult> {
+  const results: WindowResult[] = [];
+  for (const t of task.tasks) {
+    if (results.length > 0 && Atomics.load(yieldWords, task.yieldSlot) !== 0) break;
+    results.push(await runWindow(t));
+  }
+  // Each window's own frame buffer moves (listed once: a transfer list must not repeat one).
+  const buffers = new Set(results.map((r) => r.bytes.buffer as ArrayBuffer).filter((b) => b.byteLength > 0));
+  return returnTransferring({ results }, [...buffers]);
+}
+
+export default async function inference(task: InferenceTask): Promise<WindowResult | WindowsResult | PingResult> {
   if (task.kind === 'ping') return { threadId, inputName: model.inputName, outputName: model.outputName, warmupMs: model.warmupMs };
-  return runWindow(task);
+  if (task.kind === 'windows') return runWindows(task);
+  // The frame bytes (one exact-size buffer per window) move to the main thread rather than being copied.
+  const result = await runWindow(task);
+  return returnTransferring(result, [result.bytes.buffer as ArrayBuffer]);
 }

@@ -37,6 +37,11 @@ export interface Config {
    */
   inferenceScheduler: 'deadline' | 'fifo';
   inferenceLookaheadMs: number;
+  /**
+   * INFERENCE_TASK_WINDOWS: with the deadline scheduler, the most windows handed to a worker in one
+   * task when windows are waiting for a worker (each still its own model call; 1: one per task).
+   */
+  inferenceTaskWindows: number;
   /** Frames sent ahead of the media clock at the start of a turn. */
   pacingLeadFrames: number;
   /** The pacer's wake-up grid, ms (0: one wake-up per frame deadline): frames go out up to this much early. */
@@ -205,6 +210,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     inferenceWorkers: r.numOr('INFERENCE_WORKERS', Math.max(1, cores - 1), { min: 1, max: 256, integer: true }),
     inferenceScheduler: r.oneOf('INFERENCE_SCHEDULER', ['deadline', 'fifo'] as const, 'deadline'),
     inferenceLookaheadMs: r.numOr('INFERENCE_LOOKAHEAD_MS', 1000, { min: 100, max: 60_000, integer: true }),
+    inferenceTaskWindows: r.numOr('INFERENCE_TASK_WINDOWS', 4, { min: 1, max: 32, integer: true }),
     pacingLeadFrames: r.numOr('PACING_LEAD_FRAMES', 2, { min: 0, max: 30, integer: true }),
     pacingBatchMs: r.numOr('PACING_BATCH_MS', 5, { min: 0, max: 10 }),
     debug,

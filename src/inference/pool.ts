@@ -1,7 +1,7 @@
 import type { Piscina } from 'piscina';
 import { createWorkerPool } from './worker-pool.js';
 import type { Logger } from 'pino';
-import type { InferenceWorkerData, PingResult, WindowResult, WindowTask } from './tasks.js';
+import type { InferenceWorkerData, PingResult, WindowResult, WindowsResult, WindowsTask, WindowTask } from './tasks.js';
 import { Histogram } from '../metrics/histogram.js';
 import { DeadlineWatch, type WindowCallback, type WindowDeadline } from './window-deadline.js';
 import { DeadlineDispatcher } from './deadline-queue.js';
@@ -25,6 +25,11 @@ export interface InferencePoolOptions {
   taskTimeoutMs?: number;
   /** Queue order (default `deadline`). */
   queue?: InferenceQueueOrder;
+  /**
+   * Most windows handed to a worker in one task when windows wait for a worker
+   * (INFERENCE_TASK_WINDOWS; deadline queue only; default 4, 1 = one window per task).
+   */
+  taskWindows?: number;
   logger: Logger;
 }
 
@@ -67,8 +72,10 @@ export class InferencePool {
   private readonly filler: Piscina;
   /** Races windows against their due times: hedge, fill (one timer for all of them). */
   private readonly deadlines: DeadlineWatch;
-  /** Pool tasks in flight (windows, retries, hedges), to know whether a worker is free. */
+  /** Pool tasks in flight (windows, retries, hedges), to know whether a worker is free (FIFO queue). */
   private inflight = 0;
+  /** One word per batch slot, shared with the workers: set, it makes that batch yield (WindowsTask). */
+  private readonly yieldWords: Int32Array;
   /** Decaying peak of dispatch → result time of model windows, ms. */
   private slowestRoundTripMs = 0;
 
@@ -76,7 +83,9 @@ export class InferencePool {
     this.logger = opts.logger;
     this.size = opts.workers;
     const fault = /^(crash|hang):(\d+)$/.exec(opts.faultInjection ?? '');
+    this.yieldWords = new Int32Array(new SharedArrayBuffer(4 * opts.workers));
     const workerData: InferenceWorkerData = {
+      yieldWords: this.yieldWords.buffer as SharedArrayBuffer,
       modelPath: opts.modelPath,
       faultFlag: new SharedArrayBuffer(4),
       crashOnTask: fault ? Number(fault[2]) : 0,
@@ -95,13 +104,19 @@ export class InferencePool {
       logger: this.logger,
       errorMessage: 'inference pool error',
     });
+    const taskWindows = opts.taskWindows ?? 4;
     this.dispatcher = this.queueOrder === 'deadline'
-      ? new DeadlineDispatcher<WindowTask, WindowResult>(() => this.size, (t, done) => this.runTimed(t, done))
+      ? new DeadlineDispatcher<WindowTask, WindowResult>(() => this.size, (t, done) => this.runTimed(t, done), taskWindows > 1 ? {
+        maxTasks: taskWindows,
+        maxBatches: this.size,
+        start: (tasks, slot, done) => this.runBatch(tasks, slot, done),
+        requestYield: (slot) => Atomics.store(this.yieldWords, slot, 1),
+      } : undefined)
       : null;
     this.filler = createWorkerPool({ worker: 'neutral-fill', threads: 1, maxQueue: Infinity, logger: this.logger, errorMessage: 'fill worker error' });
     this.deadlines = new DeadlineWatch({
       original: (t, key, done) => this.runReliably(t, key, done),
-      hasIdleWorker: () => this.inflight < this.size,
+      hasIdleWorker: () => (this.dispatcher ? this.dispatcher.idle : this.inflight < this.size),
       hedge: (t, key, done) => this.attempt(t, key, done),
       fill: (t, done) => this.fill(t, done),
       recentSlowestMs: () => this.slowestRoundTripMs,
@@ -139,6 +154,16 @@ export class InferencePool {
 
   get threads(): number {
     return this.piscina.threads.length;
+  }
+
+  /**
+   * Tasks handed to workers (one window or a batch; deadline queue: FIFO counts none), windows
+   * started in batches (a yielded batch's rest counts again in the task that runs it), batches,
+   * and batches asked to yield.
+   */
+  get batching(): { tasks: number; windows: number; batches: number; yields: number } {
+    const d = this.dispatcher;
+    return { tasks: d?.handOffs ?? 0, windows: d?.batchedTasks ?? 0, batches: d?.batchesStarted ?? 0, yields: d?.yieldsAsked ?? 0 };
   }
 
   get queueSize(): number {
@@ -250,6 +275,24 @@ export class InferencePool {
     settle(this.piscina.run(task, { signal: watch }) as Promise<WindowResult>, (err, result) => {
       this.watchdog.done(watch);
       done(err, result);
+    });
+  }
+
+  /**
+   * Several waiting windows on one worker in one task (deadline-queue.ts `BatchStarter`), under the
+   * one watchdog timer like a single window: a stuck batch is aborted whole and each of its
+   * windows is retried on its own (runReliably), while the deadline watch hedges or fills each in time.
+   */
+  private runBatch(tasks: WindowTask[], slot: number, done: (err: unknown, results?: WindowResult[]) => void): void {
+    Atomics.store(this.yieldWords, slot, 0);
+    const task: WindowsTask = { kind: 'windows', tasks, yieldSlot: slot };
+    const watch = this.watchdog.watch();
+    (this.piscina.run(task, { signal: watch }) as Promise<WindowsResult>).then((r) => {
+      this.watchdog.done(watch);
+      done(null, r.results);
+    }, (err: unknown) => {
+      this.watchdog.done(watch);
+      done(err ?? new Error('window task failed'));
     });
   }
 

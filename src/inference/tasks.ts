@@ -94,7 +94,24 @@ export interface PingResult {
   warmupMs: number;
 }
 
-export type InferenceTask = WindowTask | PingTask;
+/**
+ * Several windows in one hand-off (INFERENCE_TASK_WINDOWS, deadline-queue.ts `BatchStarter`),
+ * earliest due first. Before each window after the first the worker reads word `yieldSlot` of
+ * `InferenceWorkerData.yieldWords`: once the main thread has set it (a more urgent window waits),
+ * it returns the results it has and the rest is queued again.
+ */
+export interface WindowsTask {
+  kind: 'windows';
+  tasks: WindowTask[];
+  yieldSlot: number;
+}
+
+/** The results of a `WindowsTask`'s first `results.length` windows, in its order. */
+export interface WindowsResult {
+  results: WindowResult[];
+}
+
+export type InferenceTask = WindowTask | WindowsTask | PingTask;
 
 export interface InferenceWorkerData {
   modelPath: string;
@@ -104,4 +121,6 @@ export interface InferenceWorkerData {
   crashOnTask: number;
   /** How: exit the thread, or spin forever. */
   faultKind: 'crash' | 'hang';
+  /** One Int32 per batch slot: set by the main thread to make that batch yield (see `WindowsTask`). */
+  yieldWords: SharedArrayBuffer;
 }
