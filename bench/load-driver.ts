@@ -155,11 +155,25 @@ export interface ServerSide {
   /** The main thread's wake-ups per second (voluntary context switches; absent in older reports). */
   mainThreadWakeupsPerS?: number;
   processUsPerFrame: number;
+  /**
+   * Windows per task handed to a worker over the measured turns (INFERENCE_TASK_WINDOWS batches
+   * them when they queue; 1: one each); absent when the server does not count its tasks.
+   */
+  windowsPerTask?: number;
+  /** Windows served with neutral weights over the measured turns (not back before their frames were due). */
+  deadlineFills?: number;
   mainThreadCores: number;
   processCores: number;
   rssIdleBytes: number;
   rssPeakBytes: number;
   rssPerSessionBytes: number;
+}
+
+/** Windows per task between two /stats readings; undefined when the server does not count tasks or ran none. */
+export function perTask(from: ServerStats, to: ServerStats): number | undefined {
+  if (to.inference.tasks === undefined || from.inference.tasks === undefined) return undefined;
+  const tasks = to.inference.tasks - from.inference.tasks;
+  return tasks > 0 ? (to.inference.windows - from.inference.windows) / tasks : undefined;
 }
 
 export interface StepMeasurement {
@@ -250,6 +264,8 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
       mainThreadKernelUsPerFrame: frames > 0 ? (cpu.mainThreadKernelMs * 1000) / frames : Number.NaN,
       mainThreadWakeupsPerS: cpu.mainThreadWakeupsPerS,
       processUsPerFrame: frames > 0 ? (cpu.processMs * 1000) / frames : Number.NaN,
+      windowsPerTask: perTask(warmStats, end),
+      deadlineFills: end.inference.deadlineFills === undefined ? undefined : end.inference.deadlineFills - (warmStats.inference.deadlineFills ?? 0),
       mainThreadCores: cpu.mainThreadCores,
       processCores: cpu.processCores,
       rssIdleBytes: idle.memory.rssBytes,

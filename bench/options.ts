@@ -44,6 +44,8 @@ export interface BenchPlan {
    * fifo vs deadline, and INFERENCE_WORKERS 1 and 2. An arm with the main run's settings reuses
    * the main run.
    */
+  /** INFERENCE_TASK_WINDOWS against 1 (bench/task-windows.ts): paired runs at the capacity level, else at `sessions`. */
+  taskWindows: { pairs: number; sessions: number };
   capacityVariants: {
     /**
      * 'one level': each arm measures one level, the main run's capacity (else `seedSessions`):
@@ -86,6 +88,7 @@ export const QUICK_PLAN: BenchPlan = {
   inference: { poolSizes: [], windowsS: [0.2, 0.5, 1.0], runs: 1, latencyPhaseMs: 700, throughputPhaseMs: 900, warmupWindows: 3 },
   batching: { batches: [1, 2, 4, 8], windowsS: [0.5], runs: 1, callsPerBatch: 20 },
   capacity: { ramp: [1, 8, 32], maxSessions: 512, bisectSteps: 0, turnsPerSession: 2, turnAudioS: 2, staggerMs: 500, rampBudgetMs: 45_000, passRuns: 1 },
+  taskWindows: { pairs: 1, sessions: 8 },
   capacityVariants: { mode: 'one level', seedSessions: 8, bisectSteps: 0, rampBudgetMs: 30_000, passRuns: 1, workers: [1, 2] },
   pacing: { runs: 1, turnsPerSession: 3, turnAudioS: 2, interruptAfterMs: 700 },
   ablations: { microRuns: 3, microIterations: 20_000, resamplerRunMs: 250, placementRuns: 1, placementStreams: 24, placementPhaseMs: 2000, pacingRuns: 1, pacingSessions: 16, pacingFrames: 30 },
@@ -97,6 +100,7 @@ export const FULL_PLAN: BenchPlan = {
   inference: { ...QUICK_PLAN.inference, runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
   batching: { batches: [1, 2, 4, 8, 16], windowsS: [0.2, 0.5], runs: 3, callsPerBatch: 60 },
   capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 900_000, passRuns: 3 },
+  taskWindows: { pairs: 3, sessions: 64 },
   capacityVariants: { mode: 'ramp', seedSessions: 16, bisectSteps: 3, rampBudgetMs: 150_000, passRuns: 1, workers: [1, 2] },
   pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
   ablations: { ...QUICK_PLAN.ablations, microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementPhaseMs: 4000, pacingRuns: 3, pacingFrames: 90 },
@@ -144,7 +148,7 @@ export function parseOptions(argv: string[]): BenchOptions {
 }
 
 function usage(problem?: string): never {
-  const text = 'usage: node dist/bench/run.js [--quick] [--out <dir>] [--only inference,batching,capacity,scheduler,workers,pacing,ablations]\n';
+  const text = 'usage: node dist/bench/run.js [--quick] [--out <dir>] [--only inference,batching,capacity,scheduler,task-windows,workers,pacing,ablations]\n';
   if (problem) {
     process.stderr.write(`${problem}\n${text}`);
     process.exit(2);

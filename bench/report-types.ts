@@ -4,6 +4,7 @@ import type { InferenceSection } from './inference-rtf.js';
 import type { BatchingResult } from './batching.js';
 import type { CapacitySection } from './capacity.js';
 import type { SchedulerAblation, WorkerSweep } from './capacity-variants.js';
+import type { TaskWindowsAblation } from './task-windows.js';
 import type { PacingSection } from './pacing-profile.js';
 import type { PlacementAblation } from './ablations/inference-placement.js';
 import type { PacingTimerAblation } from './ablations/pacing-timer.js';
@@ -26,6 +27,8 @@ export interface BenchReport {
   capacity?: CapacitySection;
   /** Section 2 with INFERENCE_SCHEDULER=fifo and =deadline. */
   capacityScheduler?: SchedulerAblation;
+  /** INFERENCE_TASK_WINDOWS against one window per task, paired runs (absent when the server's setting is 1). */
+  taskWindows?: TaskWindowsAblation;
   /** Section 2 with INFERENCE_WORKERS = 1, 2. */
   capacityWorkers?: WorkerSweep;
   pacing?: PacingSection;

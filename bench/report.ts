@@ -3,6 +3,7 @@ import type { RunSpread, Summary } from './quantiles.js';
 import { BUDGET_SESSIONS, STREAMING_AGENT_SPEED, type ProfileLevel } from './pacing-profile.js';
 import { STAGES, type TimeQuantiles, type WindowBreakdown } from './window-breakdown.js';
 import { capacityText, type ArmAtLevel } from './capacity-variants.js';
+import type { TaskWindowsRun } from './task-windows.js';
 import { batchingVerdict } from './batching.js';
 import { FIRST_FRAME_LIMIT_MS } from './load-driver.js';
 
@@ -56,7 +57,7 @@ function batching(r: BenchReport): string[] {
 
 function capacity(r: BenchReport): string[] {
   const c = r.capacity;
-  if (!c) return [];
+  if (!c) return r.taskWindows ? ['## 2. Capacity', '', ...taskWindowsSection(r)] : [];
   const out = ['## 2. Capacity', '',
     `**${c.sessions} concurrent speaking sessions** sustained in real time on ${c.cores} cores (${n(c.sessionsPerCore, 1)} per core; ${c.serverWorkers} inference worker(s)). ` +
     `Limited by: ${c.limitedBy}${c.firstFailure ? ` — first failing level ${c.firstFailure.sessions}: ${c.firstFailure.reasons.join('; ')}` : ''}.` +
@@ -75,7 +76,7 @@ function capacity(r: BenchReport): string[] {
   if (c.windowTimes && c.windowTimes.length > 0) {
     out.push(...windowTable(`### Where a window's time goes (${c.scheduler ?? r.server.scheduler ?? '?'} scheduler, ${c.serverWorkers} worker(s))`, c.windowTimes.map((w) => ({ label: `${w.sessions} sessions (${w.role})`, windows: w.windows }))));
   }
-  out.push(...schedulerAblation(r), ...workerSweep(r));
+  out.push(...schedulerAblation(r), ...taskWindowsSection(r), ...workerSweep(r));
   return out;
 }
 
@@ -133,6 +134,21 @@ function schedulerAblation(r: BenchReport): string[] {
     'The deadline scheduler sends a turn\'s next window to the pool up to `INFERENCE_LOOKAHEAD_MS` before it is due, where it waits behind windows due sooner: its queue wait is longer by design. Late windows, underruns and lateness are what the viewer sees.', ''];
   if (lvl !== null) out.push(...windowTable(`#### Where a window's time goes at ${lvl} sessions, by scheduler`, [{ label: 'deadline', windows: a.deadline.windows }, { label: 'fifo', windows: a.fifo.windows }]));
   return out;
+}
+
+/** INFERENCE_TASK_WINDOWS against one window per task: paired runs at one level, ratios within pairs. */
+export function taskWindowsSection(r: BenchReport): string[] {
+  const a = r.taskWindows;
+  if (!a || a.pairs.length === 0) return [];
+  const runRow = (pair: number, x: TaskWindowsRun) => row([pair, x.taskWindows, x.pass ? 'pass' : '**fail**', n(x.mainThreadUsPerFrame, 1), n(x.processUsPerFrame, 1), n(x.mainThreadWakeupsPerS, 0),
+    n(x.windowsPerTask, 2), x.underruns, Number.isFinite(x.deadlineFills) ? x.deadlineFills : na, n(x.clientLatenessP99Ms, 1), n(x.firstFrameP95Ms, 0)]);
+  return [`### Windows per task (INFERENCE_TASK_WINDOWS ${a.batched} against 1)`, '',
+    `Each window costs the main thread the same hand-offs whatever its length: the task posted to a worker, the worker's wake-up, the result's message and its callbacks. ` +
+    `When windows wait for a worker, the deadline queue hands it up to INFERENCE_TASK_WINDOWS of them, earliest due first, in one task (each still its own model call); a window queued meanwhile that is due before the batch's last makes the worker stop after the window it is running, so no window waits longer for a worker than with one per task. ` +
+    `${a.pairs.length} pair(s) of fresh-server runs at ${a.sessions} sessions (the capacity section's load), the arms alternating; ratios are batched / single within each pair, then their median (below 1: batches cost less).`, '',
+    ...head(['pair', 'INFERENCE_TASK_WINDOWS', 'result', 'main µs/frame', 'process µs/frame', 'main thread wake-ups/s', 'windows per task', 'underruns', 'neutral fills', 'client lateness p99 ms', 'first frame p95 ms']),
+    ...a.pairs.flatMap((p, i) => [runRow(i + 1, p.single), runRow(i + 1, p.batched)]),
+    '', `Ratios ${a.batched} / 1: main thread µs per frame **${ratioText(a.ratios.mainThreadUsPerFrame)}**, process µs per frame ${ratioText(a.ratios.processUsPerFrame)}, main thread wake-ups ${ratioText(a.ratios.mainThreadWakeupsPerS)}; runs passed ${a.passed.batched} / ${a.pairs.length} batched, ${a.passed.single} / ${a.pairs.length} single.`, ''];
 }
 
 function workerSweep(r: BenchReport): string[] {

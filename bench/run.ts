@@ -15,6 +15,7 @@ import { benchPacing } from './pacing-profile.js';
 import { LoadGenerator } from './load-driver.js';
 import { LOAD_TEST_LIMITS, leadFrames, serverScheduler, serverWorkers } from './server-under-test.js';
 import { benchSchedulerAblation, benchWorkerSweep } from './capacity-variants.js';
+import { benchTaskWindows } from './task-windows.js';
 import { contextSamplesFromEnv, rightContextSamplesFromEnv } from './stream-fixture.js';
 import { ablateInferencePlacement } from './ablations/inference-placement.js';
 import { ablatePacingTimer } from './ablations/pacing-timer.js';
@@ -63,12 +64,13 @@ if (wanted('inference') || wanted('batching')) {
   });
 }
 
-if (wanted('capacity') || wanted('scheduler') || wanted('workers') || wanted('pacing')) {
+if (wanted('capacity') || wanted('scheduler') || wanted('task-windows') || wanted('workers') || wanted('pacing')) {
   const gen = await part('load generator', () => LoadGenerator.start());
   if (gen) {
     try {
       if (wanted('capacity')) report.capacity = await part('capacity', () => benchCapacity(plan.capacity, gen, opts.cores, serverWorkers(), log));
       if (wanted('scheduler')) report.capacityScheduler = await part('capacity: scheduler deadline vs fifo', () => benchSchedulerAblation(plan, gen, opts.cores, report.capacity, log));
+      if (wanted('task-windows')) report.taskWindows = await part('main thread: windows per task', () => benchTaskWindows(plan, gen, report.capacity, log));
       if (wanted('workers')) report.capacityWorkers = await part('capacity: inference workers', () => benchWorkerSweep(plan, gen, opts.cores, report.capacity, log));
       if (wanted('pacing')) {
         const level = report.capacity?.sessions ?? 10;

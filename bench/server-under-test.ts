@@ -7,7 +7,7 @@ import { busyRatioOf } from './window-breakdown.js';
  * Passed to the server as they are, on top of SERVER_SETTINGS: server options the bench does not
  * read itself. INFERENCE_SCHEDULER: `deadline` (the default) or `fifo` (the scheduler ablation).
  */
-export const SERVER_PASS_THROUGH = [...SERVER_SETTINGS, 'INFERENCE_SCHEDULER'];
+export const SERVER_PASS_THROUGH = [...SERVER_SETTINGS, 'INFERENCE_SCHEDULER', 'INFERENCE_TASK_WINDOWS'];
 
 /** The inference scheduler a server started with this environment runs. */
 export function serverScheduler(env: NodeJS.ProcessEnv = process.env): string {
@@ -27,7 +27,7 @@ export interface ServerStats {
     underruns: number;
     queuedFrames: number;
   };
-  inference: { workers: number; windows: number; failures: number; neutralWindows: number; rtfP50: number; rtfP95: number; windowMsP50: number; windowMsP95: number; queue: number; utilization: number };
+  inference: { workers: number; windows: number; failures: number; neutralWindows: number; rtfP50: number; rtfP95: number; windowMsP50: number; windowMsP95: number; queue: number; utilization: number; deadlineFills?: number; tasks?: number; batches?: number; batchYields?: number };
   eventLoop: { delayP50Ms: number; delayP99Ms: number; delayMaxMs: number };
   memory: { rssBytes: number };
 }
