@@ -44,7 +44,7 @@ export interface BenchPlan {
    * fifo vs deadline, and INFERENCE_WORKERS 1 and 2. An arm with the main run's settings reuses
    * the main run.
    */
-  /** INFERENCE_TASK_WINDOWS against 1 (bench/task-windows.ts): paired runs at the capacity level, else at `sessions`. */
+  /** INFERENCE_TASK_WINDOWS against 1 (bench/task-windows.ts): paired runs at the capacity level or `sessions`, whichever is lower. */
   taskWindows: { pairs: number; sessions: number };
   capacityVariants: {
     /**
@@ -100,7 +100,7 @@ export const FULL_PLAN: BenchPlan = {
   inference: { ...QUICK_PLAN.inference, runs: 3, latencyPhaseMs: 2000, throughputPhaseMs: 3000, warmupWindows: 5 },
   batching: { batches: [1, 2, 4, 8, 16], windowsS: [0.2, 0.5], runs: 3, callsPerBatch: 60 },
   capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 900_000, passRuns: 3 },
-  taskWindows: { pairs: 3, sessions: 64 },
+  taskWindows: { pairs: 3, sessions: 128 },
   capacityVariants: { mode: 'ramp', seedSessions: 16, bisectSteps: 3, rampBudgetMs: 150_000, passRuns: 1, workers: [1, 2] },
   pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
   ablations: { ...QUICK_PLAN.ablations, microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementPhaseMs: 4000, pacingRuns: 3, pacingFrames: 90 },
