@@ -117,7 +117,7 @@ export interface BenchOptions {
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Server settings the bench passes through to the server under test (and reports). */
-export const SERVER_SETTINGS = ['ONNX_MODEL_PATH', 'AUDIO_CHUNK_DURATION', 'INFERENCE_FIRST_WINDOW_MS', 'INFERENCE_CONTEXT_MS', 'INFERENCE_RIGHT_CONTEXT_MS', 'PACING_LEAD_FRAMES', 'INFERENCE_WORKERS'];
+export const SERVER_SETTINGS = ['ONNX_MODEL_PATH', 'AUDIO_CHUNK_DURATION', 'INFERENCE_FIRST_WINDOW_MS', 'INFERENCE_CONTEXT_MS', 'INFERENCE_RIGHT_CONTEXT_MS', 'PACING_LEAD_FRAMES', 'INFERENCE_WORKERS', 'INFERENCE_TASK_WINDOWS'];
 
 /**
  * Those settings read and validated by the server's own loadConfig, defaults included, so the

@@ -7,7 +7,7 @@ import { busyRatioOf } from './window-breakdown.js';
  * Passed to the server as they are, on top of SERVER_SETTINGS: server options the bench does not
  * read itself. INFERENCE_SCHEDULER: `deadline` (the default) or `fifo` (the scheduler ablation).
  */
-export const SERVER_PASS_THROUGH = [...SERVER_SETTINGS, 'INFERENCE_SCHEDULER', 'INFERENCE_TASK_WINDOWS'];
+export const SERVER_PASS_THROUGH = [...SERVER_SETTINGS, 'INFERENCE_SCHEDULER'];
 
 /** The inference scheduler a server started with this environment runs. */
 export function serverScheduler(env: NodeJS.ProcessEnv = process.env): string {

@@ -2,6 +2,7 @@ import type { BenchPlan } from './options.js';
 import type { CapacitySection } from './capacity.js';
 import { measureStep, type LoadGenerator, type StepMeasurement } from './load-driver.js';
 import { quantile } from './quantiles.js';
+import { serverConfig } from './options.js';
 
 /**
  * What handing queued windows to a worker several at a time (INFERENCE_TASK_WINDOWS) does to the
@@ -64,10 +65,9 @@ export function summarize(sessions: number, batched: number, pairs: TaskWindowsA
   };
 }
 
-/** The server's INFERENCE_TASK_WINDOWS (its default, 4, when unset). */
+/** The server's INFERENCE_TASK_WINDOWS, read and checked by its own loadConfig (default included). */
 export function serverTaskWindows(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.INFERENCE_TASK_WINDOWS?.trim() || 4);
-  return Number.isInteger(v) && v >= 1 ? v : 4;
+  return serverConfig(env).inferenceTaskWindows;
 }
 
 /**

@@ -36,7 +36,7 @@ t.test('the ratio of each pair, then their median: one noisy pair does not decid
   t.ok(Number.isNaN(pairedRatio([], (r: TaskWindowsRun) => r.mainThreadUsPerFrame)), 'no pair: no ratio');
   t.equal(serverTaskWindows({}), 4, 'the server default');
   t.equal(serverTaskWindows({ INFERENCE_TASK_WINDOWS: '1' }), 1);
-  t.equal(serverTaskWindows({ INFERENCE_TASK_WINDOWS: 'x' }), 4, 'not a count: the default, as the server refuses it');
+  t.throws(() => serverTaskWindows({ INFERENCE_TASK_WINDOWS: 'x' }), /INFERENCE_TASK_WINDOWS/, 'not a count: refused, as the server refuses it');
 
   const md = taskWindowsSection({ ...committed, taskWindows: s });
   const text = md.join('\n');
