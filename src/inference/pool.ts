@@ -1,7 +1,7 @@
 import type { Piscina } from 'piscina';
 import { createWorkerPool } from './worker-pool.js';
 import type { Logger } from 'pino';
-import type { InferenceWorkerData, PingResult, WindowResult, WindowsResult, WindowsTask, WindowTask } from './tasks.js';
+import type { InferenceTask, InferenceWorkerData, PingResult, WindowResult, WindowsResult, WindowsTask, WindowTask } from './tasks.js';
 import { Histogram } from '../metrics/histogram.js';
 import { DeadlineWatch, type WindowCallback, type WindowDeadline } from './window-deadline.js';
 import { DeadlineDispatcher } from './deadline-queue.js';
@@ -270,9 +270,9 @@ export class InferencePool {
    * window cost ~2 % of the main thread at a hundred sessions (AbortSignal.timeout, before that,
    * ~14 µs per window and a live timer per window for the whole timeout).
    */
-  private runTimed(task: WindowTask, done: WindowCallback): void {
+  private runTimed<R = WindowResult>(task: InferenceTask, done: (err: unknown, result?: R) => void): void {
     const watch = this.watchdog.watch();
-    settle(this.piscina.run(task, { signal: watch }) as Promise<WindowResult>, (err, result) => {
+    settle(this.piscina.run(task, { signal: watch }) as Promise<R>, (err, result) => {
       this.watchdog.done(watch);
       done(err, result);
     });
@@ -286,14 +286,7 @@ export class InferencePool {
   private runBatch(tasks: WindowTask[], slot: number, done: (err: unknown, results?: WindowResult[]) => void): void {
     Atomics.store(this.yieldWords, slot, 0);
     const task: WindowsTask = { kind: 'windows', tasks, yieldSlot: slot };
-    const watch = this.watchdog.watch();
-    (this.piscina.run(task, { signal: watch }) as Promise<WindowsResult>).then((r) => {
-      this.watchdog.done(watch);
-      done(null, r.results);
-    }, (err: unknown) => {
-      this.watchdog.done(watch);
-      done(err ?? new Error('window task failed'));
-    });
+    this.runTimed<WindowsResult>(task, (err, r) => done(err, r?.results));
   }
 
   async close(): Promise<void> {
@@ -304,7 +297,7 @@ export class InferencePool {
   }
 }
 
-/** A promise's outcome to a window callback (a rejection without a reason still counts as a failure). */
-function settle(p: Promise<WindowResult>, done: WindowCallback): void {
+/** A promise's outcome to a callback (a rejection without a reason still counts as a failure). */
+function settle<R>(p: Promise<R>, done: (err: unknown, result?: R) => void): void {
   p.then((result) => done(null, result), (err: unknown) => done(err ?? new Error('window task failed')));
 }
