@@ -9,6 +9,7 @@ import { patchTimestamp } from '../src/inference/frame-encoder.js';
 import { TurnClock } from '../src/pacing/turn-clock.js';
 import { Histogram } from '../src/metrics/histogram.js';
 import { FRAME_META_INTS, type FromPacer, type PacingWorkerData, type ToPacer } from '../src/pacing/messages.js';
+import { currentThreadId } from '../src/server/realtime-priority.js';
 
 const { control, wake, leadFrames, port, batchMs = 0 } = workerData as PacingWorkerData;
 const ctrl = new Int32Array(control);
@@ -200,6 +201,7 @@ function report(now: number): void {
   lastReport = now;
 }
 
+post({ op: 'thread', tid: currentThreadId() });
 for (;;) {
   const seq = Atomics.load(ctrl, 0);
   let now = performance.now();

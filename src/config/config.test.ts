@@ -93,3 +93,13 @@ t.test('ONNX_MODEL_PATH at the reference default with no file there: the shipped
   t.match(c.warnings, [{ variable: 'ONNX_MODEL_PATH', message: /Python reference's default model.*using the shipped model/ }]);
   t.throws(() => loadConfig({ ONNX_MODEL_PATH: './pretrained_models/other.onnx' }), { variable: 'ONNX_MODEL_PATH' } as object as Error, 'any other missing model is still fatal');
 });
+
+t.test('REALTIME_PRIORITY: auto by default (10, quiet if refused), off, or an explicit 1–99', async (t) => {
+  t.same(loadConfig({}).realtimePriority, { priority: 10, explicit: false });
+  t.same(loadConfig({ REALTIME_PRIORITY: 'AUTO' }).realtimePriority, { priority: 10, explicit: false });
+  for (const off of ['off', '0', 'false']) t.equal(loadConfig({ REALTIME_PRIORITY: off }).realtimePriority.priority, 0, off);
+  t.same(loadConfig({ REALTIME_PRIORITY: '20' }).realtimePriority, { priority: 20, explicit: true });
+  for (const bad of ['100', '-1', '1.5', 'high', 'rr']) {
+    t.throws(() => loadConfig({ REALTIME_PRIORITY: bad }), { name: 'ConfigError', variable: 'REALTIME_PRIORITY' } as object as Error, bad);
+  }
+});

@@ -6,6 +6,7 @@ import { parseEnv } from 'node:util';
 import { DEFAULT_TRANSCRIPT_CHARS_PER_SECOND } from '../session/transcript.js';
 import { ConfigError, type ConfigWarning } from './config-error.js';
 import { EnvReader } from './env-reader.js';
+import { AUTO_REALTIME_PRIORITY, type RealtimeSetting } from '../server/realtime-priority.js';
 import { checkReferenceSampleRates, knowledgeBaseSource, lipsyncModelPath, rateLimitingEnabled } from './reference-compat.js';
 
 /**
@@ -46,6 +47,11 @@ export interface Config {
   pacingLeadFrames: number;
   /** The pacer's wake-up grid, ms (0: one wake-up per frame deadline): frames go out up to this much early. */
   pacingBatchMs: number;
+  /**
+   * REALTIME_PRIORITY: SCHED_RR for the main and pacing threads (src/server/realtime-priority.ts).
+   * `auto` (default): priority 10 where the process may; `off`/0; or 1–99, a warning if refused.
+   */
+  realtimePriority: RealtimeSetting;
   debug: boolean;
   logLevel: string;
   assistantInstructions: string;
@@ -213,6 +219,7 @@ export function loadConfig(env: Env = readEnv()): Config {
     inferenceTaskWindows: r.numOr('INFERENCE_TASK_WINDOWS', 4, { min: 1, max: 32, integer: true }),
     pacingLeadFrames: r.numOr('PACING_LEAD_FRAMES', 2, { min: 0, max: 30, integer: true }),
     pacingBatchMs: r.numOr('PACING_BATCH_MS', 5, { min: 0, max: 10 }),
+    realtimePriority: realtimePriority(r),
     debug,
     logLevel,
     assistantInstructions: r.str('ASSISTANT_INSTRUCTIONS', 'You are a friendly assistant. Keep answers short.'),
@@ -262,4 +269,12 @@ export function loadConfig(env: Env = readEnv()): Config {
     warnings,
     env,
   };
+}
+
+function realtimePriority(r: EnvReader): RealtimeSetting {
+  const raw = r.raw('REALTIME_PRIORITY');
+  if (!raw || raw.value.toLowerCase() === 'auto') return { priority: AUTO_REALTIME_PRIORITY, explicit: false };
+  if (['off', 'false', 'no'].includes(raw.value.toLowerCase())) return { priority: 0, explicit: true };
+  if (!/^\d+$/.test(raw.value)) throw new ConfigError('REALTIME_PRIORITY', 'expected auto, off or a priority 1–99');
+  return { priority: r.numOr('REALTIME_PRIORITY', 0, { min: 0, max: 99, integer: true }), explicit: true };
 }

@@ -76,7 +76,9 @@ export type FromPacer =
    */
   | { op: 'clock'; session: number; turn: number; originEpochMs: number }
   | { op: 'turnDone'; session: number; turn: number }
-  | { op: 'stats'; stats: PacingStats };
+  | { op: 'stats'; stats: PacingStats }
+  /** Sent once at start: the pacing thread's kernel thread id (null off Linux), for its scheduling. */
+  | { op: 'thread'; tid: number | null };
 
 export interface PacingWorkerData {
   control: SharedArrayBuffer;

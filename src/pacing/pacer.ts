@@ -26,6 +26,8 @@ export class Pacer {
   notifies = 0;
   postsWithoutNotify = 0;
   stats: PacingStats | null = null;
+  /** The pacing thread's kernel thread id, once it has started (null off Linux). */
+  readonly kernelThreadId: Promise<number | null>;
   private stopped = false;
   /** A mirror of each session's current turn clock (the worker reports starts and re-anchors). */
   private readonly clocks = new Map<number, { turn: number; clock: TurnClock }>();
@@ -42,6 +44,8 @@ export class Pacer {
       name: 'pacing',
     });
     this.port = channel.port1;
+    let gotThreadId!: (tid: number | null) => void;
+    this.kernelThreadId = new Promise((resolve) => (gotThreadId = resolve));
     this.port.on('message', (data: unknown) => {
       const msg = data as FromPacer;
       if (msg.op === 'send') eachFrame(msg.batch, callbacks.onFrame);
@@ -49,10 +53,12 @@ export class Pacer {
         this.forgetClock(msg.session, msg.turn);
         callbacks.onTurnDone(msg.session, msg.turn);
       } else if (msg.op === 'clock') this.mirrorClock(msg.session, msg.turn, msg.originEpochMs - performance.timeOrigin);
-      else this.stats = msg.stats;
+      else if (msg.op === 'thread') gotThreadId(msg.tid);
+      else if (msg.op === 'stats') this.stats = msg.stats;
     });
     this.worker.on('error', (err) => this.logger.fatal({ err }, 'pacing worker failed'));
     this.worker.on('exit', (code) => {
+      gotThreadId(null);
       if (!this.stopped) this.logger.fatal({ code }, 'pacing worker exited');
     });
   }

@@ -23,6 +23,7 @@ import { anyRoute, getRoute, json, optionsRoute, postRoute } from './http-routes
 import { Readiness } from './readiness.js';
 import { registerProbeRoutes } from './probe.js';
 import { addFleetMetrics } from '../metrics/fleet-metrics.js';
+import { applyRealtimePriority, currentThreadId, threadScheduling, type RealtimeState } from './realtime-priority.js';
 import { SendStatus, maxBackpressureFor, payloadCeilingFor, uwsForcedCloseCause } from './socket-limits.js';
 
 export interface ServerDeps {
@@ -57,6 +58,8 @@ export class AvatarServer {
   /** Event-loop delay of the last completed 5 s window (ms), so readings follow the load. */
   loopDelayWindow = { p50Ms: 0, p99Ms: 0, maxMs: 0, windowS: LOOP_DELAY_WINDOW_S };
   private readonly loopDelayTimer: NodeJS.Timeout;
+  /** REALTIME_PRIORITY's outcome at start (src/server/realtime-priority.ts), set by `listen`. */
+  realtime: RealtimeState = { status: 'off', priority: 0, threads: [] };
   readonly metrics = new ServerMetrics();
   framesSent = 0;
   port = 0;
@@ -211,9 +214,20 @@ export class AvatarServer {
         queue: pool.queueSize, utilization: +pool.utilization.toFixed(4),
         tasks: pool.batching.tasks, batchedWindows: pool.batching.windows, batches: pool.batching.batches, batchYields: pool.batching.yields,
       },
+      realtime: this.realtimeNow(),
       eventLoop: { delayP50Ms: this.loopDelayWindow.p50Ms, delayP99Ms: this.loopDelayWindow.p99Ms, delayMaxMs: this.loopDelayWindow.maxMs, windowS: LOOP_DELAY_WINDOW_S },
       memory: { rssBytes: process.memoryUsage.rss() },
     };
+  }
+
+  /** The threads REALTIME_PRIORITY covers, as the kernel schedules them now. */
+  private realtimeNow(): { status: RealtimeState['status']; priority: number; reason?: string; threads: Array<{ name: string; policy: string; rtPriority: number }> } {
+    const r = this.realtime;
+    const threads = r.threads.map((t) => {
+      const now = threadScheduling(t.tid);
+      return { name: t.name, policy: now?.policy ?? 'gone', rtPriority: now?.rtPriority ?? 0 };
+    });
+    return { status: r.status, priority: r.priority, ...(r.reason === undefined ? {} : { reason: r.reason }), threads };
   }
 
   /** `/metrics`: the same numbers as /stats, plus full histograms, in Prometheus text format. */
@@ -262,6 +276,7 @@ export class AvatarServer {
       .counter('avatar_pacing_reanchors_total', 'Turn clocks moved later because agent audio came behind real time (a late inference result does not move it)', pacing?.reanchors ?? 0)
       .gauge('avatar_event_loop_delay_p99_seconds', 'Main-thread event-loop delay, 99th percentile over the last 5 s', this.loopDelayWindow.p99Ms / 1000)
       .gauge('avatar_event_loop_delay_max_seconds', 'Main-thread event-loop delay, maximum over the last 5 s', this.loopDelayWindow.maxMs / 1000)
+      .gauge('avatar_realtime_threads', 'Latency-critical threads (main, pacing) running SCHED_RR (REALTIME_PRIORITY)', this.realtimeNow().threads.filter((t) => t.policy === 'rr').length)
       .gauge('process_resident_memory_bytes', 'Resident set size', process.memoryUsage.rss());
     addFleetMetrics(p, this.readiness.state());
     if (pacing) {
@@ -345,8 +360,13 @@ export class AvatarServer {
     ws.end(1008, 'client too slow');
   }
 
-  listen(): Promise<number> {
-    const { host, port } = this.deps.config;
+  async listen(): Promise<number> {
+    const { host, port, realtimePriority } = this.deps.config;
+    // Before the first session: the main and pacing threads on SCHED_RR where permitted.
+    this.realtime = await applyRealtimePriority(realtimePriority, [
+      { name: 'main', tid: currentThreadId() },
+      { name: 'pacing', tid: await this.pacer.kernelThreadId },
+    ], this.deps.logger);
     return new Promise((resolve, reject) => {
       this.app.listen(host, port, (socket) => {
         if (!socket) {

@@ -25,8 +25,10 @@ export interface ServerProcess {
  * Start the real server (compiled entry point) on a random loopback port. `cwd` (default the
  * repository root) is where it reads `.env` and resolves relative paths.
  */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 60_000, cwd = ROOT): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [ENTRY], {
+export async function startServer(env: Record<string, string> = {}, timeoutMs = 60_000, cwd = ROOT, launcher: string[] = []): Promise<ServerProcess> {
+  // `launcher`: a command that execs the server (e.g. setpriv dropping a capability); same pid.
+  const [cmd, ...args] = [...launcher, process.execPath, ENTRY];
+  const proc = spawn(cmd!, args, {
     cwd,
     env: {
       PATH: process.env.PATH ?? '',
