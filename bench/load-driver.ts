@@ -162,6 +162,8 @@ export interface ServerSide {
   windowsPerTask?: number;
   /** Windows served with neutral weights over the measured turns (not back before their frames were due). */
   deadlineFills?: number;
+  /** REALTIME_PRIORITY's outcome as the server reported it (`on`, `off`, `failed`); absent from older servers. */
+  realtime?: string;
   mainThreadCores: number;
   processCores: number;
   rssIdleBytes: number;
@@ -266,6 +268,7 @@ export async function measureStep(gen: LoadGenerator, sessions: number, o: StepO
       processUsPerFrame: frames > 0 ? (cpu.processMs * 1000) / frames : Number.NaN,
       windowsPerTask: perTask(warmStats, end),
       deadlineFills: end.inference.deadlineFills === undefined ? undefined : end.inference.deadlineFills - (warmStats.inference.deadlineFills ?? 0),
+      realtime: end.realtime?.status,
       mainThreadCores: cpu.mainThreadCores,
       processCores: cpu.processCores,
       rssIdleBytes: idle.memory.rssBytes,

@@ -46,6 +46,8 @@ export interface BenchPlan {
    */
   /** INFERENCE_TASK_WINDOWS against 1 (bench/task-windows.ts): paired runs at the capacity level or `sessions`, whichever is lower. */
   taskWindows: { pairs: number; sessions: number };
+  /** REALTIME_PRIORITY off against the server's setting (bench/realtime-priority.ts): paired runs at `sessions`, the pacing section's workload. */
+  realtime: { pairs: number; sessions: number };
   capacityVariants: {
     /**
      * 'one level': each arm measures one level, the main run's capacity (else `seedSessions`):
@@ -89,6 +91,7 @@ export const QUICK_PLAN: BenchPlan = {
   batching: { batches: [1, 2, 4, 8], windowsS: [0.5], runs: 1, callsPerBatch: 20 },
   capacity: { ramp: [1, 8, 32], maxSessions: 512, bisectSteps: 0, turnsPerSession: 2, turnAudioS: 2, staggerMs: 500, rampBudgetMs: 45_000, passRuns: 1 },
   taskWindows: { pairs: 1, sessions: 8 },
+  realtime: { pairs: 1, sessions: 8 },
   capacityVariants: { mode: 'one level', seedSessions: 8, bisectSteps: 0, rampBudgetMs: 30_000, passRuns: 1, workers: [1, 2] },
   pacing: { runs: 1, turnsPerSession: 3, turnAudioS: 2, interruptAfterMs: 700 },
   ablations: { microRuns: 3, microIterations: 20_000, resamplerRunMs: 250, placementRuns: 1, placementStreams: 24, placementPhaseMs: 2000, pacingRuns: 1, pacingSessions: 16, pacingFrames: 30 },
@@ -101,6 +104,7 @@ export const FULL_PLAN: BenchPlan = {
   batching: { batches: [1, 2, 4, 8, 16], windowsS: [0.2, 0.5], runs: 3, callsPerBatch: 60 },
   capacity: { ramp: [1, 4, 16], maxSessions: 1024, bisectSteps: 3, turnsPerSession: 3, turnAudioS: 4, staggerMs: 1000, rampBudgetMs: 900_000, passRuns: 3 },
   taskWindows: { pairs: 3, sessions: 128 },
+  realtime: { pairs: 3, sessions: 50 },
   capacityVariants: { mode: 'ramp', seedSessions: 16, bisectSteps: 3, rampBudgetMs: 150_000, passRuns: 1, workers: [1, 2] },
   pacing: { runs: 3, turnsPerSession: 4, turnAudioS: 4, interruptAfterMs: 1500 },
   ablations: { ...QUICK_PLAN.ablations, microRuns: 5, microIterations: 50_000, resamplerRunMs: 1000, placementRuns: 3, placementPhaseMs: 4000, pacingRuns: 3, pacingFrames: 90 },
@@ -117,7 +121,7 @@ export interface BenchOptions {
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Server settings the bench passes through to the server under test (and reports). */
-export const SERVER_SETTINGS = ['ONNX_MODEL_PATH', 'AUDIO_CHUNK_DURATION', 'INFERENCE_FIRST_WINDOW_MS', 'INFERENCE_CONTEXT_MS', 'INFERENCE_RIGHT_CONTEXT_MS', 'PACING_LEAD_FRAMES', 'INFERENCE_WORKERS', 'INFERENCE_TASK_WINDOWS'];
+export const SERVER_SETTINGS = ['ONNX_MODEL_PATH', 'AUDIO_CHUNK_DURATION', 'INFERENCE_FIRST_WINDOW_MS', 'INFERENCE_CONTEXT_MS', 'INFERENCE_RIGHT_CONTEXT_MS', 'PACING_LEAD_FRAMES', 'INFERENCE_WORKERS', 'INFERENCE_TASK_WINDOWS', 'REALTIME_PRIORITY'];
 
 /**
  * Those settings read and validated by the server's own loadConfig, defaults included, so the

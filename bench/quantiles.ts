@@ -28,6 +28,12 @@ export function median(values: ArrayLike<number>): number {
   return quantile(values, 0.5);
 }
 
+/** The median over pairs of a / b, pairs with a non-finite ratio left out (NaN when none is left). */
+export function medianRatio(pairs: ReadonlyArray<readonly [number, number]>): number {
+  const ratios = pairs.map(([a, b]) => a / b).filter((x) => Number.isFinite(x));
+  return ratios.length ? median(ratios) : Number.NaN;
+}
+
 export function summarize(values: ArrayLike<number>): Summary {
   const sorted = Float64Array.from(values).sort();
   let sum = 0;

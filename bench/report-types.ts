@@ -5,6 +5,7 @@ import type { BatchingResult } from './batching.js';
 import type { CapacitySection } from './capacity.js';
 import type { SchedulerAblation, WorkerSweep } from './capacity-variants.js';
 import type { TaskWindowsAblation } from './task-windows.js';
+import type { RealtimeAblation } from './realtime-priority.js';
 import type { PacingSection } from './pacing-profile.js';
 import type { PlacementAblation } from './ablations/inference-placement.js';
 import type { PacingTimerAblation } from './ablations/pacing-timer.js';
@@ -19,7 +20,7 @@ export interface BenchReport {
    * `scheduler`: INFERENCE_SCHEDULER of the main runs; `rightContextMs`: INFERENCE_RIGHT_CONTEXT_MS
    * (each absent in reports from before it).
    */
-  server: { inferenceWorkers: number; scheduler?: string; leadFrames: number; contextMs: number; rightContextMs?: number; model: string; env: Record<string, string> };
+  server: { inferenceWorkers: number; scheduler?: string; realtimePriority?: string; leadFrames: number; contextMs: number; rightContextMs?: number; model: string; env: Record<string, string> };
   durationS: number;
   inference?: InferenceSection;
   /** Model calls over B windows at once, per model and window length (section 1). */
@@ -32,6 +33,8 @@ export interface BenchReport {
   /** Section 2 with INFERENCE_WORKERS = 1, 2. */
   capacityWorkers?: WorkerSweep;
   pacing?: PacingSection;
+  /** REALTIME_PRIORITY off against the server's setting, paired runs (absent when the setting is off). */
+  realtime?: RealtimeAblation;
   ablations: {
     placement?: PlacementAblation;
     pacingTimer?: PacingTimerAblation;

@@ -4,6 +4,7 @@ import { BUDGET_SESSIONS, STREAMING_AGENT_SPEED, type ProfileLevel } from './pac
 import { STAGES, type TimeQuantiles, type WindowBreakdown } from './window-breakdown.js';
 import { capacityText, type ArmAtLevel } from './capacity-variants.js';
 import type { TaskWindowsRun } from './task-windows.js';
+import type { RealtimeRun } from './realtime-priority.js';
 import { batchingVerdict } from './batching.js';
 import { FIRST_FRAME_LIMIT_MS } from './load-driver.js';
 
@@ -214,12 +215,30 @@ function profiles(r: BenchReport): string[] {
     ...head(['sessions', 'loop delay p99 ms', 'loop delay max ms', 'idle process loop delay p99 ms', 'main thread µs/frame', '… of which in the kernel', 'main thread wake-ups/s', 'process µs/frame', 'main thread % of a core']),
     ...levelRows(all, label, (l) => [sp(l.eventLoopDelayP99Ms), sp(l.eventLoopDelayMaxMs, 1), l.idleLoopDelayP99Ms ? sp(l.idleLoopDelayP99Ms) : '–', sp(l.mainThreadUsPerFrame, 1), l.mainThreadKernelUsPerFrame ? sp(l.mainThreadKernelUsPerFrame, 1) : '–', l.mainThreadWakeupsPerS && Number.isFinite(l.mainThreadWakeupsPerS.median) ? sp(l.mainThreadWakeupsPerS, 0) : '–', sp(l.processUsPerFrame, 1), sp({ ...l.mainThreadCores, median: l.mainThreadCores.median * 100, min: l.mainThreadCores.min * 100, max: l.mainThreadCores.max * 100 }, 0)]),
     '',
+    ...realtimeSection(r),
     '## 6. Memory', '',
     `RSS growth per session = (peak RSS during the level − RSS of the idle fresh server) / sessions.${r.capacity ? ` Across all capacity levels, the slope of peak RSS over sessions is **${mb(r.capacity.rssPerSessionBytesSlope)} MB per session** (fixed costs removed).` : ''}`, '',
     ...head(['sessions', 'RSS per session MB']),
     ...levelRows(levels, label, (l) => [sp({ ...l.rssPerSessionBytes, median: l.rssPerSessionBytes.median / 2 ** 20, min: l.rssPerSessionBytes.min / 2 ** 20, max: l.rssPerSessionBytes.max / 2 ** 20 })]),
     '',
   ];
+}
+
+/** REALTIME_PRIORITY off against the server's setting: paired runs at the budgets' level, ratios within pairs. */
+export function realtimeSection(r: BenchReport): string[] {
+  const a = r.realtime;
+  if (!a || a.pairs.length === 0) return [];
+  const runRow = (pair: number, x: RealtimeRun) => row([pair, x.setting, x.status, x.pass ? 'pass' : '**fail**', n(x.eventLoopDelayP99Ms), n(x.eventLoopDelayMaxMs, 1), n(x.idleLoopDelayP99Ms),
+    n(x.pacingLatenessP99Ms), x.underruns, n(x.clientLatenessP99Ms, 1), n(x.firstFrameP95Ms, 0), n(x.mainThreadUsPerFrame, 1), n(x.processUsPerFrame, 1)]);
+  const notOn = a.realtimeOn < a.pairs.length ? ` **In ${a.pairs.length - a.realtimeOn} pair(s) the server could not set SCHED_RR (status "failed": not permitted on this host), so those pairs compare nothing.**` : '';
+  return [`### Real-time priority (REALTIME_PRIORITY ${a.setting} against off)`, '',
+    'The main thread and the pacing worker mostly sleep and wake for short work; on cores shared with the inference workers and the load generator, the kernel\'s fair scheduler can leave a waking thread waiting for a core until the running thread blocks or the next tick. ' +
+    'With REALTIME_PRIORITY the two run SCHED_RR and preempt the fair-scheduled threads at once (src/server/realtime-priority.ts). ' +
+    `${a.pairs.length} pair(s) of fresh-server runs at ${a.sessions} sessions, section 3's workload, the arms alternating; ratios are real-time / off within each pair, then their median (below 1: lower with real-time priority). The idle process column is the machine's floor measured beside each run: it is not real-time in either arm.${notOn}`, '',
+    ...head(['pair', 'REALTIME_PRIORITY', 'server status', 'result', 'loop delay p99 ms', 'loop delay max ms', 'idle process p99 ms', 'pacing lateness p99 ms', 'underruns', 'client lateness p99 ms', 'first frame p95 ms', 'main µs/frame', 'process µs/frame']),
+    ...a.pairs.flatMap((p, i) => [runRow(i + 1, p.off), runRow(i + 1, p.realtime)]),
+    '', `Medians: event-loop delay p99 **${n(a.medians.realtime.eventLoopDelayP99Ms)} ms** with real-time priority, ${n(a.medians.off.eventLoopDelayP99Ms)} ms without; pacing lateness p99 **${n(a.medians.realtime.pacingLatenessP99Ms)}** / ${n(a.medians.off.pacingLatenessP99Ms)} ms. ` +
+    `Ratios ${a.setting} / off: loop delay p99 **${ratioText(a.ratios.eventLoopDelayP99)}**, pacing lateness p99 **${ratioText(a.ratios.pacingLatenessP99)}**, client lateness p99 ${ratioText(a.ratios.clientLatenessP99)}, main thread µs per frame ${ratioText(a.ratios.mainThreadUsPerFrame)}, idle process ${ratioText(a.ratios.idleLoopDelayP99)}; runs passed ${a.passed.realtime} / ${a.pairs.length} real-time, ${a.passed.off} / ${a.pairs.length} off.`, ''];
 }
 
 function ablations(r: BenchReport): string[] {
@@ -282,7 +301,7 @@ export function renderMarkdown(r: BenchReport): string {
   const lines = [
     `# Benchmark results (${r.plan.name})`, '',
     `${m.startedAt} · ${m.cpuModel} · ${m.cores} cores · ${m.memoryGiB} GiB · Node ${m.node} · commit ${m.gitCommit ?? '?'}${m.gitDirty ? ' (dirty)' : ''} · load average at start ${m.loadAverageAtStart.join(' / ')} · ${n(r.durationS, 0)} s`, '',
-    `Server: \`${r.server.model}\`, ${r.server.inferenceWorkers} inference worker(s), ${r.server.scheduler ?? 'default'} inference scheduler, lead ${r.server.leadFrames} frames, context ${r.server.contextMs} ms${r.server.rightContextMs ? ` before and ${r.server.rightContextMs} ms after each window` : ''}; load-test limits: ${Object.entries(r.server.env).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
+    `Server: \`${r.server.model}\`, ${r.server.inferenceWorkers} inference worker(s), ${r.server.scheduler ?? 'default'} inference scheduler, ${r.server.realtimePriority ? `REALTIME_PRIORITY ${r.server.realtimePriority}, ` : ''}lead ${r.server.leadFrames} frames, context ${r.server.contextMs} ms${r.server.rightContextMs ? ` before and ${r.server.rightContextMs} ms after each window` : ''}; load-test limits: ${Object.entries(r.server.env).map(([k, v]) => `${k}=${v}`).join(', ')}. ` +
     'The server, its workers and the load generator share this machine: on 2 cores, the load generator\'s CPU is CPU the server does not get, so capacity here is a conservative number.', '',
   ];
   if (r.plan.name === 'quick') lines.push('> Quick mode: one run per measurement and a coarse ramp. It proves the bench works; size hardware from a full run.', '');

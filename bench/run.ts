@@ -16,6 +16,7 @@ import { LoadGenerator } from './load-driver.js';
 import { LOAD_TEST_LIMITS, leadFrames, serverScheduler, serverWorkers } from './server-under-test.js';
 import { benchSchedulerAblation, benchWorkerSweep } from './capacity-variants.js';
 import { benchTaskWindows } from './task-windows.js';
+import { benchRealtime, serverRealtimeSetting } from './realtime-priority.js';
 import { contextSamplesFromEnv, rightContextSamplesFromEnv } from './stream-fixture.js';
 import { ablateInferencePlacement } from './ablations/inference-placement.js';
 import { ablatePacingTimer } from './ablations/pacing-timer.js';
@@ -35,7 +36,7 @@ const models = modelsToBench();
 const report: BenchReport = {
   plan,
   machine: machineInfo(),
-  server: { inferenceWorkers: serverWorkers(), scheduler: serverScheduler(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, rightContextMs: (rightContextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
+  server: { inferenceWorkers: serverWorkers(), scheduler: serverScheduler(), realtimePriority: serverRealtimeSetting() ?? 'off', leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, rightContextMs: (rightContextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
   durationS: 0,
   ablations: {},
   failures: [],
@@ -64,7 +65,7 @@ if (wanted('inference') || wanted('batching')) {
   });
 }
 
-if (wanted('capacity') || wanted('scheduler') || wanted('task-windows') || wanted('workers') || wanted('pacing')) {
+if (wanted('capacity') || wanted('scheduler') || wanted('task-windows') || wanted('workers') || wanted('pacing') || wanted('realtime')) {
   const gen = await part('load generator', () => LoadGenerator.start());
   if (gen) {
     try {
@@ -76,6 +77,7 @@ if (wanted('capacity') || wanted('scheduler') || wanted('task-windows') || wante
         const level = report.capacity?.sessions ?? 10;
         report.pacing = await part('pacing, latency, main thread, memory', () => benchPacing(plan.pacing, gen, level, plan.capacity.staggerMs, log));
       }
+      if (wanted('realtime')) report.realtime = await part('main thread: real-time priority', () => benchRealtime(plan, gen, log));
     } finally {
       await gen.stop();
     }

@@ -30,6 +30,8 @@ export interface ServerStats {
   inference: { workers: number; windows: number; failures: number; neutralWindows: number; rtfP50: number; rtfP95: number; windowMsP50: number; windowMsP95: number; queue: number; utilization: number; deadlineFills?: number; tasks?: number; batches?: number; batchYields?: number };
   eventLoop: { delayP50Ms: number; delayP99Ms: number; delayMaxMs: number };
   memory: { rssBytes: number };
+  /** REALTIME_PRIORITY's outcome (absent from servers older than it). */
+  realtime?: { status: 'on' | 'off' | 'failed'; priority: number; reason?: string };
 }
 
 /**

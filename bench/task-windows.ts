@@ -1,7 +1,7 @@
 import type { BenchPlan } from './options.js';
 import type { CapacitySection } from './capacity.js';
 import { measureStep, type LoadGenerator, type StepMeasurement } from './load-driver.js';
-import { quantile } from './quantiles.js';
+import { medianRatio, quantile } from './quantiles.js';
 import { serverConfig } from './options.js';
 
 /**
@@ -49,8 +49,7 @@ export function taskWindowsRun(taskWindows: number, m: StepMeasurement): TaskWin
 
 /** The median over pairs of batched / single for one figure (NaN when no pair has both). */
 export function pairedRatio(pairs: TaskWindowsAblation['pairs'], pick: (r: TaskWindowsRun) => number): number {
-  const ratios = pairs.map((p) => pick(p.batched) / pick(p.single)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return ratios.length ? quantile(ratios, 0.5) : Number.NaN;
+  return medianRatio(pairs.map((p) => [pick(p.batched), pick(p.single)] as const));
 }
 
 export function summarize(sessions: number, batched: number, pairs: TaskWindowsAblation['pairs']): TaskWindowsAblation {
