@@ -5,7 +5,8 @@ import { medianRatio, quantile } from './quantiles.js';
 
 /**
  * What REALTIME_PRIORITY (SCHED_RR for the main and pacing threads) does at the level of the
- * loop-delay and pacing budgets: paired fresh-server runs, `off` against the server's setting, the
+ * loop-delay and pacing budgets: paired fresh-server runs, `off` against `auto` (or the server's
+ * setting where it names a priority), the
  * arms alternating, the pacing section's workload (every agent sends its whole answer at once,
  * interrupts included). Ratios within each pair, then their median. The idle process beside the
  * server (bench/idle-probe.ts) shows that the machine's floor did not move between the arms.
@@ -29,7 +30,7 @@ export interface RealtimeRun {
 
 export interface RealtimeAblation {
   sessions: number;
-  /** The real-time arm's REALTIME_PRIORITY (the server's setting, e.g. `auto`). */
+  /** The real-time arm's REALTIME_PRIORITY (`auto`, or the server's setting where it names one). */
   setting: string;
   pairs: Array<{ off: RealtimeRun; realtime: RealtimeRun }>;
   /** Median over pairs of real-time / off (below 1: the real-time arm is lower). */
@@ -74,18 +75,19 @@ export function summarizeRealtime(sessions: number, setting: string, pairs: Real
   };
 }
 
-/** The server's REALTIME_PRIORITY as the bench passes it on (`auto` when unset), checked by its loadConfig. */
-export function serverRealtimeSetting(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (serverConfig(env).realtimePriority.priority === 0) return null;
-  return env.REALTIME_PRIORITY?.trim() || 'auto';
+/** The server's REALTIME_PRIORITY as the bench passes it on, checked by its loadConfig: `off` when unset. */
+export function serverRealtimeSetting(env: NodeJS.ProcessEnv = process.env): string {
+  return serverConfig(env).realtimePriority.priority === 0 ? 'off' : env.REALTIME_PRIORITY!.trim();
 }
 
-export async function benchRealtime(plan: BenchPlan, gen: LoadGenerator, log: Log): Promise<RealtimeAblation | undefined> {
-  const setting = serverRealtimeSetting();
-  if (setting === null) {
-    log('real-time priority: REALTIME_PRIORITY=off, no real-time arm to compare');
-    return undefined;
-  }
+/** The real-time arm's REALTIME_PRIORITY: the server's setting where it asks for one, else `auto`. */
+export function realtimeArm(env: NodeJS.ProcessEnv = process.env): string {
+  const s = serverRealtimeSetting(env);
+  return s === 'off' ? 'auto' : s;
+}
+
+export async function benchRealtime(plan: BenchPlan, gen: LoadGenerator, log: Log): Promise<RealtimeAblation> {
+  const setting = realtimeArm();
   const { pairs: n, sessions } = plan.realtime;
   const o = plan.pacing;
   const pairs: RealtimeAblation['pairs'] = [];

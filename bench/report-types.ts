@@ -33,7 +33,7 @@ export interface BenchReport {
   /** Section 2 with INFERENCE_WORKERS = 1, 2. */
   capacityWorkers?: WorkerSweep;
   pacing?: PacingSection;
-  /** REALTIME_PRIORITY off against the server's setting, paired runs (absent when the setting is off). */
+  /** REALTIME_PRIORITY off against auto (or the server's setting), paired runs. */
   realtime?: RealtimeAblation;
   ablations: {
     placement?: PlacementAblation;

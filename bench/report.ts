@@ -224,7 +224,7 @@ function profiles(r: BenchReport): string[] {
   ];
 }
 
-/** REALTIME_PRIORITY off against the server's setting: paired runs at the budgets' level, ratios within pairs. */
+/** REALTIME_PRIORITY off against auto (or the server's setting): paired runs at the budgets' level, ratios within pairs. */
 export function realtimeSection(r: BenchReport): string[] {
   const a = r.realtime;
   if (!a || a.pairs.length === 0) return [];

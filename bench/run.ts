@@ -36,7 +36,7 @@ const models = modelsToBench();
 const report: BenchReport = {
   plan,
   machine: machineInfo(),
-  server: { inferenceWorkers: serverWorkers(), scheduler: serverScheduler(), realtimePriority: serverRealtimeSetting() ?? 'off', leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, rightContextMs: (rightContextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
+  server: { inferenceWorkers: serverWorkers(), scheduler: serverScheduler(), realtimePriority: serverRealtimeSetting(), leadFrames: leadFrames(), contextMs: (contextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, rightContextMs: (rightContextSamplesFromEnv() / OUTPUT_SAMPLE_RATE) * 1000, model: models[0]?.name ?? '?', env: LOAD_TEST_LIMITS },
   durationS: 0,
   ablations: {},
   failures: [],

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../bench/options.js';
 import type { StepMeasurement } from '../bench/load-driver.js';
-import { realtimeRun, serverRealtimeSetting, summarizeRealtime } from '../bench/realtime-priority.js';
+import { realtimeArm, realtimeRun, serverRealtimeSetting, summarizeRealtime } from '../bench/realtime-priority.js';
 import { realtimeSection, renderMarkdown } from '../bench/report.js';
 import type { BenchReport } from '../bench/report-types.js';
 
@@ -41,9 +41,11 @@ t.test('real-time priority: each pair\'s ratio, then their median; medians per a
   t.match(renderMarkdown({ ...committed, realtime: s }), /## 5\. Main thread[\s\S]*### Real-time priority[\s\S]*## 6\. Memory/, 'in the main-thread section');
 });
 
-t.test('the bench passes REALTIME_PRIORITY as the server reads it', async (t) => {
-  t.equal(serverRealtimeSetting({}), 'auto', 'unset: the server default');
+t.test('the bench passes REALTIME_PRIORITY as the server reads it; the real-time arm is auto unless it names a priority', async (t) => {
+  t.equal(serverRealtimeSetting({}), 'off', 'unset: the server default');
   t.equal(serverRealtimeSetting({ REALTIME_PRIORITY: '20' }), '20');
-  t.equal(serverRealtimeSetting({ REALTIME_PRIORITY: 'off' }), null, 'off: no real-time arm');
+  t.equal(realtimeArm({}), 'auto');
+  t.equal(realtimeArm({ REALTIME_PRIORITY: 'off' }), 'auto');
+  t.equal(realtimeArm({ REALTIME_PRIORITY: '20' }), '20');
   t.throws(() => serverRealtimeSetting({ REALTIME_PRIORITY: 'high' }), /REALTIME_PRIORITY/, 'refused as the server refuses it');
 });

@@ -66,8 +66,8 @@ t.test('docker compose up -d starts the production service; --profile dev adds d
   t.match(services.avatar, /target: production/, 'built from the production stage');
   t.match(dockerfile, /^FROM \S+ AS production$/m);
   t.match(services.avatar, /restart: unless-stopped/);
-  // REALTIME_PRIORITY=auto asks for priority 10: the non-root server may set it with this limit.
-  t.match(services.avatar, new RegExp(`^    ulimits: \\{ rtprio: ${AUTO_REALTIME_PRIORITY} \\}$`, 'm'), 'RLIMIT_RTPRIO for the real-time threads');
+  // REALTIME_PRIORITY=auto asks for priority 10: the hint names the limit that lets the non-root server set it.
+  t.match(services.avatar, new RegExp(`^    # ulimits: \\{ rtprio: ${AUTO_REALTIME_PRIORITY} \\}$`, 'm'), 'RLIMIT_RTPRIO hint for the real-time threads');
   t.match(services.avatar, /env_file: \{ path: \.env, required: false \}/, 'reads .env when there is one');
   t.match(services['avatar-dev'], /^    profiles: \[dev\]$/m, 'development under --profile dev, as in the reference');
   const hostPort = (b: string) => /ports: \["\$\{(\w+):-(\d+)\}:8080"\]/.exec(b)?.slice(1);

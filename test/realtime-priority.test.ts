@@ -72,9 +72,9 @@ async function speaks(t: Test, server: ServerProcess): Promise<void> {
 const start = (env: Record<string, string>, launcher: string[] = []) =>
   startServer({ AGENT_TYPE: 'remote', AGENT_URL: agent.url, ...env }, 60_000, undefined, launcher);
 
-t.test('auto (the default): the main and pacing threads on SCHED_RR 10, every other thread — and one started later — normal', { skip: privileged ? false : 'needs root or CAP_SYS_NICE (CI runs as root)' }, async (t) => {
+t.test('auto: the main and pacing threads on SCHED_RR 10, every other thread — and one started later — normal', { skip: privileged ? false : 'needs root or CAP_SYS_NICE (CI runs as root)' }, async (t) => {
   // A worker crash on its first window: the pool starts a replacement thread after the change.
-  const server = await start({ INFERENCE_FAULT_INJECTION: 'crash:1' });
+  const server = await start({ REALTIME_PRIORITY: 'auto', INFERENCE_FAULT_INJECTION: 'crash:1' });
   t.teardown(() => server.stop());
   const pid = server.proc.pid!;
   const rt = await realtimeStats(server);
@@ -101,20 +101,22 @@ t.test('auto (the default): the main and pacing threads on SCHED_RR 10, every ot
   await speaks(t, server);
 });
 
-t.test('REALTIME_PRIORITY=off: nothing changes, and /stats and /metrics say so', async (t) => {
-  const server = await start({ REALTIME_PRIORITY: 'off' });
-  t.teardown(() => server.stop());
-  t.ok(kernelThreads(server.proc.pid!).every((x) => x.policy === 'SCHED_OTHER'), 'every thread normal');
-  const rt = await realtimeStats(server);
-  t.equal(rt.status, 'off');
-  t.same(rt.threads.map((x) => x.policy), ['normal', 'normal']);
-  t.equal(await realtimeGauge(server), 0);
-  t.notOk(server.logs.some((l) => /real-time priority/.test(String(l.msg))), 'no log line');
+t.test('off (the default, and REALTIME_PRIORITY=off): nothing changes, and /stats and /metrics say so', async (t) => {
+  for (const env of [{}, { REALTIME_PRIORITY: 'off' }] as Array<Record<string, string>>) {
+    const server = await start(env);
+    t.ok(kernelThreads(server.proc.pid!).every((x) => x.policy === 'SCHED_OTHER'), `every thread normal: ${JSON.stringify(env)}`);
+    const rt = await realtimeStats(server);
+    t.equal(rt.status, 'off');
+    t.same(rt.threads.map((x) => x.policy), ['normal', 'normal']);
+    t.equal(await realtimeGauge(server), 0);
+    t.notOk(server.logs.some((l) => /real-time priority/.test(String(l.msg))), 'no log line');
+    await server.stop();
+  }
 });
 
 t.test('not permitted (CAP_SYS_NICE dropped): the server runs normally; auto says so at info, an explicit priority warns', { skip: privileged && haveSetpriv ? false : 'needs root and setpriv to drop the capability' }, async (t) => {
   const drop = ['setpriv', '--bounding-set=-sys_nice', '--inh-caps=-sys_nice'];
-  for (const [env, level] of [[{}, 30], [{ REALTIME_PRIORITY: '20' }, 40]] as const) {
+  for (const [env, level] of [[{ REALTIME_PRIORITY: 'auto' }, 30], [{ REALTIME_PRIORITY: '20' }, 40]] as const) {
     const server = await start(env, drop);
     const rt = await realtimeStats(server);
     t.equal(rt.status, 'failed', JSON.stringify(env));

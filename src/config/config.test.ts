@@ -94,8 +94,8 @@ t.test('ONNX_MODEL_PATH at the reference default with no file there: the shipped
   t.throws(() => loadConfig({ ONNX_MODEL_PATH: './pretrained_models/other.onnx' }), { variable: 'ONNX_MODEL_PATH' } as object as Error, 'any other missing model is still fatal');
 });
 
-t.test('REALTIME_PRIORITY: auto by default (10, quiet if refused), off, or an explicit 1–99', async (t) => {
-  t.same(loadConfig({}).realtimePriority, { priority: 10, explicit: false });
+t.test('REALTIME_PRIORITY: off by default, auto (10, quiet if refused), or an explicit 1–99', async (t) => {
+  t.same(loadConfig({}).realtimePriority, { priority: 0, explicit: false });
   t.same(loadConfig({ REALTIME_PRIORITY: 'AUTO' }).realtimePriority, { priority: 10, explicit: false });
   for (const off of ['off', '0', 'false']) t.equal(loadConfig({ REALTIME_PRIORITY: off }).realtimePriority.priority, 0, off);
   t.same(loadConfig({ REALTIME_PRIORITY: '20' }).realtimePriority, { priority: 20, explicit: true });

@@ -49,7 +49,8 @@ export interface Config {
   pacingBatchMs: number;
   /**
    * REALTIME_PRIORITY: SCHED_RR for the main and pacing threads (src/server/realtime-priority.ts).
-   * `auto` (default): priority 10 where the process may; `off`/0; or 1–99, a warning if refused.
+   * `off` (default); `auto`: priority 10 where the process may, quietly otherwise; or 1–99, a
+   * warning if refused.
    */
   realtimePriority: RealtimeSetting;
   debug: boolean;
@@ -273,8 +274,8 @@ export function loadConfig(env: Env = readEnv()): Config {
 
 function realtimePriority(r: EnvReader): RealtimeSetting {
   const raw = r.raw('REALTIME_PRIORITY');
-  if (!raw || raw.value.toLowerCase() === 'auto') return { priority: AUTO_REALTIME_PRIORITY, explicit: false };
-  if (['off', 'false', 'no'].includes(raw.value.toLowerCase())) return { priority: 0, explicit: true };
+  if (!raw || ['off', 'false', 'no'].includes(raw.value.toLowerCase())) return { priority: 0, explicit: false };
+  if (raw.value.toLowerCase() === 'auto') return { priority: AUTO_REALTIME_PRIORITY, explicit: false };
   if (!/^\d+$/.test(raw.value)) throw new ConfigError('REALTIME_PRIORITY', 'expected auto, off or a priority 1–99');
   return { priority: r.numOr('REALTIME_PRIORITY', 0, { min: 0, max: 99, integer: true }), explicit: true };
 }

@@ -17,13 +17,19 @@ import type { Logger } from 'pino';
  * real-time thread ever spins. Node has no API for sched_setscheduler, and a native addon would
  * need a compiler at install time: util-linux's `chrt` (part of every Debian, including the
  * node:20 images) sets it, once, at start.
+ *
+ * Off by default: on a quiet host it made the main thread spend ×1.4–1.5 the CPU per frame for a
+ * loop delay p99 of ~1 ms instead of 2–3 ms (README, "Real-time priority").
  */
 
-/** REALTIME_PRIORITY as configured: `auto` tries priority 10 and says so quietly if not permitted. */
+/**
+ * REALTIME_PRIORITY as configured (default off: see the README for what it costs). `auto` tries
+ * priority 10 and says so quietly if not permitted.
+ */
 export interface RealtimeSetting {
   /** SCHED_RR priority, 1–99; 0: off. */
   priority: number;
-  /** Set explicitly (a number): a failure is a warning; `auto`: an info line. */
+  /** Set as a number: a failure is a warning; `auto`: an info line. */
   explicit: boolean;
 }
 
