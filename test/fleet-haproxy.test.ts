@@ -27,13 +27,20 @@ const env = {
   RATE_LIMIT_ADDRESS_CONNECTIONS_BURST: '4', RATE_LIMIT_ADDRESS_CONNECTIONS_PER_S: '0.01',
 };
 const instances: ServerProcess[] = await Promise.all([0, 1, 2].map(() => startServer(env, 180_000)));
-const haproxy = await Haproxy.start(instances.map((s) => ({ port: s.port, probePort: s.probePort! })));
+const stopInstances = async () => {
+  await Promise.all(instances.map((s) => s.stop()));
+  await agent.close();
+};
+// A failure here (HAProxy not installed) ends the file before any teardown runs: the instances must not outlive it.
+const haproxy = await Haproxy.start(instances.map((s) => ({ port: s.port, probePort: s.probePort! }))).catch(async (err: unknown) => {
+  await stopInstances();
+  throw err;
+});
 const open: WidgetClient[] = [];
 t.teardown(async () => {
   for (const c of open) c.ws.terminate();
   await haproxy.stop();
-  await Promise.all(instances.map((s) => s.stop()));
-  await agent.close();
+  await stopInstances();
 });
 await haproxy.waitStatus({ avatar1: 'UP', avatar2: 'UP', avatar3: 'UP' });
 
