@@ -42,7 +42,7 @@ function kernelThreads(pid: number): KernelThread[] {
   });
 }
 
-interface RealtimeStats { status: string; priority: number; reason?: string; threads: Array<{ name: string; policy: string; rtPriority: number }> }
+interface RealtimeStats { status: string; priority: number; reason?: string; threads: Array<{ name: string; tid: number; policy: string; rtPriority: number }> }
 
 async function realtimeStats(server: ServerProcess): Promise<RealtimeStats> {
   const body = (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()) as { realtime: RealtimeStats };
@@ -84,6 +84,7 @@ t.test('auto: the main and pacing threads on SCHED_RR 10, every other thread —
   const rr = before.filter((x) => x.policy === 'SCHED_RR');
   t.equal(rr.length, 2, 'exactly two threads real-time in the kernel\'s view');
   t.ok(rr.some((x) => x.tid === pid), 'one of them is the main thread (tid = pid)');
+  t.same(rr.map((x) => x.tid).sort(), rt.threads.map((x) => x.tid).sort(), 'they are the threads /stats names');
   t.ok(rr.every((x) => x.priority === 10 && x.resetOnFork), 'priority 10, with SCHED_RESET_ON_FORK');
   t.ok(before.filter((x) => x.policy !== 'SCHED_RR').every((x) => x.policy === 'SCHED_OTHER' && x.priority === 0), 'the rest (inference, V8, libuv) normal');
   t.equal(await realtimeGauge(server), 2, '/metrics avatar_realtime_threads');

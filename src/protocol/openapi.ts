@@ -55,7 +55,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
           responses: { 200: jsonResponse('Name, version, status (agent type and ws URL with DEBUG)', { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' }, status: { const: 'running' } }, required: ['name', 'version', 'status'] }) },
         },
       },
-      '/stats': { get: { summary: 'Live numbers for engineers (JSON)', responses: { 200: jsonResponse('Sessions, pacing, inference, event loop, memory', { type: 'object' }) } } },
+      '/stats': { get: { summary: 'Live numbers for engineers (JSON)', responses: { 200: jsonResponse('Sessions, pacing, inference, real-time priority, event loop, memory', { type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/api/auth/token': {
         post: {

@@ -18,8 +18,9 @@ import type { Logger } from 'pino';
  * need a compiler at install time: util-linux's `chrt` (part of every Debian, including the
  * node:20 images) sets it, once, at start.
  *
- * Off by default: on a quiet host it made the main thread spend ×1.4–1.5 the CPU per frame for a
- * loop delay p99 of ~1 ms instead of 2–3 ms (README, "Real-time priority").
+ * Off by default: it makes the main thread spend more CPU per frame (×1.11 in the bench's pairs,
+ * ×1.4–1.5 in dev pairs on a quiet host: more, smaller wake-ups) for a loop delay p99 of ~1 ms
+ * instead of 2–4 ms (README, "Real-time priority").
  */
 
 /**

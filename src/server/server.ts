@@ -221,11 +221,11 @@ export class AvatarServer {
   }
 
   /** The threads REALTIME_PRIORITY covers, as the kernel schedules them now. */
-  private realtimeNow(): { status: RealtimeState['status']; priority: number; reason?: string; threads: Array<{ name: string; policy: string; rtPriority: number }> } {
+  private realtimeNow(): { status: RealtimeState['status']; priority: number; reason?: string; threads: Array<{ name: string; tid: number; policy: string; rtPriority: number }> } {
     const r = this.realtime;
     const threads = r.threads.map((t) => {
       const now = threadScheduling(t.tid);
-      return { name: t.name, policy: now?.policy ?? 'gone', rtPriority: now?.rtPriority ?? 0 };
+      return { name: t.name, tid: t.tid, policy: now?.policy ?? 'gone', rtPriority: now?.rtPriority ?? 0 };
     });
     return { status: r.status, priority: r.priority, ...(r.reason === undefined ? {} : { reason: r.reason }), threads };
   }
