@@ -109,27 +109,32 @@ export async function applyRealtimePriority(setting: RealtimeSetting, threads: A
   const describe = (): RealtimeThreadState[] => known.map((t) => ({ ...t, ...(threadScheduling(t.tid) ?? { policy: 'unknown', rtPriority: 0, nice: 0 }) }));
   if (setting.priority === 0) return { status: 'off', priority: 0, threads: describe() };
   let reason: string | undefined;
+  const changed: number[] = [];
   if (known.length < threads.length) reason = `no thread id for ${threads.filter((t) => t.tid === null).map((t) => t.name).join(', ')} (not Linux?)`;
   else {
     for (const t of known) {
       try {
         await chrt(['--rr', '--reset-on-fork', '-p', String(setting.priority), String(t.tid)]);
+        changed.push(t.tid);
       } catch (err) {
         reason = `${t.name} thread: ${(err as Error).message}`;
         break;
       }
     }
   }
-  const state = describe();
   if (reason === undefined) {
-    const off = state.filter((t) => t.policy !== 'rr' || t.rtPriority !== setting.priority);
+    const off = describe().filter((t) => t.policy !== 'rr' || t.rtPriority !== setting.priority);
     if (off.length > 0) reason = `still ${off.map((t) => `${t.name} ${t.policy}`).join(', ')} after chrt`;
   }
   if (reason === undefined) {
+    const state = describe();
     logger.info({ priority: setting.priority, threads: state.map((t) => `${t.name}:${t.tid}`) }, 'real-time priority: main and pacing threads on SCHED_RR');
     return { status: 'on', priority: setting.priority, threads: state };
   }
-  const hint = 'needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at least the priority (docker run --ulimit rtprio=' + setting.priority + '); REALTIME_PRIORITY=off silences this';
+  // All or none: a thread already changed goes back to the normal policy (best effort).
+  for (const tid of changed) await chrt(['--other', '-p', '0', String(tid)]).catch(() => undefined);
+  const state = describe();
+  const hint = 'needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at least the priority (docker run --ulimit rtprio=' + setting.priority + ')';
   const fields = { priority: setting.priority, reason, hint };
   if (setting.explicit) logger.warn(fields, 'real-time priority not set: threads stay on the normal scheduler');
   else logger.info(fields, 'real-time priority not available: threads stay on the normal scheduler');
