@@ -1,7 +1,7 @@
 import type { BenchPlan } from './options.js';
 import { serverConfig } from './options.js';
 import { measureStep, type LoadGenerator, type StepMeasurement } from './load-driver.js';
-import { medianRatio, quantile } from './quantiles.js';
+import { median, medianRatio, quantile } from './quantiles.js';
 
 /**
  * What REALTIME_PRIORITY (SCHED_RR for the main and pacing threads) does at the level of the
@@ -57,10 +57,7 @@ export function realtimeRun(setting: string, m: StepMeasurement): RealtimeRun {
 
 export function summarizeRealtime(sessions: number, setting: string, pairs: RealtimeAblation['pairs']): RealtimeAblation {
   const ratio = (pick: (r: RealtimeRun) => number) => medianRatio(pairs.map((p) => [pick(p.realtime), pick(p.off)] as const));
-  const med = (arm: 'off' | 'realtime', pick: (r: RealtimeRun) => number) => {
-    const v = pairs.map((p) => pick(p[arm])).filter(Number.isFinite);
-    return v.length ? quantile(v, 0.5) : Number.NaN;
-  };
+  const med = (arm: 'off' | 'realtime', pick: (r: RealtimeRun) => number) => median(pairs.map((p) => pick(p[arm])).filter(Number.isFinite));
   const medians = (arm: 'off' | 'realtime') => ({ eventLoopDelayP99Ms: med(arm, (r) => r.eventLoopDelayP99Ms), pacingLatenessP99Ms: med(arm, (r) => r.pacingLatenessP99Ms) });
   return {
     sessions, setting, pairs,

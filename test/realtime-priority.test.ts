@@ -1,23 +1,20 @@
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { startServer, type ServerProcess } from './helpers/server-process.js';
 import { Waiters } from './helpers/waiters.js';
 import { WidgetClient } from './helpers/widget-client.js';
 import { FakeRemoteAgent, syntheticSpeech } from './helpers/fake-remote-agent.js';
 import { parsePrometheus } from './helpers/prometheus-parse.js';
+import { maySetRealtime } from './helpers/capabilities.js';
 
 /**
  * REALTIME_PRIORITY against the kernel's own view: every thread of the server process as /proc and
  * util-linux's `chrt -p` report it, not only what the server says about itself.
  */
 
-const CAP_SYS_NICE = 23;
 /** This test process may set SCHED_RR (root or CAP_SYS_NICE): then `auto` must succeed. */
-const privileged = (() => {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m !== null && (BigInt(`0x${m[1]}`) & (1n << BigInt(CAP_SYS_NICE))) !== 0n;
-})();
+const privileged = maySetRealtime();
 const haveSetpriv = (() => {
   try {
     execFileSync('setpriv', ['--version'], { stdio: 'ignore' });

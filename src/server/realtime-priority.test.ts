@@ -1,18 +1,13 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { applyRealtimePriority, currentThreadId, threadScheduling } from './realtime-priority.js';
+import { maySetRealtime } from '../../test/helpers/capabilities.js';
 
 const logger = pino({ level: 'silent' });
 const main = currentThreadId();
-const CAP_SYS_NICE = 23;
-const privileged = (() => {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m !== null && (BigInt(`0x${m[1]}`) & (1n << BigInt(CAP_SYS_NICE))) !== 0n;
-})();
-const skip = main !== null && privileged ? false : 'needs Linux and root or CAP_SYS_NICE (CI runs as root)';
+const skip = main !== null && maySetRealtime() ? false : 'needs Linux and root or CAP_SYS_NICE (CI runs as root)';
 
 t.test('this thread\'s id and scheduling from /proc', async (t) => {
   t.equal(main, process.pid, 'the main thread\'s id is the process id');

@@ -123,13 +123,14 @@ export async function applyRealtimePriority(setting: RealtimeSetting, threads: A
     }
   }
   if (reason === undefined) {
-    const off = describe().filter((t) => t.policy !== 'rr' || t.rtPriority !== setting.priority);
-    if (off.length > 0) reason = `still ${off.map((t) => `${t.name} ${t.policy}`).join(', ')} after chrt`;
-  }
-  if (reason === undefined) {
+    // What the kernel now runs, read once: it decides between on and failed.
     const state = describe();
-    logger.info({ priority: setting.priority, threads: state.map((t) => `${t.name}:${t.tid}`) }, 'real-time priority: main and pacing threads on SCHED_RR');
-    return { status: 'on', priority: setting.priority, threads: state };
+    const off = state.filter((t) => t.policy !== 'rr' || t.rtPriority !== setting.priority);
+    if (off.length === 0) {
+      logger.info({ priority: setting.priority, threads: state.map((t) => `${t.name}:${t.tid}`) }, 'real-time priority: main and pacing threads on SCHED_RR');
+      return { status: 'on', priority: setting.priority, threads: state };
+    }
+    reason = `still ${off.map((t) => `${t.name} ${t.policy}`).join(', ')} after chrt`;
   }
   // All or none: a thread already changed goes back to the normal policy (best effort).
   for (const tid of changed) await chrt(['--other', '-p', '0', String(tid)]).catch(() => undefined);

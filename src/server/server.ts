@@ -196,6 +196,7 @@ export class AvatarServer {
   stats(): Record<string, unknown> {
     const pool = this.deps.pool;
     const pacing = this.pacer.stats;
+    const batching = pool.batching;
     return {
       sessions: this.sessions.size,
       videoSessions: this.video?.sessions ?? { frameStream: 0, museTalk: 0 },
@@ -212,7 +213,7 @@ export class AvatarServer {
         rtfP50: +pool.rtf.quantile(0.5).toFixed(5), rtfP95: +pool.rtf.quantile(0.95).toFixed(5),
         windowMsP50: +pool.windowMs.quantile(0.5).toFixed(3), windowMsP95: +pool.windowMs.quantile(0.95).toFixed(3),
         queue: pool.queueSize, utilization: +pool.utilization.toFixed(4),
-        tasks: pool.batching.tasks, batchedWindows: pool.batching.windows, batches: pool.batching.batches, batchYields: pool.batching.yields,
+        tasks: batching.tasks, batchedWindows: batching.windows, batches: batching.batches, batchYields: batching.yields,
       },
       realtime: this.realtimeNow(),
       eventLoop: { delayP50Ms: this.loopDelayWindow.p50Ms, delayP99Ms: this.loopDelayWindow.p99Ms, delayMaxMs: this.loopDelayWindow.maxMs, windowS: LOOP_DELAY_WINDOW_S },
@@ -234,6 +235,7 @@ export class AvatarServer {
   prometheus(): string {
     const pool = this.deps.pool;
     const pacing = this.pacer.stats;
+    const batching = pool.batching;
     const m = this.metrics;
     const p = new PrometheusText()
       .gauge('avatar_sessions', 'Open widget-dialect sessions', this.sessions.size)
@@ -253,10 +255,10 @@ export class AvatarServer {
       .counter('avatar_inference_hedges_total', 'Windows run again on another worker after missing their hedge point', pool.hedges)
       .counter('avatar_inference_deadline_fills_total', 'Windows served with neutral weights because no result was back before their frames were due', pool.deadlineFills)
       .counter('avatar_inference_late_results_discarded_total', 'Window results discarded because a hedge or fill had already been used', pool.lateResultsDiscarded)
-      .counter('avatar_inference_tasks_total', 'Tasks handed to inference workers: one window, or several (deadline scheduler)', pool.batching.tasks)
-      .counter('avatar_inference_batched_windows_total', 'Windows handed to a worker several in one task (INFERENCE_TASK_WINDOWS)', pool.batching.windows)
-      .counter('avatar_inference_batches_total', 'Tasks that carried several windows to one worker', pool.batching.batches)
-      .counter('avatar_inference_batch_yields_total', 'Batches asked to stop early because a more urgent window was queued', pool.batching.yields)
+      .counter('avatar_inference_tasks_total', 'Tasks handed to inference workers: one window, or several (deadline scheduler)', batching.tasks)
+      .counter('avatar_inference_batched_windows_total', 'Windows handed to a worker several in one task (INFERENCE_TASK_WINDOWS)', batching.windows)
+      .counter('avatar_inference_batches_total', 'Tasks that carried several windows to one worker', batching.batches)
+      .counter('avatar_inference_batch_yields_total', 'Batches asked to stop early because a more urgent window was queued', batching.yields)
       .gauge('avatar_inference_queue_depth', 'Windows waiting for a worker', pool.queueSize)
       .gauge('avatar_inference_workers', 'Live inference worker threads', pool.threads)
       .gauge('avatar_inference_pool_utilization', 'Inference workers busy on windows since start (0..1: window time / (uptime × workers))', pool.utilization)
